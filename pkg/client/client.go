@@ -1,0 +1,470 @@
+// Package client is a small REST client for Rocket.Chat. It authenticates with
+// a personal access token, pages through listings, keeps each endpoint inside
+// Rocket.Chat's rate limit, retries what is transient within a bound, and
+// reports failures as typed errors that carry gRPC codes. It knows nothing of
+// Baton.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/conductorone/baton-sdk/pkg/uhttp"
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Defaults for Config fields left at zero.
+const (
+	DefaultMaxAttempts    = 5
+	DefaultBackoff        = 500 * time.Millisecond
+	DefaultMaxBackoff     = 8 * time.Second
+	DefaultAttemptTimeout = 60 * time.Second
+	DefaultMaxBodyBytes   = 32 << 20
+	DefaultMax429Waits    = 10
+	// PageSize is the largest page Rocket.Chat serves (API_Upper_Count_Limit).
+	PageSize = 100
+)
+
+// Config configures a Client. BaseURL, UserID and Token are required.
+type Config struct {
+	BaseURL string
+	UserID  string
+	Token   string
+	// UserAgent is sent with every request.
+	UserAgent string
+	// HTTPClient overrides the SDK's HTTP client (tests only).
+	HTTPClient *http.Client
+
+	// MaxAttempts bounds tries of one request that fails transiently
+	// (5xx, network errors, timeouts, unreadable bodies).
+	MaxAttempts int
+	// Backoff is the first wait between such tries; it doubles up to MaxBackoff.
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+	// AttemptTimeout bounds one try, from sending to the end of the body.
+	AttemptTimeout time.Duration
+	// MaxBodyBytes bounds the size of one response body.
+	MaxBodyBytes int64
+	// Max429Waits bounds how often one request waits out a 429 (another
+	// client sharing the budget) before giving up.
+	Max429Waits int
+}
+
+// Client calls one Rocket.Chat workspace. It is safe for concurrent use.
+type Client struct {
+	base    *url.URL
+	userID  string
+	token   string
+	http    *http.Client
+	agent   string
+	pacer   *pacer
+	cfg     Config
+	waitLog waitLogger
+}
+
+// New checks cfg and builds a Client. It makes no request.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	base, err := ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCredential("user-id", cfg.UserID); err != nil {
+		return nil, err
+	}
+	if err := checkCredential("auth-token", cfg.Token); err != nil {
+		return nil, err
+	}
+	setDefaults(&cfg)
+
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient, err = uhttp.NewClient(ctx,
+			uhttp.WithLogger(true, ctxzap.Extract(ctx)),
+			uhttp.WithUserAgent(cfg.UserAgent),
+		)
+		if err != nil {
+			return nil, fmt.Errorf("rocket.chat: creating HTTP client: %w", err)
+		}
+	}
+	// Never follow a redirect off the configured host: the token would go with it.
+	guarded := *httpClient
+	guarded.CheckRedirect = sameHostRedirects(base)
+
+	c := &Client{
+		base:   base,
+		userID: cfg.UserID,
+		token:  cfg.Token,
+		http:   &guarded,
+		agent:  cfg.UserAgent,
+		pacer:  newPacer(),
+		cfg:    cfg,
+	}
+	c.waitLog.logger = ctxzap.Extract(ctx)
+	c.pacer.onWait = c.waitLog.log
+	return c, nil
+}
+
+func setDefaults(cfg *Config) {
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = DefaultBackoff
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = DefaultMaxBackoff
+	}
+	if cfg.AttemptTimeout <= 0 {
+		cfg.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Max429Waits <= 0 {
+		cfg.Max429Waits = DefaultMax429Waits
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "baton-rocketchat"
+	}
+}
+
+// ParseBaseURL validates a workspace address. It accepts a trailing slash and
+// a path prefix, and rejects anything that is not a plain http(s) address.
+// Errors never echo the URL's password.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	trimmed := strings.TrimSpace(raw)
+	if trimmed == "" {
+		return nil, errors.New("base-url is empty: set it to your workspace address, e.g. https://chat.example.com")
+	}
+	u, err := url.Parse(trimmed)
+	if err != nil {
+		return nil, errors.New("base-url is not a valid URL: use the address of your workspace, e.g. https://chat.example.com")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("base-url must start with https:// (or http://), not %q: use e.g. https://chat.example.com", u.Scheme)
+	}
+	if u.User != nil {
+		return nil, errors.New("base-url must not contain a user name or password: put the credentials in user-id and auth-token")
+	}
+	if u.Hostname() == "" {
+		return nil, errors.New("base-url has no host: use e.g. https://chat.example.com")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, errors.New("base-url must not have a query or fragment: use just the workspace address, e.g. https://chat.example.com")
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
+
+func checkCredential(name, value string) error {
+	switch {
+	case value == "":
+		return fmt.Errorf("%s is empty: copy it from My Account > Personal Access Tokens", name)
+	case strings.TrimSpace(value) != value:
+		return fmt.Errorf("%s has spaces or line breaks around it: copy it again without them", name)
+	case strings.ContainsAny(value, " \t\r\n"):
+		return fmt.Errorf("%s contains spaces or line breaks: copy it again from My Account > Personal Access Tokens", name)
+	}
+	return nil
+}
+
+// sameHostRedirects allows a redirect only to the configured scheme and host.
+func sameHostRedirects(base *url.URL) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != base.Scheme || !strings.EqualFold(req.URL.Host, base.Host) {
+			target := url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host, Path: req.URL.Path}
+			return &RedirectError{Target: target.String()}
+		}
+		if len(via) >= 5 {
+			return errors.New("stopped after 5 redirects")
+		}
+		return nil
+	}
+}
+
+// RedirectError is returned when the server redirects to another host or
+// scheme. The request is not followed, so the credentials stay at home.
+type RedirectError struct{ Target string }
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("the server redirected to %s, another host or scheme; credentials are only sent to base-url: set base-url to the address it redirects to if that is the real workspace", e.Target)
+}
+
+// GRPCStatus marks a refused redirect as a configuration problem, not retried.
+func (e *RedirectError) GRPCStatus() *status.Status {
+	return status.New(codes.FailedPrecondition, e.Error())
+}
+
+// BaseURL returns the normalised workspace address.
+func (c *Client) BaseURL() *url.URL {
+	u := *c.base
+	return &u
+}
+
+// UserID returns the id of the token's owner.
+func (c *Client) UserID() string { return c.userID }
+
+// request describes one API call.
+type request struct {
+	method   string
+	endpoint string // "users.list"; "info" is special-cased to /api/info
+	query    url.Values
+	body     any
+	auth     bool
+}
+
+func (c *Client) url(r *request) string {
+	u := *c.base
+	if r.endpoint == "info" {
+		u.Path += "/api/info"
+	} else {
+		u.Path += "/api/v1/" + r.endpoint
+	}
+	if len(r.query) > 0 {
+		u.RawQuery = r.query.Encode()
+	}
+	return u.String()
+}
+
+// get calls a GET endpoint and decodes its JSON answer into out.
+func (c *Client) get(ctx context.Context, endpoint string, query url.Values, out any) error {
+	return c.do(ctx, &request{method: http.MethodGet, endpoint: endpoint, query: query, auth: true}, out)
+}
+
+// post calls a POST endpoint with a JSON body and decodes its answer into out.
+func (c *Client) post(ctx context.Context, endpoint string, body, out any) error {
+	return c.do(ctx, &request{method: http.MethodPost, endpoint: endpoint, body: body, auth: true}, out)
+}
+
+// do runs one call: it waits for the endpoint's rate budget, retries transient
+// failures with backoff, waits out 429s until the window resets, and stops
+// with a GiveUpError once the bounds are spent.
+func (c *Client) do(ctx context.Context, r *request, out any) error {
+	start := time.Now()
+	key := r.method + " " + r.endpoint
+	var (
+		transient int
+		waits429  int
+		lastErr   error
+	)
+	for {
+		if err := c.pacer.acquire(ctx, key); err != nil {
+			return err
+		}
+		rl, answered, err := c.attempt(ctx, r, out)
+		var apiErr *APIError
+		is429 := errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests
+		c.pacer.release(key, rl, answered, is429)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		lastErr = err
+		switch {
+		case is429:
+			waits429++
+			if waits429 > c.cfg.Max429Waits {
+				return &GiveUpError{Method: r.method, Endpoint: r.endpoint, Attempts: transient + waits429, Elapsed: time.Since(start), Last: lastErr}
+			}
+			// The pacer now holds the reset time; acquire waits for it. A
+			// 429 without headers (an old server, a proxy) waits a window.
+			if rl == nil {
+				wait := retryAfterFromMessage(apiErr.Message)
+				c.waitLog.log(key, wait, time.Now().Add(wait))
+				if err := sleep(ctx, wait); err != nil {
+					return err
+				}
+			}
+		case isTransient(err):
+			transient++
+			if transient >= c.cfg.MaxAttempts {
+				return &GiveUpError{Method: r.method, Endpoint: r.endpoint, Attempts: transient + waits429, Elapsed: time.Since(start), Last: lastErr}
+			}
+			backoff := min(c.cfg.Backoff<<(transient-1), c.cfg.MaxBackoff)
+			backoff += time.Duration(rand.Int64N(int64(backoff)/4 + 1))
+			ctxzap.Extract(ctx).Warn("rocket.chat request failed, retrying",
+				zap.String("endpoint", key), zap.Int("attempt", transient), zap.Duration("backoff", backoff), zap.Error(err))
+			if err := sleep(ctx, backoff); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+	}
+}
+
+// attempt sends the request once and reads the whole answer. It reports the
+// answer's rate-limit headers and whether an answer arrived at all.
+func (c *Client) attempt(ctx context.Context, r *request, out any) (*RateLimit, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.AttemptTimeout)
+	defer cancel()
+
+	var body io.Reader
+	if r.body != nil {
+		buf, err := json.Marshal(r.body)
+		if err != nil {
+			return nil, false, fmt.Errorf("rocket.chat %s %s: encoding request: %w", r.method, r.endpoint, err)
+		}
+		body = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, c.url(r), body)
+	if err != nil {
+		return nil, false, fmt.Errorf("rocket.chat %s %s: building request: %w", r.method, r.endpoint, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.agent)
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.auth {
+		req.Header.Set("X-User-Id", c.userID)
+		req.Header.Set("X-Auth-Token", c.token)
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var redirect *RedirectError
+		if errors.As(err, &redirect) {
+			return nil, false, fmt.Errorf("rocket.chat %s %s: %w", r.method, r.endpoint, redirect)
+		}
+		return nil, false, &transportError{method: r.method, endpoint: r.endpoint, err: scrubURLError(err)}
+	}
+	defer resp.Body.Close()
+	rl := parseRateLimit(resp.Header)
+
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
+	if err != nil {
+		return rl, true, &transportError{method: r.method, endpoint: r.endpoint, err: fmt.Errorf("reading body: %w", scrubURLError(err))}
+	}
+	if int64(len(data)) > c.cfg.MaxBodyBytes {
+		return rl, true, fmt.Errorf("rocket.chat %s %s: response body is larger than %d bytes; refusing to read it", r.method, r.endpoint, c.cfg.MaxBodyBytes)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return rl, true, newAPIError(r.method, r.endpoint, resp.StatusCode, data, rl)
+	}
+	if !isJSON(resp.Header.Get("Content-Type")) {
+		return rl, true, &NotRocketChatError{Endpoint: r.endpoint, ContentType: resp.Header.Get("Content-Type")}
+	}
+	if out == nil {
+		return rl, true, nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		// A truncated or garbled body from a healthy status is usually a
+		// proxy or connection fault: worth another try.
+		return rl, true, &transportError{method: r.method, endpoint: r.endpoint, err: fmt.Errorf("decoding JSON answer: %w", err)}
+	}
+	return rl, true, nil
+}
+
+// NotRocketChatError means the server answered something other than JSON,
+// typically an HTML page: base-url does not point at Rocket.Chat's API.
+type NotRocketChatError struct {
+	Endpoint    string
+	ContentType string
+}
+
+func (e *NotRocketChatError) Error() string {
+	return fmt.Sprintf("rocket.chat %s answered %q instead of JSON: check that base-url is the address of the Rocket.Chat workspace (the one you open in a browser)", e.Endpoint, e.ContentType)
+}
+
+// GRPCStatus marks a non-JSON answer as a configuration problem, not retried.
+func (e *NotRocketChatError) GRPCStatus() *status.Status {
+	return status.New(codes.FailedPrecondition, e.Error())
+}
+
+// transportError is a failure to get a readable answer: worth retrying.
+type transportError struct {
+	method, endpoint string
+	err              error
+}
+
+func (e *transportError) Error() string {
+	return fmt.Sprintf("rocket.chat %s %s: %v", e.method, e.endpoint, e.err)
+}
+
+func (e *transportError) Unwrap() error { return e.err }
+
+func isTransient(err error) bool {
+	var te *transportError
+	if errors.As(err, &te) {
+		return true
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode >= 500 || apiErr.StatusCode == http.StatusRequestTimeout
+	}
+	return false
+}
+
+// scrubURLError drops the URL from a *url.Error: it is noise in messages and
+// the error text stays short. The URL never carries secrets, but its query
+// can be long.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// retryAfterFromMessage reads "You must wait N seconds" from a 429 body that
+// came without headers, defaulting to Rocket.Chat's default window.
+func retryAfterFromMessage(msg string) time.Duration {
+	var secs int
+	if i := strings.Index(msg, "wait "); i >= 0 {
+		if _, err := fmt.Sscanf(msg[i:], "wait %d seconds", &secs); err == nil && secs > 0 && secs <= 3600 {
+			return time.Duration(secs) * time.Second
+		}
+	}
+	return 60 * time.Second
+}
+
+// waitLogger tells a person watching a long sync that it is paced, not
+// stuck: once per endpoint and window, at info level.
+type waitLogger struct {
+	mu     sync.Mutex
+	last   map[string]time.Time
+	logger *zap.Logger
+}
+
+func (w *waitLogger) log(endpoint string, wait time.Duration, resetAt time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last == nil {
+		w.last = map[string]time.Time{}
+	}
+	if prev, ok := w.last[endpoint]; ok && prev.Equal(resetAt) {
+		return
+	}
+	w.last[endpoint] = resetAt
+	if w.logger == nil {
+		return
+	}
+	w.logger.Info("rocket.chat rate limit: waiting for the endpoint's window to reset",
+		zap.String("endpoint", endpoint),
+		zap.Duration("wait", wait.Round(time.Millisecond)),
+		zap.String("why", "the token's user lacks api-bypass-rate-limit; raise the limit under Administration > Settings > Rate Limiter or give the user that permission"),
+	)
+}

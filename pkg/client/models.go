@@ -1,0 +1,107 @@
+package client
+
+import "time"
+
+// Email is one of a user's addresses.
+type Email struct {
+	Address  string `json:"address"`
+	Verified bool   `json:"verified"`
+}
+
+// Federation describes where a Matrix-federated user comes from.
+type Federation struct {
+	Version int    `json:"version"`
+	MUI     string `json:"mui"`
+	Origin  string `json:"origin"`
+}
+
+// User is a Rocket.Chat account as the user listing endpoints return it.
+// Fields the server omits stay at their zero value.
+type User struct {
+	ID                    string      `json:"_id"`
+	Username              string      `json:"username"`
+	Name                  string      `json:"name"`
+	Nickname              string      `json:"nickname"`
+	Emails                []Email     `json:"emails"`
+	Type                  string      `json:"type"`
+	Active                bool        `json:"active"`
+	Roles                 []string    `json:"roles"`
+	Status                string      `json:"status"`
+	LastLogin             time.Time   `json:"lastLogin"`
+	CreatedAt             time.Time   `json:"createdAt"`
+	Federated             bool        `json:"federated"`
+	Federation            *Federation `json:"federation"`
+	InactiveReason        string      `json:"inactiveReason"`
+	Reason                string      `json:"reason"`
+	RequirePasswordChange bool        `json:"requirePasswordChange"`
+}
+
+// Role is a workspace role. Scope "Users" roles are held workspace-wide;
+// scope "Subscriptions" roles are held per room or team.
+type Role struct {
+	ID           string `json:"_id"`
+	Name         string `json:"name"`
+	Description  string `json:"description"`
+	Scope        string `json:"scope"`
+	Protected    bool   `json:"protected"`
+	Mandatory2FA bool   `json:"mandatory2fa"`
+}
+
+// Role scopes.
+const (
+	ScopeUsers         = "Users"
+	ScopeSubscriptions = "Subscriptions"
+)
+
+// Team types.
+const (
+	TeamPublic  = 0
+	TeamPrivate = 1
+)
+
+// UserRef is the short form of a user embedded in other records.
+type UserRef struct {
+	ID       string `json:"_id"`
+	Username string `json:"username"`
+	Name     string `json:"name"`
+}
+
+// Team is a Rocket.Chat team as teams.listAll returns it.
+type Team struct {
+	ID            string    `json:"_id"`
+	Name          string    `json:"name"`
+	Type          int       `json:"type"`
+	RoomID        string    `json:"roomId"`
+	CreatedAt     time.Time `json:"createdAt"`
+	CreatedBy     UserRef   `json:"createdBy"`
+	Rooms         int       `json:"rooms"`
+	NumberOfUsers int       `json:"numberOfUsers"`
+}
+
+// TeamMember is one membership from teams.members. Roles is empty for plain members.
+type TeamMember struct {
+	User      UserRef   `json:"user"`
+	Roles     []string  `json:"roles"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Me is the caller's own account.
+type Me struct {
+	ID       string   `json:"_id"`
+	Username string   `json:"username"`
+	Name     string   `json:"name"`
+	Roles    []string `json:"roles"`
+	Active   bool     `json:"active"`
+}
+
+// ServerInfo is the unauthenticated /api/info answer.
+type ServerInfo struct {
+	Version string `json:"version"`
+	Success bool   `json:"success"`
+}
+
+// Permission lists the roles that hold one permission.
+type Permission struct {
+	ID    string   `json:"_id"`
+	Roles []string `json:"roles"`
+}

@@ -1,0 +1,134 @@
+package client
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/zap"
+)
+
+// maxPasses bounds how often a listing is re-read from the start because its
+// contents changed while it was being read.
+const maxPasses = 3
+
+// page is one answer of an offset-paginated endpoint.
+type page[T any] struct {
+	Items []T
+	// Total is the server's count of all matching items; nil when absent.
+	Total *int
+}
+
+// fetchFunc reads the page at offset with at most PageSize items.
+type fetchFunc[T any] func(ctx context.Context, offset, count int) (page[T], error)
+
+// walk reads a whole offset-paginated listing and hands each batch of items
+// not seen before to yield, in order. Offsets shift when items are added or
+// removed during the walk; walk notices through the changing total and reads
+// the listing again from the start (up to maxPasses times), so no item that
+// existed throughout is missed and none is yielded twice. A page that makes
+// no progress where the total says more exists is an error, never a loop.
+func walk[T any](ctx context.Context, endpoint string, fetch fetchFunc[T], id func(T) string, yield func([]T) error) error {
+	l := ctxzap.Extract(ctx)
+	seen := make(map[string]struct{})
+	for pass := 1; ; pass++ {
+		res, err := walkPass(ctx, endpoint, fetch, id, seen, yield)
+		if err != nil {
+			return err
+		}
+		switch {
+		case res.changed && pass < maxPasses:
+			l.Warn("rocket.chat listing changed while it was read; reading it again from the start",
+				zap.String("endpoint", endpoint), zap.Int("pass", pass))
+			continue
+		case res.changed:
+			return fmt.Errorf("rocket.chat %s: the listing kept changing while it was read (%d passes); run the sync again when the workspace is quieter", endpoint, pass)
+		case res.short && pass == 1:
+			// The listing ended before its total. Read it once more to tell
+			// a passing glitch from a server whose count is simply off.
+			l.Warn("rocket.chat listing ended before its total; reading it again from the start",
+				zap.String("endpoint", endpoint), zap.Int("total", res.total), zap.Int("returned", len(seen)))
+			continue
+		case res.short:
+			l.Warn("rocket.chat listing consistently returns fewer items than its total; keeping what it returns",
+				zap.String("endpoint", endpoint), zap.Int("total", res.total), zap.Int("returned", len(seen)))
+		}
+		return nil
+	}
+}
+
+type passResult struct {
+	changed bool // the total changed during the pass
+	short   bool // the listing ended before its total
+	total   int  // the last total seen, -1 if the server sends none
+}
+
+// stalePageLimit bounds pages without a total that bring nothing new: a
+// server that ignores offset must not keep the walk going forever.
+const stalePageLimit = 3
+
+func walkPass[T any](ctx context.Context, endpoint string, fetch fetchFunc[T], id func(T) string, seen map[string]struct{}, yield func([]T) error) (passResult, error) {
+	firstTotal, lastTotal := -2, -1
+	changed := false
+	offset, stale := 0, 0
+	emptyRetried := false
+	for {
+		p, err := fetch(ctx, offset, PageSize)
+		if err != nil {
+			return passResult{}, err
+		}
+		total := -1
+		if p.Total != nil {
+			total = *p.Total
+		}
+		if firstTotal == -2 {
+			firstTotal = total
+		} else if total != lastTotal {
+			changed = true
+		}
+		lastTotal = total
+
+		fresh := make([]T, 0, len(p.Items))
+		for _, item := range p.Items {
+			key := id(item)
+			if key == "" {
+				ctxzap.Extract(ctx).Warn("rocket.chat listing item without an id skipped", zap.String("endpoint", endpoint))
+				continue
+			}
+			if _, dup := seen[key]; dup {
+				continue
+			}
+			seen[key] = struct{}{}
+			fresh = append(fresh, item)
+		}
+		if len(fresh) > 0 {
+			if err := yield(fresh); err != nil {
+				return passResult{}, err
+			}
+		}
+
+		offset += len(p.Items)
+		switch {
+		case len(p.Items) == 0 && total >= 0 && offset < total:
+			// The server says more exists but sent nothing. Ask once more:
+			// if items were removed meanwhile, the total will show it.
+			if !emptyRetried {
+				emptyRetried = true
+				continue
+			}
+			return passResult{changed: changed, short: true, total: total}, nil
+		case len(p.Items) == 0:
+			return passResult{changed: changed, total: total}, nil
+		case total >= 0 && offset >= total:
+			return passResult{changed: changed, total: total}, nil
+		case total < 0 && len(fresh) == 0:
+			stale++
+			if stale >= stalePageLimit {
+				return passResult{}, fmt.Errorf("rocket.chat %s: pages stopped bringing new items at offset %d and the server sends no total; refusing to loop", endpoint, offset)
+			}
+		default:
+			stale = 0
+		}
+		emptyRetried = false
+	}
+}

@@ -1,0 +1,165 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// resetMargin is added to the server's reset time before a paced request is
+// sent: Rocket.Chat opens a new window only once the old one has fully
+// elapsed, and the two clocks are never exactly equal.
+const resetMargin = 20 * time.Millisecond
+
+// pacer keeps each endpoint inside Rocket.Chat's fixed-window rate limit.
+// Rocket.Chat limits every route separately (10 calls per 60 s by default) and
+// says where each route stands in X-RateLimit-* headers; the pacer spends
+// exactly that budget and then waits for the window to reset, so a normal
+// sync gets no 429 at all, and endpoints with budget left never wait on others.
+type pacer struct {
+	mu        sync.Mutex
+	endpoints map[string]*budget
+	now       func() time.Time
+	// onWait is told about each wait before it starts; it may log.
+	onWait func(endpoint string, wait time.Duration, resetAt time.Time)
+}
+
+// budget is what is known about one endpoint's current window.
+type budget struct {
+	limited   bool // the server sends rate-limit headers for this endpoint
+	limit     int
+	remaining int // calls left in the window, minus calls in flight
+	resetAt   time.Time
+	inFlight  int // calls acquired whose answers have not arrived
+}
+
+func newPacer() *pacer {
+	return &pacer{endpoints: map[string]*budget{}, now: time.Now}
+}
+
+// acquire blocks until a call to endpoint fits in its budget, and reserves it.
+func (p *pacer) acquire(ctx context.Context, endpoint string) error {
+	for {
+		p.mu.Lock()
+		b := p.endpoints[endpoint]
+		if b == nil {
+			b = &budget{}
+			p.endpoints[endpoint] = b
+		}
+		if !b.limited {
+			b.inFlight++
+			p.mu.Unlock()
+			return nil
+		}
+		now := p.now()
+		if !b.resetAt.IsZero() && !now.Before(b.resetAt.Add(resetMargin)) {
+			// The window is over: the next call opens a fresh one. Its
+			// reset time is unknown until that call's answer arrives.
+			b.remaining = b.limit
+			b.resetAt = time.Time{}
+		}
+		if b.remaining > 0 {
+			b.remaining--
+			b.inFlight++
+			p.mu.Unlock()
+			return nil
+		}
+		resetAt := b.resetAt
+		p.mu.Unlock()
+
+		if resetAt.IsZero() {
+			// Budget spent by calls still in flight in a window whose end
+			// we have not heard yet: wait for their answers.
+			if err := sleep(ctx, 10*time.Millisecond); err != nil {
+				return err
+			}
+			continue
+		}
+		wait := resetAt.Add(resetMargin).Sub(now)
+		if p.onWait != nil {
+			p.onWait(endpoint, wait, resetAt)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// release ends a call acquired with acquire and records what its answer said
+// about the endpoint's window: rl is nil when the answer had no rate-limit
+// headers (or there was no answer), over is true for a 429.
+func (p *pacer) release(endpoint string, rl *RateLimit, answered, over bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.endpoints[endpoint]
+	if b == nil {
+		b = &budget{}
+		p.endpoints[endpoint] = b
+	}
+	if b.inFlight > 0 {
+		b.inFlight--
+	}
+	if !answered {
+		return
+	}
+	if rl == nil {
+		// Exempt callers (api-bypass-rate-limit) get no headers.
+		b.limited = false
+		return
+	}
+	// Calls still in flight may not have been counted by the server yet:
+	// keep their share out of the budget.
+	serverLeft := max(rl.Remaining-b.inFlight, 0)
+	if over {
+		serverLeft = 0
+	}
+	sameWindow := b.limited && !b.resetAt.IsZero() && absDuration(rl.ResetAt.Sub(b.resetAt)) < time.Second
+	if sameWindow {
+		b.remaining = min(b.remaining, serverLeft)
+	} else {
+		b.remaining = serverLeft
+	}
+	b.limited = true
+	b.limit = rl.Limit
+	b.resetAt = rl.ResetAt
+}
+
+// parseRateLimit reads Rocket.Chat's X-RateLimit-* headers. Reset is epoch
+// milliseconds. It returns nil when the headers are absent or malformed.
+func parseRateLimit(h http.Header) *RateLimit {
+	limitHdr, remainingHdr, resetHdr := h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Remaining"), h.Get("X-RateLimit-Reset")
+	if limitHdr == "" || remainingHdr == "" || resetHdr == "" {
+		return nil
+	}
+	limit, err1 := strconv.Atoi(limitHdr)
+	remaining, err2 := strconv.Atoi(remainingHdr)
+	resetMs, err3 := strconv.ParseInt(resetHdr, 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || limit <= 0 || remaining < 0 || resetMs <= 0 {
+		return nil
+	}
+	return &RateLimit{Limit: limit, Remaining: remaining, ResetAt: time.UnixMilli(resetMs)}
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

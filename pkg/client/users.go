@@ -1,0 +1,50 @@
+package client
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+)
+
+// UsersEndpoint selects how users are listed.
+type UsersEndpoint string
+
+const (
+	// UsersListByStatus (Rocket.Chat 6.8+) returns every user with emails,
+	// global roles and the federated flag.
+	UsersListByStatus UsersEndpoint = "users.listByStatus"
+	// UsersList is the fallback for older servers: it never returns
+	// federated, and hides emails and roles without view-full-other-user-info.
+	UsersList UsersEndpoint = "users.list"
+)
+
+type usersPage struct {
+	Users []User `json:"users"`
+	Total *int   `json:"total"`
+}
+
+// ListUsers reads every user, active or not, from endpoint and hands them
+// to yield in batches of users not seen before.
+func (c *Client) ListUsers(ctx context.Context, endpoint UsersEndpoint, yield func([]User) error) error {
+	fetch := func(ctx context.Context, offset, count int) (page[User], error) {
+		var p usersPage
+		err := c.get(ctx, string(endpoint), pageQuery(offset, count), &p)
+		return page[User]{Items: p.Users, Total: p.Total}, err
+	}
+	return walk(ctx, string(endpoint), fetch, func(u User) string { return u.ID }, yield)
+}
+
+// UserInfo reads one user by id.
+func (c *Client) UserInfo(ctx context.Context, userID string) (*User, error) {
+	var out struct {
+		User User `json:"user"`
+	}
+	if err := c.get(ctx, "users.info", url.Values{"userId": {userID}}, &out); err != nil {
+		return nil, err
+	}
+	return &out.User, nil
+}
+
+func pageQuery(offset, count int) url.Values {
+	return url.Values{"offset": {strconv.Itoa(offset)}, "count": {strconv.Itoa(count)}}
+}

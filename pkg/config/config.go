@@ -1,0 +1,49 @@
+// Package config defines the connector's configuration schema. The same field
+// names are used for CLI flags, BATON_* environment variables and the form in
+// ConductorOne's hosted connector.
+package config
+
+import (
+	"github.com/conductorone/baton-sdk/pkg/field"
+)
+
+//go:generate go run ./gen
+
+var (
+	// BaseURLField is the workspace address; a path prefix (https://host/chat) is allowed.
+	BaseURLField = field.StringField(
+		"base-url",
+		field.WithDisplayName("Rocket.Chat base URL"),
+		field.WithDescription("The address of your Rocket.Chat workspace, as users open it in a browser, "+
+			"for example https://chat.example.com or https://example.com/chat."),
+		field.WithPlaceholder("https://chat.example.com"),
+		field.WithRequired(true),
+		field.WithStructFieldName("BaseURL"),
+	)
+	// UserIDField is the id of the account that owns the personal access token.
+	UserIDField = field.StringField(
+		"user-id",
+		field.WithDisplayName("User ID"),
+		field.WithDescription("The user ID shown when the personal access token is created "+
+			"(My Account > Personal Access Tokens > Add). It is sent as X-User-Id."),
+		field.WithRequired(true),
+		field.WithStructFieldName("UserID"),
+	)
+	// AuthTokenField is the personal access token; it is a secret.
+	AuthTokenField = field.StringField(
+		"auth-token",
+		field.WithDisplayName("Auth token"),
+		field.WithDescription("A personal access token of a Rocket.Chat administrator or governance service account "+
+			"(My Account > Personal Access Tokens > Add). It is sent as X-Auth-Token and never logged."),
+		field.WithRequired(true),
+		field.WithIsSecret(true),
+	)
+
+	// Configuration is the connector's full schema.
+	Configuration = field.NewConfiguration(
+		[]field.SchemaField{BaseURLField, UserIDField, AuthTokenField},
+		field.WithConnectorDisplayName("Rocket.Chat"),
+		field.WithHelpUrl("/docs/baton/rocketchat"),
+		field.WithIconUrl("/static/app-icons/rocketchat.svg"),
+	)
+)

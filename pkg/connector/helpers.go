@@ -1,0 +1,47 @@
+package connector
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// grantPageSize bounds grants per answer: a role held by 100,000 users must
+// not become one enormous gRPC message.
+const grantPageSize = 500
+
+func annotationsOf(msgs ...proto.Message) []*anypb.Any {
+	return annotations.New(msgs...)
+}
+
+// pageOf returns items[offset:offset+size] and the token of the next page.
+func pageOf[T any](items []T, offset, size int) ([]T, string) {
+	if offset >= len(items) {
+		return nil, ""
+	}
+	end := min(offset+size, len(items))
+	next := ""
+	if end < len(items) {
+		next = strconv.Itoa(end)
+	}
+	return items[offset:end], next
+}
+
+// externalBase builds links to pages of the workspace's web UI; its zero
+// value builds none.
+type externalBase struct{ url *url.URL }
+
+func (b externalBase) link(path string, id string) *v2.ExternalLink {
+	if b.url == nil {
+		return nil
+	}
+	u := *b.url
+	u.Path = strings.TrimRight(u.Path, "/") + "/" + path + "/" + url.PathEscape(id)
+	return v2.ExternalLink_builder{Url: u.String()}.Build()
+}
