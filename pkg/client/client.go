@@ -202,7 +202,8 @@ func sameHostRedirects(base *url.URL) func(*http.Request, []*http.Request) error
 type RedirectError struct{ Target string }
 
 func (e *RedirectError) Error() string {
-	return fmt.Sprintf("the server redirected to %s, another host or scheme; credentials are only sent to base-url: set base-url to the address it redirects to if that is the real workspace", e.Target)
+	return fmt.Sprintf("the server redirected to %s, another host or scheme; credentials are only sent to base-url: "+
+		"set base-url to the address it redirects to if that is the real workspace", e.Target)
 }
 
 // GRPCStatus marks a refused redirect as a configuration problem, not retried.
@@ -298,7 +299,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 				return &GiveUpError{Method: r.method, Endpoint: r.endpoint, Attempts: transient + waits429, Elapsed: time.Since(start), Last: lastErr}
 			}
 			backoff := min(c.cfg.Backoff<<(transient-1), c.cfg.MaxBackoff)
-			backoff += time.Duration(rand.Int64N(int64(backoff)/4 + 1))
+			backoff += time.Duration(rand.Int64N(int64(backoff)/4 + 1)) //nolint:gosec // jitter, not a secret
 			ctxzap.Extract(ctx).Warn("rocket.chat request failed, retrying",
 				zap.String("endpoint", key), zap.Int("attempt", transient), zap.Duration("backoff", backoff), zap.Error(err))
 			if err := sleep(ctx, backoff); err != nil {

@@ -236,7 +236,7 @@ func (st *stream[T]) finish(err error) {
 
 // batch waits for batch i. more reports whether another batch may follow.
 // A failed listing fails every read, so no partial listing looks complete.
-func (st *stream[T]) batch(ctx context.Context, i int) (items []T, more bool, err error) {
+func (st *stream[T]) batch(ctx context.Context, i int) ([]T, bool, error) {
 	for {
 		st.mu.Lock()
 		switch {
@@ -245,7 +245,7 @@ func (st *stream[T]) batch(ctx context.Context, i int) (items []T, more bool, er
 			st.mu.Unlock()
 			return nil, false, err
 		case i < len(st.batches):
-			items, more = st.batches[i], !st.done || i+1 < len(st.batches)
+			items, more := st.batches[i], !st.done || i+1 < len(st.batches)
 			st.mu.Unlock()
 			return items, more, nil
 		case st.done:

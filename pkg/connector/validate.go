@@ -20,7 +20,7 @@ const (
 	permViewUsers     = "view-d-room"
 	permViewFullUsers = "view-full-other-user-info"
 	permViewAllTeams  = "view-all-teams"
-	permBypassLimit   = "api-bypass-rate-limit"
+	permBypassLimit   = "api-bypass-rate-limit" //nolint:gosec // a permission name, not a credential
 )
 
 // validation is what Validate learned about the token and the server.

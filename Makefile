@@ -1,0 +1,54 @@
+# baton-rocketchat developer tasks. `make test` is what CI runs.
+GOOS ?= $(shell go env GOOS)
+GOARCH ?= $(shell go env GOARCH)
+BUILD_DIR := dist/$(GOOS)_$(GOARCH)
+CONNECTOR := $(BUILD_DIR)/baton-rocketchat
+GENERATED_CONF := pkg/config/conf.gen.go
+GOLANGCI_LINT_VERSION := v2.15.0
+TOOLS_BIN := $(CURDIR)/.tools/bin
+GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint
+
+.PHONY: build test unit check-generated lint demo generate bench fuzz clean
+
+build: $(GENERATED_CONF)
+	go build -o $(CONNECTOR) ./cmd/baton-rocketchat
+
+$(GENERATED_CONF): pkg/config/config.go go.mod
+	go generate ./pkg/config
+	gofmt -w $(GENERATED_CONF)
+
+# The README's test command: vet, every test, and a check that the committed
+# config schema and capabilities still match what the binary prints.
+test: unit check-generated
+
+unit:
+	go vet ./...
+	go test -count=1 ./...
+
+generate: build
+	$(CONNECTOR) config > config_schema.json
+	$(CONNECTOR) capabilities > baton_capabilities.json
+
+check-generated: build
+	@$(CONNECTOR) config | diff -u config_schema.json - || (echo "config_schema.json is stale: run make generate" && exit 1)
+	@$(CONNECTOR) capabilities | diff -u baton_capabilities.json - || (echo "baton_capabilities.json is stale: run make generate" && exit 1)
+	@go generate ./pkg/config && gofmt -w $(GENERATED_CONF) && git diff --exit-code -- $(GENERATED_CONF) || (echo "$(GENERATED_CONF) is stale: run go generate ./pkg/config" && exit 1)
+
+$(GOLANGCI_LINT):
+	GOBIN=$(TOOLS_BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+lint: $(GOLANGCI_LINT)
+	$(GOLANGCI_LINT) run ./...
+
+# Starts the simulator, syncs it with the real binary, prints what it found.
+demo: build
+	go run ./cmd/demo -connector $(CONNECTOR)
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./...
+
+fuzz:
+	go test -run '^$$' -fuzz FuzzWalk -fuzztime 20s ./pkg/client
+
+clean:
+	rm -rf dist .tools sync.c1z

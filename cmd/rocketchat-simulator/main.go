@@ -1,0 +1,63 @@
+// Command rocketchat-simulator serves a generated Rocket.Chat workspace over
+// HTTP, for demos and manual runs of the connector.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
+	seed := flag.Int64("seed", 1, "generator seed")
+	users := flag.Int("users", 200, "number of users, service accounts included")
+	teams := flag.Int("teams", 12, "number of teams")
+	perTeam := flag.Int("members-per-team", 25, "average team size")
+	calls := flag.Int("rate-limit-calls", 10, "calls per endpoint, per client IP, per window")
+	window := flag.Duration("rate-limit-window", time.Minute, "rate limiter window")
+	noLimit := flag.Bool("no-rate-limit", false, "disable the rate limiter")
+	flag.Parse()
+
+	gen := simulator.Generate(*seed, simulator.Size{Users: *users, Teams: *teams, MembersPerTeam: *perTeam})
+	srv := simulator.NewServer(gen.Workspace, simulator.Options{
+		RateLimitCalls:     *calls,
+		RateLimitWindow:    *window,
+		DisableRateLimiter: *noLimit,
+	})
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("base URL: http://%s\n", ln.Addr())
+	for _, c := range []struct {
+		label string
+		cred  simulator.Credential
+	}{{"admin", gen.Admin}, {"reader", gen.Reader}, {"plain", gen.Plain}} {
+		fmt.Printf("%s: BATON_USER_ID=%s BATON_AUTH_TOKEN=%s\n", c.label, c.cred.UserID, c.cred.Token)
+	}
+
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hs.Shutdown(shutdown)
+	}()
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}

@@ -1,0 +1,110 @@
+// Package harness runs the connector in process the way the baton runtime
+// does (over gRPC, through the SDK's syncer) and reads c1z files back. Tests,
+// benchmarks and the demo share it.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
+	"github.com/conductorone/baton-sdk/pkg/connectorclient"
+	sdksync "github.com/conductorone/baton-sdk/pkg/sync"
+	"github.com/conductorone/baton-sdk/pkg/types"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
+)
+
+// Conn is a connector served over an in-memory gRPC connection.
+type Conn struct {
+	types.ConnectorClient
+	conn   *grpc.ClientConn
+	server *grpc.Server
+}
+
+// Serve wraps a connector builder the way the SDK runtime does and connects
+// a client to it.
+func Serve(ctx context.Context, builder connectorbuilder.ConnectorBuilderV2, opts ...connectorbuilder.Opt) (*Conn, error) {
+	srv, err := connectorbuilder.NewConnector(ctx, builder, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("building connector server: %w", err)
+	}
+	lis := bufconn.Listen(1 << 20)
+	gs := grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.MaxSendMsgSize(64<<20))
+	register(gs, srv)
+	go func() { _ = gs.Serve(lis) }()
+
+	conn, err := grpc.NewClient("passthrough:///bufnet",
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(context.Context, string) (net.Conn, error) { return lis.Dial() }),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)),
+	)
+	if err != nil {
+		gs.Stop()
+		return nil, fmt.Errorf("dialing in-memory connector: %w", err)
+	}
+	return &Conn{ConnectorClient: connectorclient.NewConnectorClient(ctx, conn), conn: conn, server: gs}, nil
+}
+
+// Close shuts the connection and the server down.
+func (c *Conn) Close() error {
+	err := c.conn.Close()
+	c.server.Stop()
+	return err
+}
+
+func register(gs *grpc.Server, srv types.ConnectorServer) {
+	v2.RegisterConnectorServiceServer(gs, srv)
+	v2.RegisterResourceTypesServiceServer(gs, srv)
+	v2.RegisterResourcesServiceServer(gs, srv)
+	v2.RegisterEntitlementsServiceServer(gs, srv)
+	v2.RegisterGrantsServiceServer(gs, srv)
+	v2.RegisterAssetServiceServer(gs, srv)
+	v2.RegisterResourceGetterServiceServer(gs, srv)
+	v2.RegisterEventServiceServer(gs, srv)
+	v2.RegisterTicketsServiceServer(gs, srv)
+	v2.RegisterActionServiceServer(gs, srv)
+	v2.RegisterGrantManagerServiceServer(gs, srv)
+	v2.RegisterResourceManagerServiceServer(gs, srv)
+	v2.RegisterResourceDeleterServiceServer(gs, srv)
+	v2.RegisterAccountManagerServiceServer(gs, srv)
+	v2.RegisterCredentialManagerServiceServer(gs, srv)
+}
+
+// SyncOptions tune a Sync.
+type SyncOptions struct {
+	TmpDir  string
+	Workers int
+}
+
+// Sync runs a full sync of builder into the c1z file at path, as
+// `baton-rocketchat -f path` would.
+func Sync(ctx context.Context, builder connectorbuilder.ConnectorBuilderV2, path string, o SyncOptions) (err error) {
+	conn, err := Serve(ctx, builder)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, conn.Close()) }()
+
+	opts := []sdksync.SyncOpt{sdksync.WithC1ZPath(path)}
+	if o.TmpDir != "" {
+		opts = append(opts, sdksync.WithTmpDir(o.TmpDir))
+	}
+	if o.Workers > 0 {
+		opts = append(opts, sdksync.WithWorkerCount(o.Workers))
+	}
+	s, err := sdksync.NewSyncer(ctx, conn, opts...)
+	if err != nil {
+		return fmt.Errorf("creating syncer: %w", err)
+	}
+	syncErr := s.Sync(ctx)
+	closeErr := s.Close(ctx)
+	if syncErr != nil {
+		return syncErr
+	}
+	return closeErr
+}

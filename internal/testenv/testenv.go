@@ -1,0 +1,86 @@
+// Package testenv starts the Rocket.Chat simulator and the connector for
+// end-to-end tests and benchmarks.
+package testenv
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/pkg/client"
+	"github.com/conductorone/baton-rocketchat/pkg/connector"
+	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+	"github.com/conductorone/baton-sdk/pkg/cli"
+)
+
+// Env is a simulator listening on loopback.
+type Env struct {
+	Sim     *simulator.Server
+	HTTP    *httptest.Server
+	BaseURL string
+}
+
+// Start serves ws on loopback, under prefix when it is not empty (e.g. "/chat").
+func Start(tb testing.TB, ws *simulator.Workspace, opts simulator.Options, prefix string) *Env {
+	tb.Helper()
+	sim := simulator.NewServer(ws, opts)
+	var h http.Handler = sim
+	if prefix != "" {
+		mux := http.NewServeMux()
+		mux.Handle(prefix+"/", http.StripPrefix(prefix, sim))
+		h = mux
+	}
+	ts := httptest.NewServer(h)
+	tb.Cleanup(ts.Close)
+	return &Env{Sim: sim, HTTP: ts, BaseURL: ts.URL + prefix}
+}
+
+// FastRetries makes transient retries quick, for tests of failure paths.
+func FastRetries(cfg *client.Config) {
+	cfg.Backoff = 5 * time.Millisecond
+	cfg.MaxBackoff = 20 * time.Millisecond
+}
+
+// Connector builds a connector for baseURL with cred; tweak may adjust the
+// client's configuration.
+func Connector(tb testing.TB, baseURL string, cred simulator.Credential, opts *cli.ConnectorOpts, tweak ...func(*client.Config)) *connector.Connector {
+	tb.Helper()
+	cfg := client.Config{BaseURL: baseURL, UserID: cred.UserID, Token: cred.Token}
+	for _, t := range tweak {
+		t(&cfg)
+	}
+	cl, err := client.New(context.Background(), cfg)
+	if err != nil {
+		tb.Fatalf("client.New: %v", err)
+	}
+	c := connector.NewWithClient(cl, opts)
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// Sync runs a full in-process sync into a fresh c1z and returns its path.
+func Sync(tb testing.TB, c *connector.Connector) (string, error) {
+	tb.Helper()
+	dir := tb.TempDir()
+	path := filepath.Join(dir, "sync.c1z")
+	err := harness.Sync(context.Background(), c, path, harness.SyncOptions{TmpDir: dir})
+	return path, err
+}
+
+// MustSync syncs and reads the result back, failing the test on error.
+func MustSync(tb testing.TB, c *connector.Connector) *harness.Contents {
+	tb.Helper()
+	path, err := Sync(tb, c)
+	if err != nil {
+		tb.Fatalf("sync: %v", err)
+	}
+	contents, err := harness.ReadC1Z(context.Background(), path, tb.TempDir())
+	if err != nil {
+		tb.Fatalf("reading c1z: %v", err)
+	}
+	return contents
+}

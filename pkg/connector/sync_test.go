@@ -1,0 +1,405 @@
+package connector_test
+
+import (
+	"context"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/testenv"
+	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/types/resource"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestMain(m *testing.M) {
+	// The SDK caches GET answers for an hour by default; tests change data.
+	os.Setenv("BATON_DISABLE_HTTP_CACHE", "true")
+	os.Exit(m.Run())
+}
+
+// variedWorkspace has more than a page of users, teams larger than a page,
+// and every kind of account the connector must label.
+func variedWorkspace() *simulator.Generated {
+	return simulator.Generate(7, simulator.Size{Users: 260, Teams: 9, MembersPerTeam: 40})
+}
+
+func TestSyncIsCompleteAndExact(t *testing.T) {
+	for _, tc := range []struct {
+		name, prefix, suffix string
+	}{
+		{name: "plain base URL"},
+		{name: "trailing slash", suffix: "/"},
+		{name: "path prefix", prefix: "/chat"},
+		{name: "path prefix and trailing slash", prefix: "/chat", suffix: "/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gen := variedWorkspace()
+			env := testenv.Start(t, gen.Workspace, simulator.Options{}, tc.prefix)
+			got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL+tc.suffix, gen.Admin, nil))
+			var ws *simulator.Workspace
+			env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+			assertMatchesWorkspace(t, got, ws)
+		})
+	}
+}
+
+// assertMatchesWorkspace checks the c1z against an oracle computed straight
+// from the simulator's data: every resource, entitlement and grant, nothing extra.
+func assertMatchesWorkspace(t *testing.T, got *harness.Contents, ws *simulator.Workspace) {
+	t.Helper()
+	byType := map[string]map[string]*v2.Resource{}
+	for _, r := range got.Resources {
+		rt := r.GetId().GetResourceType()
+		if byType[rt] == nil {
+			byType[rt] = map[string]*v2.Resource{}
+		}
+		byType[rt][r.GetId().GetResource()] = r
+	}
+
+	// Users: all of them, with status, account type, login, emails, federation.
+	if len(byType["user"]) != len(ws.Users) {
+		t.Errorf("users: got %d, want %d", len(byType["user"]), len(ws.Users))
+	}
+	for _, u := range ws.Users {
+		r, ok := byType["user"][u.ID]
+		if !ok {
+			t.Errorf("user %s (%s) missing", u.ID, u.Username)
+			continue
+		}
+		checkUser(t, r, u)
+	}
+
+	roles := map[string]*simulator.Role{}
+	for _, role := range ws.Roles {
+		roles[role.ID] = role
+		r, ok := byType["role"][role.ID]
+		if !ok {
+			t.Errorf("role %s missing", role.ID)
+			continue
+		}
+		if r.GetDisplayName() != role.Name {
+			t.Errorf("role %s display name %q, want %q", role.ID, r.GetDisplayName(), role.Name)
+		}
+		if got := profileString(r, "scope"); got != role.Scope {
+			t.Errorf("role %s scope %q, want %q", role.ID, got, role.Scope)
+		}
+	}
+	if len(byType["role"]) != len(ws.Roles) {
+		t.Errorf("roles: got %d, want %d", len(byType["role"]), len(ws.Roles))
+	}
+	for _, team := range ws.Teams {
+		r, ok := byType["team"][team.ID]
+		if !ok {
+			t.Errorf("team %s missing", team.ID)
+			continue
+		}
+		wantType := map[int]string{0: "public", 1: "private"}[team.Type]
+		if r.GetDisplayName() != team.Name || profileString(r, "type") != wantType {
+			t.Errorf("team %s: name %q type %q, want %q %q", team.ID, r.GetDisplayName(), profileString(r, "type"), team.Name, wantType)
+		}
+	}
+	if len(byType["team"]) != len(ws.Teams) {
+		t.Errorf("teams: got %d, want %d", len(byType["team"]), len(ws.Teams))
+	}
+	if len(byType) != 3 {
+		t.Errorf("resource types with resources: %v", keys(byType))
+	}
+
+	var wantEnts []string
+	for _, role := range ws.Roles {
+		wantEnts = append(wantEnts, "role:"+role.ID+":assigned")
+	}
+	for _, team := range ws.Teams {
+		for _, e := range []string{"member", "owner", "moderator", "leader"} {
+			wantEnts = append(wantEnts, "team:"+team.ID+":"+e)
+		}
+	}
+	var gotEnts []string
+	for _, e := range got.Entitlements {
+		gotEnts = append(gotEnts, e.GetId())
+	}
+	diffSets(t, "entitlements", gotEnts, wantEnts)
+
+	var wantGrants []string
+	for _, u := range ws.Users {
+		for _, rid := range u.Roles {
+			if role, ok := roles[rid]; ok && role.Scope == "Users" {
+				wantGrants = append(wantGrants, "role:"+rid+":assigned:user:"+u.ID)
+			}
+		}
+	}
+	for _, team := range ws.Teams {
+		for _, m := range team.Members {
+			if u := ws.UserByID(m.UserID); u == nil || !u.Active {
+				continue // Rocket.Chat's teams.members leaves deactivated users out.
+			}
+			wantGrants = append(wantGrants, "team:"+team.ID+":member:user:"+m.UserID)
+			for _, tr := range m.Roles {
+				if tr == "owner" || tr == "moderator" || tr == "leader" {
+					wantGrants = append(wantGrants, "team:"+team.ID+":"+tr+":user:"+m.UserID)
+				}
+			}
+		}
+	}
+	var gotGrants []string
+	for _, g := range got.Grants {
+		gotGrants = append(gotGrants, g.GetId())
+	}
+	diffSets(t, "grants", gotGrants, wantGrants)
+}
+
+func checkUser(t *testing.T, r *v2.Resource, u *simulator.User) {
+	t.Helper()
+	trait, err := resource.GetUserTrait(r)
+	if err != nil {
+		t.Errorf("user %s: no user trait: %v", u.ID, err)
+		return
+	}
+	wantName := u.Name
+	if wantName == "" {
+		wantName = u.Username
+	}
+	if r.GetDisplayName() != wantName {
+		t.Errorf("user %s display name %q, want %q", u.ID, r.GetDisplayName(), wantName)
+	}
+	if trait.GetLogin() != u.Username {
+		t.Errorf("user %s login %q, want %q", u.ID, trait.GetLogin(), u.Username)
+	}
+	wantStatus, wantTrait := v2.Status_RESOURCE_STATUS_ENABLED, v2.UserTrait_Status_STATUS_ENABLED
+	if !u.Active {
+		wantStatus, wantTrait = v2.Status_RESOURCE_STATUS_DISABLED, v2.UserTrait_Status_STATUS_DISABLED
+	}
+	if r.GetStatus().GetStatus() != wantStatus || trait.GetStatus().GetStatus() != wantTrait {
+		t.Errorf("user %s (active=%v): status %v / trait %v", u.ID, u.Active, r.GetStatus().GetStatus(), trait.GetStatus().GetStatus())
+	}
+	wantType := v2.UserTrait_ACCOUNT_TYPE_HUMAN
+	if u.Type == "bot" || u.Type == "app" {
+		wantType = v2.UserTrait_ACCOUNT_TYPE_SERVICE
+	}
+	if trait.GetAccountType() != wantType {
+		t.Errorf("user %s (type %q): account type %v, want %v", u.ID, u.Type, trait.GetAccountType(), wantType)
+	}
+	var gotEmails, wantEmails []string
+	for _, e := range trait.GetEmails() {
+		gotEmails = append(gotEmails, e.GetAddress())
+	}
+	for _, e := range u.Emails {
+		wantEmails = append(wantEmails, e.Address)
+	}
+	if !slices.Equal(gotEmails, wantEmails) {
+		t.Errorf("user %s emails %v, want %v", u.ID, gotEmails, wantEmails)
+	}
+	if len(trait.GetEmails()) > 0 && !trait.GetEmails()[0].GetIsPrimary() {
+		t.Errorf("user %s: first email is not primary", u.ID)
+	}
+	if fed := profileBool(r, "federated"); fed != u.Federated {
+		t.Errorf("user %s (%s): federated %v, want %v", u.ID, u.Username, fed, u.Federated)
+	}
+	if u.LastLogin != nil && !trait.GetLastLogin().AsTime().Equal(u.LastLogin.Truncate(time.Millisecond)) {
+		t.Errorf("user %s last login %v, want %v", u.ID, trait.GetLastLogin().AsTime(), *u.LastLogin)
+	}
+}
+
+func TestSyncLabelsSpecialAccounts(t *testing.T) {
+	ws := simulator.NewWorkspace()
+	admin := ws.AddUser(&simulator.User{ID: "adminUserId000001", Username: "admin", Name: "Admin", Type: "user", Active: true,
+		Roles: []string{"admin", "user"}, Tokens: []string{"admin-token"}, Emails: []simulator.Email{{Address: "admin@example.com", Verified: true}}})
+	ws.AddUser(&simulator.User{ID: "rocketCatUserId01", Username: "rocket.cat", Name: "Rocket.Cat", Type: "bot", Active: true, Roles: []string{"bot"}})
+	ws.AddUser(&simulator.User{ID: "appUserId00000001", Username: "poll.bot", Name: "Poll App", Type: "app", Active: true, Roles: []string{"app"}})
+	ws.AddUser(&simulator.User{ID: "fedUserId00000001", Username: "@alice:matrix.example.org", Name: "@alice:matrix.example.org", Type: "user",
+		Active: true, Roles: []string{"federated-external"}, Federated: true, FederationOrigin: "matrix.example.org"})
+	ws.AddUser(&simulator.User{ID: "goneUserId0000001", Username: "bob", Type: "user", Active: false, InactiveReason: "deactivated", Roles: []string{"user"}})
+
+	env := testenv.Start(t, ws, simulator.Options{}, "")
+	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, simulator.Credential{UserID: admin.ID, Token: "admin-token"}, nil))
+	users := map[string]*v2.Resource{}
+	for _, r := range got.Resources {
+		if r.GetId().GetResourceType() == "user" {
+			users[r.GetId().GetResource()] = r
+		}
+	}
+	for _, tc := range []struct {
+		id        string
+		service   bool
+		federated bool
+		disabled  bool
+		display   string
+	}{
+		{id: "adminUserId000001", display: "Admin"},
+		{id: "rocketCatUserId01", service: true, display: "Rocket.Cat"},
+		{id: "appUserId00000001", service: true, display: "Poll App"},
+		{id: "fedUserId00000001", federated: true, display: "@alice:matrix.example.org"},
+		{id: "goneUserId0000001", disabled: true, display: "bob"},
+	} {
+		r := users[tc.id]
+		if r == nil {
+			t.Errorf("%s missing", tc.id)
+			continue
+		}
+		trait, _ := resource.GetUserTrait(r)
+		if got := trait.GetAccountType() == v2.UserTrait_ACCOUNT_TYPE_SERVICE; got != tc.service {
+			t.Errorf("%s service=%v, want %v", tc.id, got, tc.service)
+		}
+		if got := profileBool(r, "federated"); got != tc.federated {
+			t.Errorf("%s federated=%v, want %v", tc.id, got, tc.federated)
+		}
+		if got := r.GetStatus().GetStatus() == v2.Status_RESOURCE_STATUS_DISABLED; got != tc.disabled {
+			t.Errorf("%s disabled=%v, want %v", tc.id, got, tc.disabled)
+		}
+		if r.GetDisplayName() != tc.display {
+			t.Errorf("%s display %q, want %q", tc.id, r.GetDisplayName(), tc.display)
+		}
+	}
+	if len(users) != 5 {
+		t.Errorf("got %d users, want 5", len(users))
+	}
+}
+
+func TestSyncExternalLinksOnlyOverHTTPS(t *testing.T) {
+	gen := simulator.Generate(3, simulator.Size{Users: 20, Teams: 2, MembersPerTeam: 5})
+	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
+	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Admin, nil))
+	for _, r := range got.Resources {
+		var link v2.ExternalLink
+		annos := annotations.Annotations(r.GetAnnotations())
+		if ok, _ := annos.Pick(&link); ok {
+			t.Fatalf("http base URL produced external link %q", link.GetUrl())
+		}
+	}
+}
+
+func TestSyncRefusesTokensThatCannotSeeEverything(t *testing.T) {
+	gen := variedWorkspace()
+	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
+	for _, tc := range []struct {
+		name     string
+		cred     simulator.Credential
+		code     codes.Code
+		mentions []string
+	}{
+		{name: "plain user", cred: gen.Plain, code: codes.PermissionDenied,
+			mentions: []string{"view-full-other-user-info", "view-all-teams", "admin role"}},
+		{name: "bogus token", cred: simulator.Credential{UserID: gen.Admin.UserID, Token: "not-the-token"}, code: codes.Unauthenticated,
+			mentions: []string{"wrong or revoked", "Personal Access Tokens"}},
+		{name: "unknown user id", cred: simulator.Credential{UserID: "nobody", Token: gen.Admin.Token}, code: codes.Unauthenticated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path, err := testenv.Sync(t, testenv.Connector(t, env.BaseURL, tc.cred, nil))
+			if err == nil {
+				t.Fatal("sync succeeded")
+			}
+			if got := status.Code(err); got != tc.code {
+				t.Errorf("code %v, want %v (%v)", got, tc.code, err)
+			}
+			for _, m := range tc.mentions {
+				if !strings.Contains(err.Error(), m) {
+					t.Errorf("error does not mention %q: %v", m, err)
+				}
+			}
+			if strings.Contains(err.Error(), gen.Admin.Token) {
+				t.Errorf("error leaks the token: %v", err)
+			}
+			if _, err := harness.ReadC1Z(context.Background(), path, t.TempDir()); err == nil {
+				t.Errorf("a failed sync left a c1z with a finished sync")
+			}
+		})
+	}
+}
+
+func TestSyncUnderRateLimiterIsCompleteWithout429s(t *testing.T) {
+	gen := simulator.Generate(11, simulator.Size{Users: 230, Teams: 14, MembersPerTeam: 20})
+	env := testenv.Start(t, gen.Workspace, simulator.Options{RateLimitCalls: 10, RateLimitWindow: 250 * time.Millisecond}, "")
+	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Reader, nil))
+	var ws *simulator.Workspace
+	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+	assertMatchesWorkspace(t, got, ws)
+	stats := env.Sim.Stats()
+	if stats.Total429 != 0 {
+		t.Errorf("got %d 429 answers (%v), want none", stats.Total429, stats.RateLimited)
+	}
+	// One call per page, nothing read twice.
+	want := map[string]int{
+		"GET users.listByStatus": 3, // 230 users, pages of 100
+		"GET teams.listAll":      1,
+		"GET roles.list":         1,
+		"GET teams.members":      14,
+	}
+	for k, n := range want {
+		if stats.Calls[k] != n {
+			t.Errorf("%s called %d times, want %d", k, stats.Calls[k], n)
+		}
+	}
+}
+
+func profileString(r *v2.Resource, key string) string {
+	p := r.GetProfile()
+	if p == nil {
+		return ""
+	}
+	return p.GetFields()[key].GetStringValue()
+}
+
+func profileBool(r *v2.Resource, key string) bool {
+	p := r.GetProfile()
+	if p == nil {
+		return false
+	}
+	return p.GetFields()[key].GetBoolValue()
+}
+
+func diffSets(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	g, w := map[string]int{}, map[string]int{}
+	for _, s := range got {
+		g[s]++
+	}
+	for _, s := range want {
+		w[s]++
+	}
+	var missing, extra, dup []string
+	for s := range w {
+		if g[s] == 0 {
+			missing = append(missing, s)
+		}
+	}
+	for s, n := range g {
+		if w[s] == 0 {
+			extra = append(extra, s)
+		}
+		if n > 1 {
+			dup = append(dup, s)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	if len(missing)+len(extra)+len(dup) > 0 {
+		t.Errorf("%s: %d missing %v, %d extra %v, %d duplicated %v", what, len(missing), head(missing), len(extra), head(extra), len(dup), head(dup))
+	}
+	if len(w) == 0 {
+		t.Errorf("%s: oracle expects nothing; the fixture is too small to test", what)
+	}
+}
+
+func head(s []string) []string {
+	if len(s) > 5 {
+		return s[:5]
+	}
+	return s
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+

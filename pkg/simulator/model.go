@@ -1,0 +1,405 @@
+// Package simulator is an in-process imitation of the Rocket.Chat REST API
+// (server behaviour of the 8.x line) for tests, benchmarks and demos.
+//
+// It serves the subset of endpoints an identity-governance connector uses,
+// with the real server's status codes, error bodies, envelopes, projections,
+// permission checks and rate limiter. The facts it follows are collected in
+// the project's Rocket.Chat API notes; where they leave a gap, Rocket.Chat's
+// own source was the reference.
+package simulator
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Email is one entry of a user's emails array.
+type Email struct {
+	Address  string
+	Verified bool
+}
+
+// User is a Rocket.Chat user document. Empty strings and nil pointers stand
+// for fields absent from the document; the server omits them from JSON.
+type User struct {
+	ID, Username, Name string
+	Emails             []Email
+	// Type is "user", "bot" or "app"; empty means "user".
+	Type   string
+	Active bool
+	// Roles holds global role ids.
+	Roles []string
+	// Status is the presence: online, away, busy or offline (empty means offline).
+	Status string
+	// LastLogin is nil for users who never logged in.
+	LastLogin *time.Time
+	CreatedAt time.Time
+	// Federated marks remote Matrix users; with FederationOrigin set, the
+	// document also carries federation{version,mui,origin}.
+	Federated        bool
+	FederationOrigin string
+	// InactiveReason is "", "deactivated", "pending_approval" or "idle_too_long".
+	InactiveReason        string
+	RequirePasswordChange bool
+	Nickname, Bio         string
+	Password              string
+	// Tokens are login tokens and personal access tokens, kept in plain text:
+	// a request authenticates with X-User-Id = ID and X-Auth-Token = one of them.
+	Tokens []string
+}
+
+// Role is a Rocket.Chat role. Scope is "Users" (global) or "Subscriptions"
+// (held per room, for teams per team main room).
+type Role struct {
+	ID, Name, Description, Scope string
+	Protected, Mandatory2FA      bool
+}
+
+// TeamMember is one row of a team's membership. Roles holds team roles such
+// as "owner", "moderator" or "leader"; it is nil for plain members (the key
+// is then absent from the API), while an empty non-nil slice is sent as [].
+type TeamMember struct {
+	UserID    string
+	Roles     []string
+	CreatedAt time.Time
+	// CreatedByID and CreatedByUsername name who added the member; empty means
+	// the team's creator.
+	CreatedByID, CreatedByUsername string
+}
+
+// Team is a Rocket.Chat team with its membership.
+type Team struct {
+	ID, Name string
+	// Type is 0 for public and 1 for private teams.
+	Type int
+	// RoomID is the team's main room; room-scoped role checks use it.
+	RoomID                         string
+	CreatedAt                      time.Time
+	CreatedByID, CreatedByUsername string
+	Members                        []TeamMember
+}
+
+// Workspace is the whole simulated data set.
+type Workspace struct {
+	Users []*User
+	Roles []*Role
+	Teams []*Team
+	// Permissions maps a permission id to the role ids holding it.
+	Permissions map[string][]string
+}
+
+// Team types.
+const (
+	teamPublic  = 0
+	teamPrivate = 1
+)
+
+// builtinRoles are the protected roles Rocket.Chat seeds; their id is their name.
+var builtinRoles = []Role{
+	{ID: "admin", Name: "admin", Description: "Admin", Scope: "Users", Protected: true},
+	{ID: "moderator", Name: "moderator", Description: "Moderator", Scope: "Subscriptions", Protected: true},
+	{ID: "leader", Name: "leader", Description: "Leader", Scope: "Subscriptions", Protected: true},
+	{ID: "owner", Name: "owner", Description: "Owner", Scope: "Subscriptions", Protected: true},
+	{ID: "user", Name: "user", Scope: "Users", Protected: true},
+	{ID: "federated-external", Name: "federated-external", Scope: "Users", Protected: true},
+	{ID: "bot", Name: "bot", Scope: "Users", Protected: true},
+	{ID: "app", Name: "app", Scope: "Users", Protected: true},
+	{ID: "guest", Name: "guest", Scope: "Users", Protected: true},
+	{ID: "anonymous", Name: "anonymous", Scope: "Users", Protected: true},
+	{ID: "livechat-agent", Name: "livechat-agent", Description: "Livechat Agent", Scope: "Users", Protected: true},
+	{ID: "livechat-manager", Name: "livechat-manager", Description: "Livechat Manager", Scope: "Users", Protected: true},
+}
+
+// defaultPermissions copies Rocket.Chat's seeded defaults
+// (app/authorization/server/constant/permissions.ts) for the permissions the
+// simulated endpoints consult, plus a few neighbours so listings look real.
+var defaultPermissions = map[string][]string{
+	"access-permissions":                {"admin"},
+	"add-team-member":                   {"admin", "owner", "moderator"},
+	"api-bypass-rate-limit":             {"admin", "bot", "app"},
+	"assign-admin-role":                 {"admin"},
+	"assign-roles":                      {"admin"},
+	"create-personal-access-tokens":     {"admin", "user"},
+	"create-team":                       {"admin", "user"},
+	"create-user":                       {"admin"},
+	"delete-team":                       {"admin", "owner"},
+	"delete-user":                       {"admin"},
+	"edit-other-user-active-status":     {"admin"},
+	"edit-other-user-info":              {"admin"},
+	"edit-other-user-password":          {"admin"},
+	"edit-team":                         {"admin", "owner"},
+	"edit-team-member":                  {"admin", "owner", "moderator"},
+	"logout-other-user":                 {"admin"},
+	"manage-moderation-actions":         {"admin"},
+	"send-many-messages":                {"admin", "bot", "app"},
+	"set-leader":                        {"admin", "owner"},
+	"set-moderator":                     {"admin", "owner"},
+	"set-owner":                         {"admin", "owner"},
+	"view-all-team-channels":            {"admin", "owner"},
+	"view-all-teams":                    {"admin"},
+	"view-c-room":                       {"admin", "user", "federated-external", "bot", "app", "anonymous"},
+	"view-d-room":                       {"admin", "user", "federated-external", "bot", "app", "guest"},
+	"view-full-other-user-info":         {"admin"},
+	"view-other-user-channels":          {"admin"},
+	"view-outside-room":                 {"admin", "owner", "moderator", "user", "federated-external"},
+	"view-p-room":                       {"admin", "user", "federated-external", "anonymous", "guest"},
+	"view-room-administration":          {"admin"},
+	"view-statistics":                   {"admin"},
+	"view-user-administration":          {"admin"},
+	"sync-auth-services-users":          {"admin"},
+	"get-server-info":                   {"admin"},
+	"view-logs":                         {"admin"},
+	"view-privileged-setting":           {"admin"},
+	"user-generate-access-token":        {"admin"},
+	"bypass-time-limit-edit-and-delete": {"bot", "app"},
+}
+
+// NewWorkspace returns a workspace with Rocket.Chat's built-in roles and
+// default permissions and no users or teams.
+func NewWorkspace() *Workspace {
+	w := &Workspace{Permissions: make(map[string][]string, len(defaultPermissions))}
+	for i := range builtinRoles {
+		r := builtinRoles[i]
+		w.Roles = append(w.Roles, &r)
+	}
+	for p, roles := range defaultPermissions {
+		w.Permissions[p] = slices.Clone(roles)
+	}
+	return w
+}
+
+// AddUser appends u and returns it. A missing ID gets a Rocket.Chat-like one,
+// a zero CreatedAt the current time, and empty Type and Status their defaults.
+func (w *Workspace) AddUser(u *User) *User {
+	if u.ID == "" {
+		u.ID = randomID(runtimeRand())
+	}
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = time.Now().UTC().Truncate(time.Millisecond)
+	}
+	if u.Type == "" {
+		u.Type = "user"
+	}
+	if u.Status == "" {
+		u.Status = "offline"
+	}
+	w.Users = append(w.Users, u)
+	return u
+}
+
+// UserByID returns the user with that id, or nil.
+func (w *Workspace) UserByID(id string) *User {
+	for _, u := range w.Users {
+		if u.ID == id {
+			return u
+		}
+	}
+	return nil
+}
+
+// UserByUsername returns the user with exactly that username, or nil.
+func (w *Workspace) UserByUsername(name string) *User {
+	if name == "" {
+		return nil
+	}
+	for _, u := range w.Users {
+		if u.Username == name {
+			return u
+		}
+	}
+	return nil
+}
+
+// userByUsernameFold matches like Users.findOneByUsernameIgnoringCase.
+func (w *Workspace) userByUsernameFold(name string) *User {
+	if name == "" {
+		return nil
+	}
+	for _, u := range w.Users {
+		if strings.EqualFold(u.Username, name) {
+			return u
+		}
+	}
+	return nil
+}
+
+// userByEmail matches an address exactly but case-insensitively, as the
+// server's email lookups do.
+func (w *Workspace) userByEmail(addr string) *User {
+	addr = strings.TrimSpace(addr)
+	for _, u := range w.Users {
+		for _, e := range u.Emails {
+			if strings.EqualFold(strings.TrimSpace(e.Address), addr) {
+				return u
+			}
+		}
+	}
+	return nil
+}
+
+// RoleByID returns the role with that id, or nil.
+func (w *Workspace) RoleByID(id string) *Role {
+	for _, r := range w.Roles {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// TeamByID returns the team with that id, or nil.
+func (w *Workspace) TeamByID(id string) *Team {
+	for _, t := range w.Teams {
+		if t.ID == id {
+			return t
+		}
+	}
+	return nil
+}
+
+func (w *Workspace) teamByName(name string) *Team {
+	for _, t := range w.Teams {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+func (w *Workspace) teamByRoomID(rid string) *Team {
+	for _, t := range w.Teams {
+		if t.RoomID == rid {
+			return t
+		}
+	}
+	return nil
+}
+
+func (w *Workspace) removeTeam(t *Team) {
+	w.Teams = slices.DeleteFunc(w.Teams, func(x *Team) bool { return x == t })
+}
+
+func (w *Workspace) removeUser(u *User) {
+	w.Users = slices.DeleteFunc(w.Users, func(x *User) bool { return x == u })
+}
+
+// Clone returns a deep copy, so a test can snapshot a workspace before a
+// server mutates it.
+func (w *Workspace) Clone() *Workspace {
+	c := &Workspace{Permissions: make(map[string][]string, len(w.Permissions))}
+	for _, u := range w.Users {
+		cu := *u
+		cu.Emails = slices.Clone(u.Emails)
+		cu.Roles = slices.Clone(u.Roles)
+		cu.Tokens = slices.Clone(u.Tokens)
+		if u.LastLogin != nil {
+			t := *u.LastLogin
+			cu.LastLogin = &t
+		}
+		c.Users = append(c.Users, &cu)
+	}
+	for _, r := range w.Roles {
+		cr := *r
+		c.Roles = append(c.Roles, &cr)
+	}
+	for _, t := range w.Teams {
+		ct := *t
+		ct.Members = make([]TeamMember, len(t.Members))
+		for i, m := range t.Members {
+			m.Roles = slices.Clone(m.Roles) // keeps nil as nil
+			ct.Members[i] = m
+		}
+		c.Teams = append(c.Teams, &ct)
+	}
+	for p, roles := range w.Permissions {
+		c.Permissions[p] = slices.Clone(roles)
+	}
+	return c
+}
+
+// member returns the membership row of uid in t, or nil.
+func (t *Team) member(uid string) *TeamMember {
+	for i := range t.Members {
+		if t.Members[i].UserID == uid {
+			return &t.Members[i]
+		}
+	}
+	return nil
+}
+
+func (t *Team) ownerCount() int {
+	n := 0
+	for _, m := range t.Members {
+		if slices.Contains(m.Roles, "owner") {
+			n++
+		}
+	}
+	return n
+}
+
+func (t *Team) removeMember(uid string) {
+	t.Members = slices.DeleteFunc(t.Members, func(m TeamMember) bool { return m.UserID == uid })
+}
+
+// hasPermission answers like Rocket.Chat's hasPermissionAsync: the user's
+// global roles, plus — when the check is scoped to a team's main room — the
+// roles the user holds in that team.
+func (w *Workspace) hasPermission(u *User, perm string, scope *Team) bool {
+	holders := w.Permissions[perm]
+	if len(holders) == 0 || u == nil {
+		return false
+	}
+	for _, r := range u.Roles {
+		if slices.Contains(holders, r) {
+			return true
+		}
+	}
+	if scope != nil {
+		if m := scope.member(u.ID); m != nil {
+			for _, r := range m.Roles {
+				if slices.Contains(holders, r) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// userType and userStatus apply the defaults of users added without them.
+func (u *User) userType() string {
+	if u.Type == "" {
+		return "user"
+	}
+	return u.Type
+}
+
+func (u *User) userStatus() string {
+	if u.Status == "" {
+		return "offline"
+	}
+	return u.Status
+}
+
+func (u *User) hasToken(token string) bool {
+	return token != "" && slices.Contains(u.Tokens, token)
+}
+
+// idAlphabet is the alphabet of Meteor's Random.id().
+const idAlphabet = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
+
+func randomID(r *rand.Rand) string {
+	b := make([]byte, 17)
+	for i := range b {
+		b[i] = idAlphabet[r.IntN(len(idAlphabet))]
+	}
+	return string(b)
+}
+
+// runtimeRand serves ids minted while serving (users.create, AddUser without
+// an id); those need to be unique, not reproducible.
+func runtimeRand() *rand.Rand {
+	return rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+}

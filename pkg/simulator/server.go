@@ -1,0 +1,334 @@
+package simulator
+
+import (
+	"io"
+	"maps"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options tune the simulated server; zero values take Rocket.Chat's defaults.
+type Options struct {
+	// RateLimitCalls is API_Enable_Rate_Limiter_Limit_Calls_Default: calls
+	// allowed per endpoint, per client IP, per window (default 10).
+	RateLimitCalls int
+	// RateLimitWindow is API_Enable_Rate_Limiter_Limit_Time_Default (default 60s).
+	RateLimitWindow time.Duration
+	// DisableRateLimiter is API_Enable_Rate_Limiter=false.
+	DisableRateLimiter bool
+	// UpperCountLimit is API_Upper_Count_Limit (default 100).
+	UpperCountLimit int
+	// DefaultCount is API_Default_Count (default 50).
+	DefaultCount int
+	// Version is the server version (default "8.7.1").
+	Version string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Stats counts what reached the server.
+type Stats struct {
+	// Calls counts every request that reached a known route, keyed
+	// "GET users.listByStatus", "POST teams.addMembers"...
+	Calls map[string]int
+	// RateLimited counts the 429s sent, with the same keys.
+	RateLimited map[string]int
+	Total429    int
+}
+
+// Server is an http.Handler serving "/api/info" and "/api/v1/<endpoint>".
+// It is safe for concurrent use.
+type Server struct {
+	opts Options
+
+	mu        sync.Mutex
+	ws        *Workspace
+	limiter   *rateLimiter
+	stats     Stats
+	intercept func(http.ResponseWriter, *http.Request) bool
+	routes    map[string]*route // "GET users.list" → route
+}
+
+// route is one endpoint with the options Rocket.Chat declares for it.
+type route struct {
+	method, name string
+	// perms is permissionsRequired, checked by middleware against global
+	// roles: all of them, or any when anyPerm is set.
+	perms   []string
+	anyPerm bool
+	query   *schema
+	body    *schema
+	// withoutUsername is userWithoutUsername: users lacking one may call.
+	withoutUsername bool
+	handle          func(*call) reply
+}
+
+func (rt *route) key() string { return rt.method + " " + rt.name }
+
+// call carries one authenticated request through a handler.
+type call struct {
+	s     *Server
+	ws    *Workspace
+	user  *User
+	r     *http.Request
+	query map[string]any
+	body  map[string]any
+	now   time.Time
+}
+
+// NewServer returns a server over ws, which it then owns: mutate it only
+// through Update.
+func NewServer(ws *Workspace, opts Options) *Server {
+	if opts.RateLimitCalls <= 0 {
+		opts.RateLimitCalls = 10
+	}
+	if opts.RateLimitWindow <= 0 {
+		opts.RateLimitWindow = 60 * time.Second
+	}
+	if opts.UpperCountLimit <= 0 {
+		opts.UpperCountLimit = 100
+	}
+	if opts.DefaultCount <= 0 {
+		opts.DefaultCount = 50
+	}
+	if opts.Version == "" {
+		opts.Version = "8.7.1"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if ws == nil {
+		ws = NewWorkspace()
+	}
+	s := &Server{
+		opts:    opts,
+		ws:      ws,
+		limiter: newRateLimiter(opts.RateLimitCalls, opts.RateLimitWindow),
+		routes:  map[string]*route{},
+	}
+	s.ResetStats()
+	now := opts.Now()
+	for _, rt := range s.routeTable() {
+		s.routes[rt.key()] = rt
+		s.limiter.addRule(rt.key(), now)
+	}
+	return s
+}
+
+func (s *Server) routeTable() []*route {
+	return []*route{
+		{method: "GET", name: "me", withoutUsername: true, handle: s.me},
+		{method: "GET", name: "permissions.listAll", query: permissionsListAllQuery, handle: s.permissionsListAll},
+		{method: "GET", name: "roles.list", handle: s.rolesList},
+		{method: "GET", name: "roles.getUsersInRole", perms: []string{"access-permissions"}, query: getUsersInRoleQuery, handle: s.rolesGetUsersInRole},
+		{method: "POST", name: "roles.addUserToRole", body: addUserToRoleBody, handle: s.rolesAddUserToRole},
+		{method: "POST", name: "roles.removeUserFromRole", perms: []string{"access-permissions"}, body: removeUserFromRoleBody, handle: s.rolesRemoveUserFromRole},
+		{method: "GET", name: "users.list", perms: []string{"view-d-room"}, query: usersListQuery, handle: s.usersList},
+		{method: "GET", name: "users.listByStatus", perms: []string{"view-d-room"}, query: usersListByStatusQuery, handle: s.usersListByStatus},
+		{method: "GET", name: "users.info", query: usersInfoQuery, handle: s.usersInfo},
+		{method: "GET", name: "users.listTeams", query: usersListTeamsQuery, handle: s.usersListTeams},
+		{method: "POST", name: "users.create", body: usersCreateBody, handle: s.usersCreate},
+		{method: "POST", name: "users.setActiveStatus", perms: []string{"edit-other-user-active-status", "manage-moderation-actions"}, anyPerm: true, body: setActiveStatusBody, handle: s.usersSetActiveStatus},
+		{method: "POST", name: "users.delete", perms: []string{"delete-user"}, body: usersDeleteBody, handle: s.usersDelete},
+		{method: "GET", name: "teams.list", handle: s.teamsList},
+		{method: "GET", name: "teams.listAll", perms: []string{"view-all-teams"}, handle: s.teamsListAll},
+		{method: "GET", name: "teams.info", query: teamsInfoQuery, handle: s.teamsInfo},
+		{method: "GET", name: "teams.members", query: teamsMembersQuery, handle: s.teamsMembers},
+		{method: "POST", name: "teams.addMembers", body: teamsAddMembersBody, handle: s.teamsAddMembers},
+		{method: "POST", name: "teams.updateMember", body: teamsUpdateMemberBody, handle: s.teamsUpdateMember},
+		{method: "POST", name: "teams.removeMember", body: teamsRemoveMemberBody, handle: s.teamsRemoveMember},
+	}
+}
+
+// Update runs fn on the workspace under the server's lock, so tests can
+// change data between (or during) syncs.
+func (s *Server) Update(fn func(ws *Workspace)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s.ws)
+}
+
+// View runs fn on the workspace under the server's lock; fn must not keep
+// references past its return.
+func (s *Server) View(fn func(ws *Workspace)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s.ws)
+}
+
+// Stats returns a copy of the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{Calls: maps.Clone(s.stats.Calls), RateLimited: maps.Clone(s.stats.RateLimited), Total429: s.stats.Total429}
+}
+
+// ResetStats zeroes the counters.
+func (s *Server) ResetStats() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats = Stats{Calls: map[string]int{}, RateLimited: map[string]int{}}
+}
+
+// Intercept installs a hook run before normal handling of every request. If
+// it returns true it has answered the request itself (fault injection:
+// 5xx bursts, resets, slow or truncated bodies). nil removes it.
+func (s *Server) Intercept(fn func(w http.ResponseWriter, r *http.Request) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.intercept = fn
+}
+
+// ServeHTTP routes on the path it receives, so it also works under
+// http.StripPrefix.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	hook := s.intercept
+	s.mu.Unlock()
+	if hook != nil && hook(w, r) {
+		return
+	}
+
+	if r.URL.Path == "/api/info" && r.Method == http.MethodGet {
+		s.mu.Lock()
+		s.stats.Calls["GET info"]++
+		rep := s.info(r)
+		s.mu.Unlock()
+		writeReply(w, rep)
+		return
+	}
+	name, ok := strings.CutPrefix(r.URL.Path, "/api/v1/")
+	rt := s.routes[r.Method+" "+name]
+	if !ok || rt == nil {
+		// Hono's default answer for unmatched paths.
+		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "404 Not Found")
+		return
+	}
+
+	var raw []byte
+	if r.Body != nil {
+		raw, _ = io.ReadAll(r.Body)
+	}
+
+	s.mu.Lock()
+	rep := s.serveRoute(rt, r, raw, w.Header())
+	s.mu.Unlock()
+	writeReply(w, rep)
+}
+
+// serveRoute runs the 8.x pipeline: authentication → permissionsRequired →
+// query/body validation → rate limiter → handler. Failures before the
+// limiter therefore do not spend rate budget. Must hold s.mu.
+func (s *Server) serveRoute(rt *route, r *http.Request, raw []byte, h http.Header) reply {
+	s.stats.Calls[rt.key()]++
+
+	user := s.authenticate(r)
+	if user == nil {
+		return notLoggedIn()
+	}
+	if user.Username == "" && !rt.withoutUsername {
+		return forbiddenMeteor("Users must have a username")
+	}
+	if len(rt.perms) > 0 && !s.hasRoutePermissions(user, rt) {
+		return permissionDenied()
+	}
+
+	c := &call{s: s, ws: s.ws, user: user, r: r, query: parseQuery(r.URL.RawQuery), now: s.opts.Now()}
+	if rt.query != nil {
+		if msgs := rt.query.validate(c.query); msgs != nil {
+			return invalidQuery(msgs)
+		}
+	}
+	body := parseBody(r.Header.Get("Content-Type"), raw)
+	if rt.body != nil {
+		if msgs := rt.body.validate(body); msgs != nil {
+			return invalidBody(msgs)
+		}
+	}
+	c.body, _ = body.(map[string]any)
+	if c.body == nil {
+		c.body = map[string]any{}
+	}
+
+	if !s.opts.DisableRateLimiter && !s.ws.hasPermission(user, "api-bypass-rate-limit", nil) {
+		v := s.limiter.hit(rt.key(), clientIP(r), c.now)
+		v.setHeaders(h)
+		if !v.allowed {
+			s.stats.RateLimited[rt.key()]++
+			s.stats.Total429++
+			return tooManyRequests(v.waitSeconds())
+		}
+	}
+	return rt.handle(c)
+}
+
+// authenticate accepts only the X-User-Id / X-Auth-Token pair; a mismatch is
+// not retried with other methods.
+func (s *Server) authenticate(r *http.Request) *User {
+	uid, token := r.Header.Get("X-User-Id"), r.Header.Get("X-Auth-Token")
+	if uid == "" || token == "" {
+		return nil
+	}
+	u := s.ws.UserByID(uid)
+	if u == nil || !u.hasToken(token) {
+		return nil
+	}
+	return u
+}
+
+func (s *Server) hasRoutePermissions(u *User, rt *route) bool {
+	for _, p := range rt.perms {
+		has := s.ws.hasPermission(u, p, nil)
+		if rt.anyPerm && has {
+			return true
+		}
+		if !rt.anyPerm && !has {
+			return false
+		}
+	}
+	return !rt.anyPerm
+}
+
+// writeReply sends a JSON reply with the router's fixed headers.
+func writeReply(w http.ResponseWriter, rep reply) {
+	b, err := marshal(rep.body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(rep.status)
+	w.Write(b)
+}
+
+// info serves GET /api/info: no authentication required and never rate
+// limited; only a caller holding view-statistics sees the full version.
+func (s *Server) info(r *http.Request) reply {
+	version := s.opts.Version
+	if parts := strings.SplitN(version, ".", 3); len(parts) >= 2 {
+		version = parts[0] + "." + parts[1]
+	}
+	u := s.authenticate(r)
+	privileged := u != nil && s.ws.hasPermission(u, "view-statistics", nil)
+	base := "http://" + r.Host
+	fields := []field{
+		{"workspaceUrl", base},
+		{"hashedWorkspaceUrl", hashString(base)},
+		{"version", version},
+	}
+	if privileged {
+		fields = append(fields,
+			field{"info", object{{"version", s.opts.Version}, {"build", object{{"platform", "linux"}, {"arch", "x64"}}}}},
+		)
+		fields[2].val = s.opts.Version
+	}
+	fields = append(fields, field{"minimumClientVersions", object{{"desktop", "3.9.6"}, {"mobile", "4.39.0"}}})
+	return success(fields...)
+}

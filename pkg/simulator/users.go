@@ -1,0 +1,832 @@
+package simulator
+
+import (
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// userField names, in the order Rocket.Chat documents carry them; projections
+// keep this order so bodies look like the real ones.
+var userFieldOrder = []string{
+	"_id", "createdAt", "username", "emails", "type", "status", "active", "roles", "_updatedAt",
+	"name", "requirePasswordChange", "lastLogin", "statusConnection", "nickname", "bio",
+	"federated", "federation", "settings",
+}
+
+// userDoc renders the projected fields of u that are set.
+func userDoc(u *User, keep func(string) bool) object {
+	var o object
+	for _, f := range userFieldOrder {
+		if f != "_id" && !keep(f) {
+			continue
+		}
+		switch f {
+		case "_id":
+			o = o.with(f, u.ID)
+		case "createdAt":
+			if !u.CreatedAt.IsZero() {
+				o = o.with(f, isoTime(u.CreatedAt))
+			}
+		case "username":
+			if u.Username != "" {
+				o = o.with(f, u.Username)
+			}
+		case "emails":
+			if len(u.Emails) > 0 {
+				emails := make([]object, len(u.Emails))
+				for i, e := range u.Emails {
+					emails[i] = object{{"address", e.Address}, {"verified", e.Verified}}
+				}
+				o = o.with(f, emails)
+			}
+		case "type":
+			o = o.with(f, u.userType())
+		case "status":
+			o = o.with(f, u.userStatus())
+		case "active":
+			o = o.with(f, u.Active)
+		case "roles":
+			o = o.with(f, nonNil(u.Roles))
+		case "_updatedAt":
+			o = o.with(f, isoTime(updatedAt(u)))
+		case "name":
+			if u.Name != "" {
+				o = o.with(f, u.Name)
+			}
+		case "requirePasswordChange":
+			o = o.with(f, u.RequirePasswordChange)
+		case "lastLogin":
+			if u.LastLogin != nil {
+				o = o.with(f, isoTime(*u.LastLogin))
+			}
+		case "statusConnection":
+			conn := "offline"
+			if u.userStatus() != "offline" {
+				conn = "online"
+			}
+			o = o.with(f, conn)
+		case "nickname":
+			if u.Nickname != "" {
+				o = o.with(f, u.Nickname)
+			}
+		case "bio":
+			if u.Bio != "" {
+				o = o.with(f, u.Bio)
+			}
+		case "federated":
+			if u.Federated {
+				o = o.with(f, true)
+			}
+		case "federation":
+			if u.Federated && u.FederationOrigin != "" {
+				o = o.with(f, object{{"version", 1}, {"mui", u.Username}, {"origin", u.FederationOrigin}})
+			}
+		case "settings":
+			o = o.with(f, object{{"profile", object{}}})
+		}
+	}
+	return o
+}
+
+func fieldSet(names ...string) func(string) bool {
+	return func(f string) bool { return slices.Contains(names, f) }
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// updatedAt stands in for _updatedAt, which the model does not track.
+func updatedAt(u *User) time.Time {
+	if u.LastLogin != nil && u.LastLogin.After(u.CreatedAt) {
+		return *u.LastLogin
+	}
+	return u.CreatedAt
+}
+
+// userField reads a field for sorting; nil stands for a missing field.
+func userField(u *User, f string) any {
+	switch f {
+	case "_id":
+		return u.ID
+	case "username":
+		return optString(u.Username)
+	case "name":
+		return optString(u.Name)
+	case "nameInsensitive":
+		return strings.ToLower(u.Name)
+	case "status":
+		return u.userStatus()
+	case "active":
+		return u.Active
+	case "type":
+		return u.userType()
+	case "createdAt":
+		return u.CreatedAt
+	case "lastLogin":
+		if u.LastLogin != nil {
+			return *u.LastLogin
+		}
+	case "emails", "emails.address":
+		if len(u.Emails) > 0 {
+			return u.Emails[0].Address
+		}
+	case "nickname":
+		return optString(u.Nickname)
+	}
+	return nil
+}
+
+func optString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+var usersListQuery = &schema{
+	coerce: true,
+	closed: true,
+	props: []prop{
+		{name: "fields", kind: kString, nullable: true},
+		{name: "query", kind: kString, nullable: true},
+		{name: "count", kind: kNumber, nullable: true},
+		{name: "offset", kind: kNumber, nullable: true},
+		{name: "sort", kind: kString, nullable: true},
+		{name: "email", kind: kString, nullable: true},
+	},
+}
+
+// usersList serves users.list: default filter "has a username or a name"
+// (or an email, for privileged callers), sorted by username. Without
+// view-full-other-user-info the projection loses emails, roles and
+// lastLogin; createdAt and federated are never part of it.
+func (s *Server) usersList(c *call) reply {
+	canFull := c.ws.hasPermission(c.user, "view-full-other-user-info", nil)
+	offset, count := s.pagination(c.query)
+	keys, bad := parseSort(c.query)
+	if bad != nil {
+		return *bad
+	}
+	email := str(c.query, "email")
+	if email != "" && !canFull {
+		return forbidden()
+	}
+
+	var users []*User
+	for _, u := range c.ws.Users {
+		if u.Username == "" && u.Name == "" && (!canFull || len(u.Emails) == 0) {
+			continue
+		}
+		if email != "" && !hasEmail(u, email) {
+			continue
+		}
+		users = append(users, u)
+	}
+	if keys == nil {
+		keys = []sortKey{{"username", 1}}
+	} else {
+		// users.list adds these keys after the caller's own.
+		for _, k := range slices.Clone(keys) {
+			switch k.field {
+			case "status":
+				keys = append(keys, sortKey{"active", k.dir})
+			case "name":
+				keys = append(keys, sortKey{"nameInsensitive", k.dir})
+			}
+		}
+	}
+	sortBy(users, keys, userField)
+	total := len(users)
+	users = page(users, offset, count)
+
+	fields := []string{"username", "name", "status", "active", "type"}
+	if canFull {
+		fields = append(fields, "emails", "roles", "lastLogin")
+	}
+	keep := fieldSet(fields...)
+	items := make([]object, len(users))
+	for i, u := range users {
+		items[i] = userDoc(u, keep).with("nameInsensitive", strings.ToLower(u.Name))
+	}
+	return success(field{"users", items}, field{"count", len(items)}, field{"offset", offset}, field{"total", total})
+}
+
+func hasEmail(u *User, addr string) bool {
+	addr = strings.TrimSpace(addr)
+	for _, e := range u.Emails {
+		if strings.EqualFold(strings.TrimSpace(e.Address), addr) {
+			return true
+		}
+	}
+	return false
+}
+
+var inactiveReasons = []string{"deactivated", "pending_approval", "idle_too_long"}
+
+var usersListByStatusQuery = &schema{
+	coerce: true,
+	closed: true,
+	props: []prop{
+		{name: "status", kind: kString, enum: []string{"active", "deactivated"}},
+		{name: "hasLoggedIn", kind: kBoolean, nullable: true},
+		{name: "type", kind: kString, nullable: true},
+		{name: "roles", kind: kStringArray, nullable: true},
+		{name: "searchTerm", kind: kString, nullable: true},
+		{name: "sort", kind: kString, nullable: true},
+		{name: "count", kind: kNumber, nullable: true},
+		{name: "offset", kind: kNumber, nullable: true},
+		{name: "inactiveReason", kind: kStringArray, nullable: true, enum: inactiveReasons},
+	},
+}
+
+// usersListByStatus serves users.listByStatus (findPaginatedUsersByStatus):
+// no default filter, and emails, roles, lastLogin and federated come back
+// whatever the caller's permissions.
+func (s *Server) usersListByStatus(c *call) reply {
+	offset, count := s.pagination(c.query)
+	keys, bad := parseSort(c.query)
+	if bad != nil {
+		return *bad
+	}
+	canFull := c.ws.hasPermission(c.user, "view-full-other-user-info", nil)
+	q := c.query
+	status := str(q, "status")
+	hasLoggedIn, filterLogin := q["hasLoggedIn"].(bool)
+	typ := str(q, "type")
+	roles, _ := stringItems(q["roles"])
+	if slices.Contains(roles, "all") {
+		roles = nil
+	}
+	term := strings.ToLower(strings.TrimSpace(str(q, "searchTerm")))
+	reasons, filterReason := stringItems(q["inactiveReason"])
+	// Users without the field match too when these reasons are asked for:
+	// the server keeps that for pre-inactiveReason data, and it also lets
+	// active users through.
+	reasonless := slices.Contains(reasons, "deactivated") || slices.Contains(reasons, "idle_too_long")
+
+	var users []*User
+	for _, u := range c.ws.Users {
+		switch {
+		case status == "active" && !u.Active,
+			status == "deactivated" && u.Active,
+			filterLogin && (u.LastLogin != nil) != hasLoggedIn,
+			typ != "" && u.userType() != typ,
+			len(roles) > 0 && !slices.ContainsFunc(u.Roles, func(r string) bool { return slices.Contains(roles, r) }),
+			term != "" && !matchesTerm(u, term, canFull),
+			filterReason && !(slices.Contains(reasons, u.InactiveReason) && u.InactiveReason != "" || reasonless && u.InactiveReason == ""):
+			continue
+		}
+		users = append(users, u)
+	}
+	if keys == nil {
+		keys = []sortKey{{"username", 1}}
+	} else if i := slices.IndexFunc(keys, func(k sortKey) bool { return k.field == "status" }); i >= 0 {
+		dir := keys[i].dir
+		keys = append(slices.Delete(slices.Clone(keys), i, i+1), sortKey{"active", dir})
+	}
+	sortBy(users, keys, func(u *User, f string) any {
+		if f == "nameInsensitive" {
+			return nil // not stored on user documents
+		}
+		return userField(u, f)
+	})
+	total := len(users)
+	users = page(users, offset, count)
+	keep := fieldSet("name", "username", "emails", "roles", "status", "active", "lastLogin", "type", "federated")
+	items := make([]object, len(users))
+	for i, u := range users {
+		items[i] = userDoc(u, keep)
+	}
+	return success(field{"users", items}, field{"count", len(items)}, field{"offset", offset}, field{"total", total})
+}
+
+func matchesTerm(u *User, term string, withEmails bool) bool {
+	if strings.Contains(strings.ToLower(u.Username), term) || strings.Contains(strings.ToLower(u.Name), term) {
+		return true
+	}
+	if withEmails {
+		for _, e := range u.Emails {
+			if strings.Contains(strings.ToLower(e.Address), term) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// usersInfoQuery is the 8.x anyOf: exactly one lookup key per branch.
+var usersInfoQuery = func() *schema {
+	sc := &schema{}
+	for _, key := range []string{"userId", "username", "importId", "email", "freeSwitchExtension"} {
+		sc.anyOf = append(sc.anyOf, &schema{
+			closed:   true,
+			required: []string{key},
+			props: []prop{
+				{name: key, kind: kString},
+				{name: "includeUserRooms", kind: kString},
+				{name: "fields", kind: kString, nullable: true},
+			},
+		})
+	}
+	return sc
+}()
+
+// usersInfo serves users.info (getFullUserDataByUniqueSearchTerm).
+func (s *Server) usersInfo(c *call) reply {
+	var term, kind string
+	for _, k := range [][2]string{{"userId", "id"}, {"username", "username"}, {"importId", "importId"}, {"email", "email"}, {"freeSwitchExtension", "freeSwitchExtension"}} {
+		if v := str(c.query, k[0]); v != "" {
+			term, kind = v, k[1]
+			break
+		}
+	}
+	if kind == "" {
+		return failure("Invalid search query.")
+	}
+	me := c.user
+	myself := kind == "id" && term == me.ID || kind == "username" && term == me.Username || kind == "email" && hasEmail(me, term)
+	canViewAll := myself || c.ws.hasPermission(me, "view-full-other-user-info", nil)
+	if (kind == "importId" || kind == "email") && !canViewAll {
+		return failure("User not found.")
+	}
+	var u *User
+	switch kind {
+	case "id", "username":
+		// findOneByIdOrUsername: either key matches either field.
+		for _, x := range c.ws.Users {
+			if x.ID == term || x.Username == term {
+				u = x
+				break
+			}
+		}
+	case "email":
+		u = c.ws.userByEmail(term)
+	}
+	if u == nil {
+		return failure("User not found.")
+	}
+
+	fields := []string{"name", "username", "nickname", "status", "type", "active", "bio", "federated"}
+	if canViewAll {
+		fields = append(fields, "emails", "statusConnection", "createdAt", "lastLogin", "requirePasswordChange", "roles")
+	}
+	doc := userDoc(u, fieldSet(fields...))
+	if myself {
+		services := object{}
+		if u.Password != "" {
+			services = services.with("password", true)
+		}
+		doc = doc.with("services", services)
+	}
+	doc = doc.with("canViewAllInfo", canViewAll)
+	if str(c.query, "includeUserRooms") == "true" && (u.ID == me.ID || c.ws.hasPermission(me, "view-other-user-channels", nil)) {
+		doc = doc.with("rooms", userRooms(c.ws, u))
+	}
+	return success(field{"user", doc})
+}
+
+// userRooms lists u's team main-room subscriptions, sorted by type then name.
+func userRooms(ws *Workspace, u *User) []object {
+	type sub struct {
+		t    string
+		team *Team
+		m    *TeamMember
+	}
+	var subs []sub
+	for _, t := range ws.Teams {
+		if m := t.member(u.ID); m != nil {
+			typ := "c"
+			if t.Type == teamPrivate {
+				typ = "p"
+			}
+			subs = append(subs, sub{typ, t, m})
+		}
+	}
+	slices.SortStableFunc(subs, func(a, b sub) int {
+		if c := strings.Compare(a.t, b.t); c != 0 {
+			return c
+		}
+		return strings.Compare(a.team.Name, b.team.Name)
+	})
+	out := make([]object, len(subs))
+	for i, x := range subs {
+		o := object{{"_id", derivedID(x.team.RoomID, u.ID)}, {"rid", x.team.RoomID}, {"name", x.team.Name}, {"t", x.t}}
+		if x.m.Roles != nil {
+			o = o.with("roles", x.m.Roles)
+		}
+		out[i] = o.with("unread", 0)
+	}
+	return out
+}
+
+var usersListTeamsQuery = &schema{
+	closed:   true,
+	required: []string{"userId"},
+	props:    []prop{{name: "userId", kind: kString}},
+}
+
+// usersListTeams serves users.listTeams; without view-all-teams the caller
+// sees the user's public teams and only those private teams it shares.
+func (s *Server) usersListTeams(c *call) reply {
+	uid := str(c.query, "userId")
+	seeAll := c.ws.hasPermission(c.user, "view-all-teams", nil)
+	teams := []object{}
+	for _, t := range c.ws.Teams {
+		m := t.member(uid)
+		if m == nil {
+			continue
+		}
+		if !seeAll && t.Type == teamPrivate && t.member(c.user.ID) == nil {
+			continue
+		}
+		teams = append(teams, teamDoc(t).with("isOwner", slices.Contains(m.Roles, "owner")))
+	}
+	return success(field{"teams", teams})
+}
+
+// me serves GET me (getUserInfo over the default user fields).
+func (s *Server) me(c *call) reply {
+	u := c.user
+	doc := userDoc(u, fieldSet("username", "emails", "status", "active", "roles", "_updatedAt", "name",
+		"requirePasswordChange", "statusConnection", "nickname", "bio", "federated"))
+	for _, e := range u.Emails {
+		if e.Verified {
+			doc = doc.with("email", e.Address)
+			break
+		}
+	}
+	doc = doc.with("settings", object{{"profile", object{}}, {"preferences", object{}}, {"calendar", object{}}})
+	doc = doc.with("avatarUrl", "http://"+c.r.Host+"/avatar/"+url.PathEscape(u.Username))
+	doc = doc.with("isOAuthUser", false)
+	doc = doc.with("services", object{{"password", object{{"exists", u.Password != ""}}}})
+	return success(doc...)
+}
+
+var usersCreateBody = &schema{
+	closed:   true,
+	required: []string{"email", "name", "password", "username"},
+	props: []prop{
+		{name: "email", kind: kString},
+		{name: "name", kind: kString},
+		{name: "password", kind: kString},
+		{name: "username", kind: kString},
+		{name: "active", kind: kBoolean, nullable: true},
+		{name: "bio", kind: kString, nullable: true},
+		{name: "nickname", kind: kString, nullable: true},
+		{name: "statusText", kind: kString, nullable: true},
+		{name: "roles", kind: kStringArray},
+		{name: "joinDefaultChannels", kind: kBoolean, nullable: true},
+		{name: "requirePasswordChange", kind: kBoolean, nullable: true},
+		{name: "setRandomPassword", kind: kBoolean, nullable: true},
+		{name: "sendWelcomeEmail", kind: kBoolean, nullable: true},
+		{name: "verified", kind: kBoolean, nullable: true},
+		{name: "customFields", kind: kObject},
+		{name: "fields", kind: kString, nullable: true},
+		{name: "freeSwitchExtension", kind: kString, nullable: true},
+		{name: "phones", kind: kArray, nullable: true},
+	},
+}
+
+// defaultUsernameRE is UTF8_User_Names_Validation's default, [0-9a-zA-Z-_.]+.
+var defaultUsernameRE = regexp.MustCompile(`^[0-9a-zA-Z\-_.]+$`)
+
+var emailRE = regexp.MustCompile(`(?i)^[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}$`)
+
+// usersCreate serves users.create (saveUser → validateUserData →
+// saveNewUser). Permission failures are 400s raised inside, not 403s.
+func (s *Server) usersCreate(c *call) reply {
+	b := c.body
+	name, username, email, password := str(b, "name"), str(b, "username"), str(b, "email"), str(b, "password")
+	if name != "" && !validNameChars(name) {
+		return failure("Name contains invalid characters")
+	}
+	const method = "insertOrUpdateUser"
+	if !c.ws.hasPermission(c.user, "create-user", nil) {
+		return meteorError("error-action-not-allowed", "Adding user is not allowed", methodDetails(method, field{"action", "Adding_user"}))
+	}
+	roles, _ := stringItems(b["roles"])
+	for _, r := range roles {
+		if c.ws.RoleByID(r) == nil {
+			return meteorError("error-action-not-allowed", "The field Roles consist invalid role id", methodDetails(method, field{"action", "Assign_role"}))
+		}
+	}
+	if slices.Contains(roles, "admin") && !c.ws.hasPermission(c.user, "assign-admin-role", nil) {
+		return meteorError("error-action-not-allowed", "Assigning admin is not allowed", methodDetails(method, field{"action", "Assign_admin"}))
+	}
+	required := func(fieldName string) reply {
+		return meteorError("error-the-field-is-required", "The field "+fieldName+" is required", methodDetails(method, field{"field", fieldName}))
+	}
+	if strings.TrimSpace(name) == "" {
+		return required("Name")
+	}
+	if strings.TrimSpace(username) == "" {
+		return required("Username")
+	}
+	if !defaultUsernameRE.MatchString(username) {
+		return meteorError("error-input-is-not-a-valid-field", htmlEscape(username)+" is not a valid username",
+			methodDetails(method, field{"input", username}, field{"field", "Username"}))
+	}
+	setRandom := b["setRandomPassword"] == true
+	if password == "" && !setRandom {
+		return required("Password")
+	}
+	if !usernameAvailable(c.ws, username) {
+		return meteorError("error-field-unavailable", htmlEscape(username)+" is already in use :(", methodDetails(method, field{"field", username}))
+	}
+	if email != "" && c.ws.userByEmail(email) != nil {
+		return meteorError("error-field-unavailable", htmlEscape(email)+" is already in use :(", methodDetails(method, field{"field", email}))
+	}
+	if !emailRE.MatchString(email) {
+		return meteorError("error-invalid-email", "Invalid email "+email,
+			object{{"function", "RocketChat.validateEmailDomain"}, {"email", email}})
+	}
+
+	if len(roles) == 0 {
+		roles = []string{"user"}
+	}
+	u := &User{
+		ID:                    randomID(runtimeRand()),
+		Username:              username,
+		Name:                  name,
+		Emails:                []Email{{Address: email, Verified: b["verified"] == true}},
+		Type:                  "user",
+		Active:                true,
+		Roles:                 slices.Clone(roles),
+		Status:                "offline",
+		CreatedAt:             c.now.UTC().Truncate(time.Millisecond),
+		Password:              password,
+		RequirePasswordChange: setRandom || b["requirePasswordChange"] == true,
+		Nickname:              strings.TrimSpace(str(b, "nickname")),
+		Bio:                   strings.TrimSpace(str(b, "bio")),
+	}
+	if setRandom {
+		u.Password = randomID(runtimeRand())
+	}
+	c.ws.Users = append(c.ws.Users, u)
+
+	// The active flag is applied after creation, so a caller lacking
+	// edit-other-user-active-status gets a 400 although the user now exists.
+	if active, ok := b["active"].(bool); ok {
+		if rep := s.setActiveStatus(c, u.ID, active, false); rep != nil {
+			return *rep
+		}
+	}
+
+	fields := []string{"username", "type", "status", "active", "name", "nickname", "bio"}
+	if c.ws.hasPermission(c.user, "view-full-other-user-info", nil) {
+		fields = append(fields, "createdAt", "emails", "roles", "_updatedAt", "settings")
+		if u.RequirePasswordChange {
+			fields = append(fields, "requirePasswordChange")
+		}
+	}
+	return success(field{"user", userDoc(u, fieldSet(fields...))})
+}
+
+// validNameChars mirrors validateNameChars: no <, >, / or \, even once
+// percent-decoded.
+func validNameChars(name string) bool {
+	const invalid = `<>\/`
+	if strings.ContainsAny(name, invalid) {
+		return false
+	}
+	dec, err := url.PathUnescape(name)
+	return err == nil && !strings.ContainsAny(dec, invalid)
+}
+
+// usernameAvailable mirrors checkUsernameAvailability: no user (ignoring
+// case) and no team may hold the name.
+func usernameAvailable(ws *Workspace, name string) bool {
+	return ws.userByUsernameFold(name) == nil && ws.teamByName(name) == nil
+}
+
+// htmlEscape is lodash's escape, which the server applies to echoed input.
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
+}
+
+var setActiveStatusBody = &schema{
+	closed:   true,
+	required: []string{"userId", "activeStatus"},
+	props: []prop{
+		{name: "userId", kind: kString},
+		{name: "activeStatus", kind: kBoolean},
+		{name: "confirmRelinquish", kind: kBoolean, nullable: true},
+	},
+}
+
+// usersSetActiveStatus serves users.setActiveStatus.
+func (s *Server) usersSetActiveStatus(c *call) reply {
+	uid := str(c.body, "userId")
+	active := c.body["activeStatus"].(bool)
+	if rep := s.setActiveStatus(c, uid, active, c.body["confirmRelinquish"] == true); rep != nil {
+		return *rep
+	}
+	u := c.ws.UserByID(uid)
+	if u == nil {
+		return failure("User not found")
+	}
+	return success(field{"user", object{{"_id", u.ID}, {"active", u.Active}}})
+}
+
+// setActiveStatus is executeSetUserActiveStatus + setUserActiveStatus. An
+// unknown user is not an error here: callers report it themselves.
+func (s *Server) setActiveStatus(c *call, uid string, active, confirmRelinquish bool) *reply {
+	if !c.ws.hasPermission(c.user, "edit-other-user-active-status", nil) {
+		r := meteorError("error-not-allowed", "Not allowed", methodDetails("setUserActiveStatus"))
+		return &r
+	}
+	u := c.ws.UserByID(uid)
+	if u == nil {
+		return nil
+	}
+	if u.Federated {
+		r := meteorError("error-user-is-federated", "Cannot change federated users status", methodDetails("setUserActiveStatus"))
+		return &r
+	}
+	// Users without a username cannot own anything, so the server skips the
+	// ownership checks for them.
+	if u.Username != "" && !active {
+		if slices.Contains(u.Roles, "admin") && activeAdmins(c.ws) == 1 {
+			r := meteorError("error-action-not-allowed", "Leaving the app without an active admin is not allowed",
+				methodDetails("removeUserFromRole", field{"action", "Remove_last_admin"}))
+			return &r
+		}
+		rooms := ownedRooms(c.ws, u)
+		if mustRelinquish(rooms) && !confirmRelinquish {
+			r := lastOwnerError(rooms)
+			return &r
+		}
+		relinquish(c.ws, rooms)
+	}
+	if !active {
+		if u.Active || u.InactiveReason == "" {
+			u.InactiveReason = "deactivated"
+		}
+		// Deactivation logs the user out everywhere, personal access tokens included.
+		u.Tokens = nil
+	} else {
+		u.InactiveReason = ""
+	}
+	u.Active = active
+	return nil
+}
+
+func activeAdmins(ws *Workspace) int {
+	n := 0
+	for _, u := range ws.Users {
+		if u.Active && slices.Contains(u.Roles, "admin") {
+			n++
+		}
+	}
+	return n
+}
+
+// ownedRoom is getSubscribedRoomsForUserWithDetails' verdict on one team main room.
+type ownedRoom struct {
+	team              *Team
+	shouldBeRemoved   bool
+	shouldChangeOwner bool
+}
+
+// ownedRooms finds the teams a departing user would leave ownerless or
+// empty: as sole owner, ownership should pass to the longest-standing active
+// member, and a private team nobody could take over should be removed (a
+// public one just stays); a private team whose only member is the user
+// should be removed even if the user does not own it.
+func ownedRooms(ws *Workspace, u *User) []ownedRoom {
+	var out []ownedRoom
+	for _, t := range ws.Teams {
+		m := t.member(u.ID)
+		if m == nil {
+			continue
+		}
+		r := ownedRoom{team: t}
+		if slices.Contains(m.Roles, "owner") {
+			if t.ownerCount() == 1 {
+				members := slices.Clone(t.Members)
+				slices.SortStableFunc(members, func(a, b TeamMember) int { return a.CreatedAt.Compare(b.CreatedAt) })
+				for _, other := range members {
+					if other.UserID == u.ID {
+						continue
+					}
+					if ou := ws.UserByID(other.UserID); ou != nil && ou.Active {
+						r.shouldChangeOwner = true
+						break
+					}
+				}
+				r.shouldBeRemoved = !r.shouldChangeOwner && t.Type != teamPublic
+			}
+		} else if t.Type != teamPublic {
+			r.shouldBeRemoved = len(t.Members) == 1
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func mustRelinquish(rooms []ownedRoom) bool {
+	return slices.ContainsFunc(rooms, func(r ownedRoom) bool { return r.shouldBeRemoved || r.shouldChangeOwner })
+}
+
+// lastOwnerError is Meteor.Error('user-last-owner', ”, rooms) with room
+// (team) names.
+func lastOwnerError(rooms []ownedRoom) reply {
+	removed, changed := []string{}, []string{}
+	for _, r := range rooms {
+		switch {
+		case r.shouldBeRemoved:
+			removed = append(removed, r.team.Name)
+		case r.shouldChangeOwner:
+			changed = append(changed, r.team.Name)
+		}
+	}
+	return meteorError("user-last-owner", "", object{{"shouldBeRemoved", removed}, {"shouldChangeOwner", changed}})
+}
+
+// relinquish applies confirmRelinquish and returns the ids of deleted rooms.
+// Removable teams are erased. The new owner is granted "owner" only on the
+// main-room subscription, which teams.members does not read, so team
+// membership rows are left as they are.
+func relinquish(ws *Workspace, rooms []ownedRoom) []string {
+	deleted := []string{}
+	for _, r := range rooms {
+		if r.shouldBeRemoved {
+			ws.removeTeam(r.team)
+			deleted = append(deleted, r.team.RoomID)
+		}
+	}
+	return deleted
+}
+
+var usersDeleteBody = &schema{
+	closed: true,
+	anyOf: []*schema{
+		{required: []string{"userId"}},
+		{required: []string{"username"}},
+		{required: []string{"user"}},
+	},
+	props: []prop{
+		{name: "userId", kind: kString},
+		{name: "username", kind: kString},
+		{name: "user", kind: kString},
+		{name: "confirmRelinquish", kind: kBoolean, nullable: true},
+	},
+}
+
+// usersDelete serves users.delete (deleteUser).
+func (s *Server) usersDelete(c *call) reply {
+	u, rep := userFromParams(c.ws, c.body)
+	if rep != nil {
+		return *rep
+	}
+	if u.ID == "rocket.cat" {
+		return meteorError("error-action-not-allowed", "Deleting the rocket.cat user is not allowed",
+			methodDetails("deleteUser", field{"action", "Delete_user"}))
+	}
+	if u.Federated {
+		return meteorError("error-not-allowed", "User participated in federation, this user can only be deactivated permanently",
+			methodDetails("deleteUser"))
+	}
+	rooms := ownedRooms(c.ws, u)
+	if mustRelinquish(rooms) && c.body["confirmRelinquish"] != true {
+		return lastOwnerError(rooms)
+	}
+	deleted := []string{}
+	if u.Username != "" {
+		deleted = relinquish(c.ws, rooms)
+	}
+	for _, t := range c.ws.Teams {
+		t.removeMember(u.ID)
+	}
+	c.ws.removeUser(u)
+	return success(field{"deletedRooms", deleted})
+}
+
+// userFromParams mirrors getUserFromParams: userId, else username or user
+// (both matched ignoring case).
+func userFromParams(ws *Workspace, p map[string]any) (*User, *reply) {
+	var u *User
+	switch {
+	case strings.TrimSpace(str(p, "userId")) != "":
+		u = ws.UserByID(str(p, "userId"))
+	case strings.TrimSpace(str(p, "username")) != "":
+		u = ws.userByUsernameFold(str(p, "username"))
+	case strings.TrimSpace(str(p, "user")) != "":
+		u = ws.userByUsernameFold(str(p, "user"))
+	default:
+		r := meteorError("error-user-param-not-provided", `The required "userId" or "username" param was not provided`, nil)
+		return nil, &r
+	}
+	if u == nil {
+		r := meteorError("error-invalid-user", `The required "userId" or "username" param provided does not match any users`, nil)
+		return nil, &r
+	}
+	return u, nil
+}
