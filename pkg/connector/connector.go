@@ -63,8 +63,9 @@ func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.Resour
 // Metadata describes the connector to ConductorOne.
 func (c *Connector) Metadata(_ context.Context) (*v2.ConnectorMetadata, error) {
 	return v2.ConnectorMetadata_builder{
-		DisplayName: "Rocket.Chat",
-		Description: "Syncs Rocket.Chat users, workspace roles and teams, with role assignments and team membership.",
+		DisplayName:           "Rocket.Chat",
+		Description:           "Governs a Rocket.Chat workspace: users, workspace roles and teams, with role assignments, team membership and team roles.",
+		AccountCreationSchema: accountCreationSchema(),
 	}.Build(), nil
 }
 

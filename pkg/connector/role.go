@@ -3,12 +3,16 @@ package connector
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
 	"github.com/conductorone/baton-sdk/pkg/types/grant"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // roleAssigned is the entitlement of holding a role workspace-wide.
@@ -128,4 +132,84 @@ func roleScope(r *v2.Resource) string {
 		}
 	}
 	return ""
+}
+
+// Grant gives a user a workspace-wide role. Room-scoped roles cannot be held
+// workspace-wide, so such a grant is refused before anything is sent.
+func (s *roleSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.Entitlement) ([]*v2.Grant, annotations.Annotations, error) {
+	roleRes := e.GetResource()
+	roleID := roleRes.GetId().GetResource()
+	role, err := s.c.role(ctx, roleID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if role.Scope == client.ScopeSubscriptions {
+		return nil, nil, status.Errorf(codes.FailedPrecondition,
+			"role %q is held per room or team (scope Subscriptions), not workspace-wide: grant it through the team's %s entitlement instead", role.Name, role.Name)
+	}
+	perms := []string{permAccessPermissions}
+	if roleID == "admin" {
+		perms = append(perms, permAssignAdmin)
+	}
+	if err := s.c.requirePermissions(ctx, fmt.Sprintf("grant role %q", role.Name), perms...); err != nil {
+		return nil, nil, err
+	}
+	u, err := s.c.target(ctx, principal.GetId())
+	if err != nil {
+		return nil, nil, err
+	}
+	granted := []*v2.Grant{grant.NewGrant(roleRes, roleAssigned, principal.GetId())}
+	if slices.Contains(u.Roles, roleID) {
+		return granted, annotations.New(&v2.GrantAlreadyExists{}), nil
+	}
+	if err := s.c.client.AddUserToRole(ctx, u.Username, roleID); err != nil {
+		if hasErrorType(err, "error-user-already-in-role") {
+			return granted, annotations.New(&v2.GrantAlreadyExists{}), nil
+		}
+		return nil, nil, guardError(fmt.Sprintf("granting role %q to %s", role.Name, u.Username), err)
+	}
+	return granted, nil, nil
+}
+
+// Revoke takes a workspace-wide role away from a user.
+func (s *roleSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annotations, error) {
+	roleID := g.GetEntitlement().GetResource().GetId().GetResource()
+	if err := s.c.requirePermissions(ctx, fmt.Sprintf("revoke role %q", roleID), permAccessPermissions); err != nil {
+		return nil, err
+	}
+	u, err := s.c.target(ctx, g.GetPrincipal().GetId())
+	if status.Code(err) == codes.NotFound {
+		// A deleted user holds nothing.
+		return annotations.New(&v2.GrantAlreadyRevoked{}), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(u.Roles, roleID) {
+		return annotations.New(&v2.GrantAlreadyRevoked{}), nil
+	}
+	if err := s.c.client.RemoveUserFromRole(ctx, u.Username, roleID); err != nil {
+		if hasErrorType(err, "error-user-not-in-role") {
+			return annotations.New(&v2.GrantAlreadyRevoked{}), nil
+		}
+		return nil, guardError(fmt.Sprintf("revoking role %q from %s", roleID, u.Username), err)
+	}
+	return nil, nil
+}
+
+// role reads one role's definition from the server.
+func (c *Connector) role(ctx context.Context, roleID string) (*client.Role, error) {
+	roles, err := c.client.ListRoles(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading roles: %w", err)
+	}
+	for i := range roles {
+		if roles[i].ID == roleID {
+			if roles[i].Scope == "" {
+				roles[i].Scope = client.ScopeUsers
+			}
+			return &roles[i], nil
+		}
+	}
+	return nil, status.Errorf(codes.NotFound, "role %s does not exist in Rocket.Chat (deleted since the last sync?)", roleID)
 }

@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
 	"github.com/conductorone/baton-sdk/pkg/types/grant"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Team entitlements. Membership is "member"; the others are team roles a
@@ -144,4 +148,111 @@ func teamResource(t *client.Team, base externalBase) (*v2.Resource, error) {
 		return nil, fmt.Errorf("building team %s: %w", t.ID, err)
 	}
 	return r, nil
+}
+
+// Grant adds a user to a team, or gives a member a team role. A team role
+// granted to a non-member makes them a member holding that role.
+// teams.updateMember replaces a member's roles, so the member's other roles
+// are read first and kept.
+func (s *teamSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.Entitlement) ([]*v2.Grant, annotations.Annotations, error) {
+	teamRes := e.GetResource()
+	teamID := teamRes.GetId().GetResource()
+	slug, err := teamEntitlementSlug(e.GetId(), teamID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.c.target(ctx, principal.GetId())
+	if err != nil {
+		return nil, nil, err
+	}
+	if !u.Active {
+		return nil, nil, status.Errorf(codes.FailedPrecondition,
+			"user %s is deactivated: Rocket.Chat's team APIs do not manage deactivated users; reactivate the user first", u.Username)
+	}
+	op := fmt.Sprintf("granting %s of team %s to %s", slug, teamRes.GetDisplayName(), u.Username)
+	granted := []*v2.Grant{grant.NewGrant(teamRes, slug, principal.GetId())}
+
+	m, err := s.c.client.FindTeamMember(ctx, teamID, u.ID, u.Username)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: reading the team's members: %w", op, err)
+	}
+	switch {
+	case m != nil && (slug == teamMember || slices.Contains(m.Roles, slug)):
+		return granted, annotations.New(&v2.GrantAlreadyExists{}), nil
+	case m == nil:
+		var roles []string
+		if slug != teamMember {
+			roles = []string{slug}
+		}
+		err = s.c.client.AddTeamMember(ctx, teamID, u.ID, roles)
+	default:
+		err = s.c.client.SetTeamMemberRoles(ctx, teamID, u.ID, append(slices.Clone(m.Roles), slug))
+	}
+	if err != nil {
+		return nil, nil, guardError(op, err)
+	}
+	return granted, nil, nil
+}
+
+// Revoke removes a user from a team, or takes one team role away while
+// keeping the member's others. Taking "owner" from a team's last owner is
+// refused: Rocket.Chat would allow it and leave the team without an owner.
+func (s *teamSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annotations, error) {
+	teamRes := g.GetEntitlement().GetResource()
+	teamID := teamRes.GetId().GetResource()
+	slug, err := teamEntitlementSlug(g.GetEntitlement().GetId(), teamID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.c.target(ctx, g.GetPrincipal().GetId())
+	if status.Code(err) == codes.NotFound {
+		return annotations.New(&v2.GrantAlreadyRevoked{}), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	op := fmt.Sprintf("revoking %s of team %s from %s", slug, teamRes.GetDisplayName(), u.Username)
+	if !u.Active {
+		return nil, status.Errorf(codes.FailedPrecondition,
+			"%s: the user is deactivated, and Rocket.Chat's team APIs refuse deactivated users; reactivate the user, revoke, then deactivate again", op)
+	}
+	m, err := s.c.client.FindTeamMember(ctx, teamID, u.ID, u.Username)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the team's members: %w", op, err)
+	}
+	if m == nil || (slug != teamMember && !slices.Contains(m.Roles, slug)) {
+		return annotations.New(&v2.GrantAlreadyRevoked{}), nil
+	}
+	if slug == teamMember {
+		if err := s.c.client.RemoveTeamMember(ctx, teamID, u.ID); err != nil {
+			if hasErrorType(err, "member-does-not-exist") {
+				return annotations.New(&v2.GrantAlreadyRevoked{}), nil
+			}
+			return nil, guardError(op, err)
+		}
+		return nil, nil
+	}
+	if slug == teamOwner {
+		owners, err := s.c.client.TeamOwners(ctx, teamID)
+		if err != nil {
+			return nil, fmt.Errorf("%s: counting the team's owners: %w", op, err)
+		}
+		if len(owners) <= 1 {
+			return nil, status.Errorf(codes.FailedPrecondition, "%s: %s is the team's last owner; make another member owner first", op, u.Username)
+		}
+	}
+	keep := slices.DeleteFunc(slices.Clone(m.Roles), func(r string) bool { return r == slug })
+	if err := s.c.client.SetTeamMemberRoles(ctx, teamID, u.ID, keep); err != nil {
+		return nil, guardError(op, err)
+	}
+	return nil, nil
+}
+
+// teamEntitlementSlug reads "owner" from "team:<id>:owner".
+func teamEntitlementSlug(entitlementID, teamID string) (string, error) {
+	slug, ok := strings.CutPrefix(entitlementID, "team:"+teamID+":")
+	if !ok || (slug != teamMember && !slices.Contains(teamRoles, slug)) {
+		return "", status.Errorf(codes.InvalidArgument, "unknown team entitlement %q", entitlementID)
+	}
+	return slug, nil
 }

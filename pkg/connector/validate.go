@@ -83,6 +83,11 @@ func (c *Connector) checkToken(ctx context.Context) (*validation, error) {
 			me.Username, me.ID, quoteAll(missing), strings.Join(missing, ", "))
 	}
 
+	if missing := v.missing(provisioningPermissions); len(missing) > 0 {
+		l.Info("the token's user can sync but lacks permissions some provisioning needs; those operations will be refused until it has them",
+			zap.Strings("missing_permissions", missing))
+	}
+
 	v.rateLimited = !v.permissions[permBypassLimit]
 	if v.rateLimited {
 		l.Info("the token's user is subject to Rocket.Chat's API rate limiter (it lacks api-bypass-rate-limit): "+

@@ -159,7 +159,6 @@ func TestClone(t *testing.T) {
 		t.Fatal("clone differs")
 	}
 	c.UserByID(idAlice).Roles[0] = "changed"
-	c.UserByID(idAlice).LastLogin.AddDate(1, 0, 0)
 	*c.UserByID(idAlice).LastLogin = c.UserByID(idAlice).LastLogin.AddDate(1, 0, 0)
 	c.TeamByID(teamAlpha).Members[0].Roles[0] = "changed"
 	c.Permissions["view-d-room"][0] = "changed"

@@ -1,11 +1,3 @@
-// Package simulator is an in-process imitation of the Rocket.Chat REST API
-// (server behaviour of the 8.x line) for tests, benchmarks and demos.
-//
-// It serves the subset of endpoints an identity-governance connector uses,
-// with the real server's status codes, error bodies, envelopes, projections,
-// permission checks and rate limiter. The facts it follows are collected in
-// the project's Rocket.Chat API notes; where they leave a gap, Rocket.Chat's
-// own source was the reference.
 package simulator
 
 import (
@@ -401,5 +393,5 @@ func randomID(r *rand.Rand) string {
 // runtimeRand serves ids minted while serving (users.create, AddUser without
 // an id); those need to be unique, not reproducible.
 func runtimeRand() *rand.Rand {
-	return rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	return rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())) //nolint:gosec // ids need uniqueness, not secrecy
 }

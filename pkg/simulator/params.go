@@ -274,6 +274,8 @@ func coerce(v any, k kind) (any, bool) {
 		case "false":
 			return false, true
 		}
+	default:
+		// Ajv coerces strings only to scalar types.
 	}
 	return v, false
 }
@@ -323,7 +325,7 @@ func checkKind(v any, p prop) []string {
 
 // stringItems returns the items of an array of strings; ok is false when v
 // is not an array, items nil when an item is not a string.
-func stringItems(v any) (items []string, ok bool) {
+func stringItems(v any) ([]string, bool) {
 	switch x := v.(type) {
 	case []string:
 		return x, true
@@ -400,13 +402,14 @@ func truthy(v any) bool {
 // simulator picks the nearest sane reading: NaN count → default, negative
 // limit → its absolute value (Mongo's "single batch" reading), NaN or
 // negative offset → 0.
-func (s *Server) pagination(q map[string]any) (offset, count int) {
+func (s *Server) pagination(q map[string]any) (int, int) {
+	offset := 0
 	if truthy(q["offset"]) {
 		if n, ok := jsParseInt(q["offset"]); ok && n > 0 {
 			offset = n
 		}
 	}
-	count = s.opts.DefaultCount
+	count := s.opts.DefaultCount
 	if v, present := q["count"]; present {
 		if !truthy(v) {
 			count = 0

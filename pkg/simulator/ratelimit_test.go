@@ -11,8 +11,9 @@ func limited(calls int) *harness {
 	return newHarness(smallWorkspace(), Options{RateLimitCalls: calls, RateLimitWindow: time.Minute})
 }
 
-func rateHeaders(r response) (limit, remaining string, reset int64) {
-	reset, _ = strconv.ParseInt(r.hdr.Get("X-RateLimit-Reset"), 10, 64)
+// rateHeaders returns the limit, remaining and reset headers.
+func rateHeaders(r response) (string, string, int64) {
+	reset, _ := strconv.ParseInt(r.hdr.Get("X-RateLimit-Reset"), 10, 64)
 	return r.hdr.Get("X-RateLimit-Limit"), r.hdr.Get("X-RateLimit-Remaining"), reset
 }
 

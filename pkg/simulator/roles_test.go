@@ -102,13 +102,19 @@ func TestAddUserToRole(t *testing.T) {
 		{"already in role, even without permission", &credPlain, map[string]any{"username": "carol", "roleId": "livechat-agent"}, 400,
 			`{"success":false,"error":"User already in role [error-user-already-in-role]","errorType":"error-user-already-in-role"}`},
 		{"no access-permissions", &credPlain, map[string]any{"username": "alice", "roleId": "livechat-agent"}, 400,
-			`{"success":false,"error":"Accessing permissions is not allowed [error-action-not-allowed]","errorType":"error-action-not-allowed","details":{"method":"authorization:addUserToRole","action":"Accessing_permissions"}}`},
+			`{"success":false,"error":"Accessing permissions is not allowed [error-action-not-allowed]",` +
+				`"errorType":"error-action-not-allowed","details":{"method":"authorization:addUserToRole",` +
+				`"action":"Accessing_permissions"}}`},
 		{"admin needs assign-admin-role", &credReader, map[string]any{"username": "alice", "roleId": "admin"}, 400,
-			`{"success":false,"error":"Assigning admin is not allowed [error-action-not-allowed]","errorType":"error-action-not-allowed","details":{"method":"authorization:addUserToRole","action":"Assign_admin"}}`},
+			`{"success":false,"error":"Assigning admin is not allowed [error-action-not-allowed]",` +
+				`"errorType":"error-action-not-allowed","details":{"method":"authorization:addUserToRole",` +
+				`"action":"Assign_admin"}}`},
 		{"room role, not in room", &credAdmin, map[string]any{"username": "plain", "roleId": "moderator", "roomId": roomBeta}, 400,
 			`{"success":false,"error":"User is not part of given room [error-invalid-user]","errorType":"error-invalid-user","details":{"method":"authorization:addUserToRole"}}`},
 		{"global role", &credReader, map[string]any{"username": "ALICE", "roleId": "livechat-agent"}, 200,
-			`{"role":{"_id":"livechat-agent","name":"livechat-agent","scope":"Users","description":"Livechat Agent","protected":true,"mandatory2fa":false,"_updatedAt":"2024-01-15T09:00:00.000Z"},"success":true}`},
+			`{"role":{"_id":"livechat-agent","name":"livechat-agent","scope":"Users",` +
+				`"description":"Livechat Agent","protected":true,"mandatory2fa":false,` +
+				`"_updatedAt":"2024-01-15T09:00:00.000Z"},"success":true}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,7 +138,9 @@ func TestAddUserToRole(t *testing.T) {
 
 func TestRemoveUserFromRole(t *testing.T) {
 	h := small()
-	rm := func(body map[string]any) response { return h.post(t, "/api/v1/roles.removeUserFromRole", &credReader, body) }
+	rm := func(body map[string]any) response {
+		return h.post(t, "/api/v1/roles.removeUserFromRole", &credReader, body)
+	}
 	expect(t, rm(map[string]any{"username": "alice", "roleId": "admin"}), http.StatusBadRequest,
 		`{"success":false,"error":"User is not in this role [error-user-not-in-role]","errorType":"error-user-not-in-role"}`)
 	expect(t, rm(map[string]any{"username": "svc-admin", "roleId": "admin"}), http.StatusBadRequest,

@@ -130,7 +130,10 @@ func (s *Server) routeTable() []*route {
 		{method: "GET", name: "users.info", query: usersInfoQuery, handle: s.usersInfo},
 		{method: "GET", name: "users.listTeams", query: usersListTeamsQuery, handle: s.usersListTeams},
 		{method: "POST", name: "users.create", body: usersCreateBody, handle: s.usersCreate},
-		{method: "POST", name: "users.setActiveStatus", perms: []string{"edit-other-user-active-status", "manage-moderation-actions"}, anyPerm: true, body: setActiveStatusBody, handle: s.usersSetActiveStatus},
+		{
+			method: "POST", name: "users.setActiveStatus", body: setActiveStatusBody, handle: s.usersSetActiveStatus,
+			perms: []string{"edit-other-user-active-status", "manage-moderation-actions"}, anyPerm: true,
+		},
 		{method: "POST", name: "users.delete", perms: []string{"delete-user"}, body: usersDeleteBody, handle: s.usersDelete},
 		{method: "GET", name: "teams.list", handle: s.teamsList},
 		{method: "GET", name: "teams.listAll", perms: []string{"view-all-teams"}, handle: s.teamsListAll},
@@ -205,7 +208,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Hono's default answer for unmatched paths.
 		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, "404 Not Found")
+		_, _ = io.WriteString(w, "404 Not Found")
 		return
 	}
 
@@ -305,18 +308,18 @@ func writeReply(w http.ResponseWriter, rep reply) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
 	w.WriteHeader(rep.status)
-	w.Write(b)
+	_, _ = w.Write(b) // the client went away; nothing left to do
 }
 
 // info serves GET /api/info: no authentication required and never rate
 // limited; only a caller holding view-statistics sees the full version.
 func (s *Server) info(r *http.Request) reply {
-	version := s.opts.Version
-	if parts := strings.SplitN(version, ".", 3); len(parts) >= 2 {
-		version = parts[0] + "." + parts[1]
-	}
 	u := s.authenticate(r)
 	privileged := u != nil && s.ws.hasPermission(u, "view-statistics", nil)
+	version := s.opts.Version
+	if parts := strings.SplitN(version, ".", 3); len(parts) >= 2 && !privileged {
+		version = parts[0] + "." + parts[1]
+	}
 	base := "http://" + r.Host
 	fields := []field{
 		{"workspaceUrl", base},
@@ -324,10 +327,8 @@ func (s *Server) info(r *http.Request) reply {
 		{"version", version},
 	}
 	if privileged {
-		fields = append(fields,
-			field{"info", object{{"version", s.opts.Version}, {"build", object{{"platform", "linux"}, {"arch", "x64"}}}}},
-		)
-		fields[2].val = s.opts.Version
+		build := object{{"platform", "linux"}, {"arch", "x64"}}
+		fields = append(fields, field{"info", object{{"version", s.opts.Version}, {"build", build}}})
 	}
 	fields = append(fields, field{"minimumClientVersions", object{{"desktop", "3.9.6"}, {"mobile", "4.39.0"}}})
 	return success(fields...)

@@ -121,7 +121,7 @@ func TestMountedUnderPrefix(t *testing.T) {
 	h := small()
 	mux := http.NewServeMux()
 	mux.Handle("/chat/", http.StripPrefix("/chat", h.srv))
-	req := httptest.NewRequest("GET", "/chat/api/v1/me", nil)
+	req := httptest.NewRequest(http.MethodGet, "/chat/api/v1/me", nil)
 	req.Header.Set("X-User-Id", credPlain.UserID)
 	req.Header.Set("X-Auth-Token", credPlain.Token)
 	rec := httptest.NewRecorder()

@@ -11,7 +11,10 @@ func TestTeamsListAll(t *testing.T) {
 	expect(t, h.get(t, "/api/v1/teams.listAll", &credPlain), http.StatusForbidden, bodyPermissionDenied)
 	r := h.get(t, "/api/v1/teams.listAll?count=1&offset=1&sort=ignored", &credReader)
 	expect(t, r, http.StatusOK,
-		`{"teams":[{"_id":"TeamBetaBBBBBBBBB","name":"beta","type":1,"createdAt":"2025-01-02T04:04:05.678Z","createdBy":{"_id":"CarolCCCCCCCCCCCC","username":"carol"},"_updatedAt":"2025-01-02T04:04:05.678Z","roomId":"RoomBetaBBBBBBBBB","rooms":0,"numberOfUsers":2}],"total":2,"count":1,"offset":1,"success":true}`)
+		`{"teams":[{"_id":"TeamBetaBBBBBBBBB","name":"beta","type":1,"createdAt":"2025-01-02T04:04:05.678Z",`+
+			`"createdBy":{"_id":"CarolCCCCCCCCCCCC","username":"carol"},"_updatedAt":"2025-01-02T04:04:05.678Z",`+
+			`"roomId":"RoomBetaBBBBBBBBB","rooms":0,"numberOfUsers":2}],"total":2,`+
+			`"count":1,"offset":1,"success":true}`)
 }
 
 func TestTeamsListAndInfo(t *testing.T) {
@@ -46,9 +49,15 @@ func TestTeamsMembers(t *testing.T) {
 	r := h.get(t, "/api/v1/teams.members?teamId="+teamAlpha, &credPlain)
 	// Bob is deactivated, so he is left out, and the total counts active members only.
 	want := `{"members":[` +
-		`{"user":{"_id":"AliceAAAAAAAAAAAA","username":"alice","name":"Alice Liddell","status":"online","settings":{"profile":{}}},"roles":["owner"],"createdBy":{"_id":"AliceAAAAAAAAAAAA","username":"alice"},"createdAt":"2025-01-02T03:04:05.678Z"},` +
-		`{"user":{"_id":"CarolCCCCCCCCCCCC","username":"carol","name":"Carol King","status":"offline","settings":{"profile":{}}},"roles":["moderator"],"createdBy":{"_id":"AliceAAAAAAAAAAAA","username":"alice"},"createdAt":"2025-01-02T03:05:05.678Z"},` +
-		`{"user":{"_id":"PlainPPPPPPPPPPPP","username":"plain","name":"Plain User","status":"offline","settings":{"profile":{}}},"createdBy":{"_id":"AliceAAAAAAAAAAAA","username":"alice"},"createdAt":"2025-01-02T03:07:05.678Z"}` +
+		`{"user":{"_id":"AliceAAAAAAAAAAAA","username":"alice","name":"Alice Liddell",` +
+		`"status":"online","settings":{"profile":{}}},"roles":["owner"],"createdBy":{"_id":"AliceAAAAAAAAAAAA",` +
+		`"username":"alice"},"createdAt":"2025-01-02T03:04:05.678Z"},` +
+		`{"user":{"_id":"CarolCCCCCCCCCCCC","username":"carol","name":"Carol King",` +
+		`"status":"offline","settings":{"profile":{}}},"roles":["moderator"],` +
+		`"createdBy":{"_id":"AliceAAAAAAAAAAAA","username":"alice"},"createdAt":"2025-01-02T03:05:05.678Z"},` +
+		`{"user":{"_id":"PlainPPPPPPPPPPPP","username":"plain","name":"Plain User",` +
+		`"status":"offline","settings":{"profile":{}}},"createdBy":{"_id":"AliceAAAAAAAAAAAA",` +
+		`"username":"alice"},"createdAt":"2025-01-02T03:07:05.678Z"}` +
 		`],"total":3,"count":3,"offset":0,"success":true}`
 	expect(t, r, http.StatusOK, want)
 
@@ -115,7 +124,9 @@ func TestTeamsMembersPaging(t *testing.T) {
 
 func TestTeamsAddMembers(t *testing.T) {
 	h := small()
-	add := func(cred *Credential, body map[string]any) response { return h.post(t, "/api/v1/teams.addMembers", cred, body) }
+	add := func(cred *Credential, body map[string]any) response {
+		return h.post(t, "/api/v1/teams.addMembers", cred, body)
+	}
 	members := func(ms ...map[string]any) []any {
 		out := make([]any, len(ms))
 		for i, m := range ms {
@@ -151,7 +162,9 @@ func TestTeamsAddMembers(t *testing.T) {
 
 func TestTeamsUpdateMember(t *testing.T) {
 	h := small()
-	upd := func(cred *Credential, body map[string]any) response { return h.post(t, "/api/v1/teams.updateMember", cred, body) }
+	upd := func(cred *Credential, body map[string]any) response {
+		return h.post(t, "/api/v1/teams.updateMember", cred, body)
+	}
 	expect(t, upd(&credPlain, map[string]any{"teamId": teamAlpha, "member": map[string]any{"userId": idCarol}}), http.StatusForbidden,
 		`{"success":false,"error":"unauthorized"}`)
 	expectCode(t, upd(&credAdmin, map[string]any{"teamId": teamAlpha, "member": map[string]any{"userId": idCarol, "roles": []string{"leader"}}}), http.StatusOK)
@@ -176,7 +189,9 @@ func TestTeamsUpdateMember(t *testing.T) {
 
 func TestTeamsRemoveMember(t *testing.T) {
 	h := small()
-	rm := func(cred *Credential, body map[string]any) response { return h.post(t, "/api/v1/teams.removeMember", cred, body) }
+	rm := func(cred *Credential, body map[string]any) response {
+		return h.post(t, "/api/v1/teams.removeMember", cred, body)
+	}
 	expect(t, rm(&credPlain, map[string]any{"teamId": teamAlpha, "userId": idCarol}), http.StatusForbidden, `{"success":false,"error":"unauthorized"}`)
 	expect(t, rm(&credAdmin, map[string]any{"teamId": teamAlpha, "userId": idBob}), http.StatusBadRequest, `{"success":false,"error":"invalid-user"}`)
 	expect(t, rm(&credAdmin, map[string]any{"teamId": teamAlpha, "userId": "NoSuchUserXXXXXXX"}), http.StatusBadRequest, `{"success":false,"error":"invalid-user"}`)

@@ -51,7 +51,10 @@ func TestUsersListProjection(t *testing.T) {
 	r := h.get(t, "/api/v1/users.list?count=1&offset=1", &credAdmin)
 	// Default sort is username ascending ("@dave..." sorts first); the
 	// nameless user sorts before all as its username is missing.
-	want := `{"users":[{"_id":"FedFFFFFFFFFFFFFF","username":"@dave:matrix.example.org","type":"user","status":"offline","active":true,"roles":["federated-external"],"name":"@dave:matrix.example.org","nameInsensitive":"@dave:matrix.example.org"}],"count":1,"offset":1,"total":10,"success":true}`
+	want := `{"users":[{"_id":"FedFFFFFFFFFFFFFF","username":"@dave:matrix.example.org",` +
+		`"type":"user","status":"offline","active":true,"roles":["federated-external"],` +
+		`"name":"@dave:matrix.example.org","nameInsensitive":"@dave:matrix.example.org"}],` +
+		`"count":1,"offset":1,"total":10,"success":true}`
 	expect(t, r, http.StatusOK, want)
 }
 
@@ -202,7 +205,8 @@ func TestUsersInfo(t *testing.T) {
 	expect(t, h.get(t, "/api/v1/users.info?userId=", &credAdmin), http.StatusBadRequest, `{"success":false,"error":"Invalid search query."}`)
 	r = h.get(t, "/api/v1/users.info", &credAdmin)
 	if r.code != http.StatusBadRequest || r.body["errorType"] != "error-invalid-params" ||
-		r.body["error"] != "must have required property 'userId'\n must have required property 'username'\n must have required property 'importId'\n must have required property 'email'\n must have required property 'freeSwitchExtension'\n must match a schema in anyOf" {
+		r.body["error"] != "must have required property 'userId'\n must have required property 'username'\n must have required property 'importId'\n"+
+			" must have required property 'email'\n must have required property 'freeSwitchExtension'\n must match a schema in anyOf" {
 		t.Errorf("no key: %s", r.raw)
 	}
 	r = h.get(t, "/api/v1/users.info?userId="+idAlice+"&includeUserRooms=true", &credAdmin)
@@ -235,15 +239,31 @@ func TestUsersCreate(t *testing.T) {
 		{"missing email", &credAdmin, with("email", nil), 400, `{"success":false,"errorType":"invalid-params","error":"must have required property 'email'"}`},
 		{"extra property", &credAdmin, with("status", "online"), 400, `{"success":false,"errorType":"invalid-params","error":"must NOT have additional properties"}`},
 		{"wrong type", &credAdmin, with("active", "yes"), 400, `{"success":false,"errorType":"invalid-params","error":"must be boolean"}`},
-		{"no create-user", &credReader, valid(), 400, `{"success":false,"error":"Adding user is not allowed [error-action-not-allowed]","errorType":"error-action-not-allowed","details":{"method":"insertOrUpdateUser","action":"Adding_user"}}`},
-		{"plain user", &credPlain, valid(), 400, `{"success":false,"error":"Adding user is not allowed [error-action-not-allowed]","errorType":"error-action-not-allowed","details":{"method":"insertOrUpdateUser","action":"Adding_user"}}`},
-		{"unknown role", &credAdmin, with("roles", []string{"user", "nope"}), 400, `{"success":false,"error":"The field Roles consist invalid role id [error-action-not-allowed]","errorType":"error-action-not-allowed","details":{"method":"insertOrUpdateUser","action":"Assign_role"}}`},
-		{"taken username", &credAdmin, with("username", "Alice"), 400, `{"success":false,"error":"Alice is already in use :( [error-field-unavailable]","errorType":"error-field-unavailable","details":{"method":"insertOrUpdateUser","field":"Alice"}}`},
-		{"taken email", &credAdmin, with("email", "CAROL@example.com"), 400, `{"success":false,"error":"CAROL@example.com is already in use :( [error-field-unavailable]","errorType":"error-field-unavailable","details":{"method":"insertOrUpdateUser","field":"CAROL@example.com"}}`},
-		{"bad username", &credAdmin, with("username", "no spaces"), 400, `{"success":false,"error":"no spaces is not a valid username [error-input-is-not-a-valid-field]","errorType":"error-input-is-not-a-valid-field","details":{"method":"insertOrUpdateUser","input":"no spaces","field":"Username"}}`},
-		{"empty password", &credAdmin, with("password", ""), 400, `{"success":false,"error":"The field Password is required [error-the-field-is-required]","errorType":"error-the-field-is-required","details":{"method":"insertOrUpdateUser","field":"Password"}}`},
+		{"no create-user", &credReader, valid(), 400, `{"success":false,"error":"Adding user is not allowed [error-action-not-allowed]",` +
+			`"errorType":"error-action-not-allowed","details":{"method":"insertOrUpdateUser",` +
+			`"action":"Adding_user"}}`},
+		{"plain user", &credPlain, valid(), 400, `{"success":false,"error":"Adding user is not allowed [error-action-not-allowed]",` +
+			`"errorType":"error-action-not-allowed","details":{"method":"insertOrUpdateUser",` +
+			`"action":"Adding_user"}}`},
+		{"unknown role", &credAdmin, with("roles", []string{"user", "nope"}), 400, `{"success":false,"error":"The field Roles consist invalid role id [error-action-not-allowed]",` +
+			`"errorType":"error-action-not-allowed","details":{"method":"insertOrUpdateUser",` +
+			`"action":"Assign_role"}}`},
+		{"taken username", &credAdmin, with("username", "Alice"), 400, `{"success":false,"error":"Alice is already in use :( [error-field-unavailable]",` +
+			`"errorType":"error-field-unavailable","details":{"method":"insertOrUpdateUser",` +
+			`"field":"Alice"}}`},
+		{"taken email", &credAdmin, with("email", "CAROL@example.com"), 400, `{"success":false,"error":"CAROL@example.com is already in use :( [error-field-unavailable]",` +
+			`"errorType":"error-field-unavailable","details":{"method":"insertOrUpdateUser",` +
+			`"field":"CAROL@example.com"}}`},
+		{"bad username", &credAdmin, with("username", "no spaces"), 400, `{"success":false,"error":"no spaces is not a valid username [error-input-is-not-a-valid-field]",` +
+			`"errorType":"error-input-is-not-a-valid-field","details":{"method":"insertOrUpdateUser",` +
+			`"input":"no spaces","field":"Username"}}`},
+		{"empty password", &credAdmin, with("password", ""), 400, `{"success":false,"error":"The field Password is required [error-the-field-is-required]",` +
+			`"errorType":"error-the-field-is-required","details":{"method":"insertOrUpdateUser",` +
+			`"field":"Password"}}`},
 		{"bad name", &credAdmin, with("name", "a<b"), 400, `{"success":false,"error":"Name contains invalid characters"}`},
-		{"bad email", &credAdmin, with("email", "not-an-email"), 400, `{"success":false,"error":"Invalid email not-an-email [error-invalid-email]","errorType":"error-invalid-email","details":{"function":"RocketChat.validateEmailDomain","email":"not-an-email"}}`},
+		{"bad email", &credAdmin, with("email", "not-an-email"), 400, `{"success":false,"error":"Invalid email not-an-email [error-invalid-email]",` +
+			`"errorType":"error-invalid-email","details":{"function":"RocketChat.validateEmailDomain",` +
+			`"email":"not-an-email"}}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -264,7 +284,9 @@ func TestUsersCreate(t *testing.T) {
 
 	// active is applied after creation: the user exists even when that step fails.
 	h = small()
-	h.srv.Update(func(ws *Workspace) { ws.Permissions["create-user"] = append(ws.Permissions["create-user"], readerRoleID) })
+	h.srv.Update(func(ws *Workspace) {
+		ws.Permissions["create-user"] = append(ws.Permissions["create-user"], readerRoleID)
+	})
 	expect(t, h.post(t, "/api/v1/users.create", &credReader, with("active", false)), http.StatusBadRequest,
 		`{"success":false,"error":"Not allowed [error-not-allowed]","errorType":"error-not-allowed","details":{"method":"setUserActiveStatus"}}`)
 	h.srv.View(func(ws *Workspace) {
@@ -299,7 +321,9 @@ func TestSetActiveStatus(t *testing.T) {
 
 	h = small()
 	expect(t, set(h, idAdmin, false), http.StatusBadRequest,
-		`{"success":false,"error":"Leaving the app without an active admin is not allowed [error-action-not-allowed]","errorType":"error-action-not-allowed","details":{"method":"removeUserFromRole","action":"Remove_last_admin"}}`)
+		`{"success":false,"error":"Leaving the app without an active admin is not allowed [error-action-not-allowed]",`+
+			`"errorType":"error-action-not-allowed","details":{"method":"removeUserFromRole",`+
+			`"action":"Remove_last_admin"}}`)
 	expect(t, set(h, idFed, false), http.StatusBadRequest,
 		`{"success":false,"error":"Cannot change federated users status [error-user-is-federated]","errorType":"error-user-is-federated","details":{"method":"setUserActiveStatus"}}`)
 	expect(t, set(h, "NoSuchUserXXXXXXX", false), http.StatusBadRequest, `{"success":false,"error":"User not found"}`)
@@ -323,15 +347,19 @@ func TestUsersDelete(t *testing.T) {
 	h := small()
 	del := func(body map[string]any) response { return h.post(t, "/api/v1/users.delete", &credAdmin, body) }
 	expect(t, del(map[string]any{"username": "rocket.cat"}), http.StatusBadRequest,
-		`{"success":false,"error":"Deleting the rocket.cat user is not allowed [error-action-not-allowed]","errorType":"error-action-not-allowed","details":{"method":"deleteUser","action":"Delete_user"}}`)
+		`{"success":false,"error":"Deleting the rocket.cat user is not allowed [error-action-not-allowed]",`+
+			`"errorType":"error-action-not-allowed","details":{"method":"deleteUser",`+
+			`"action":"Delete_user"}}`)
 	expect(t, del(map[string]any{"userId": idFed}), http.StatusBadRequest,
-		`{"success":false,"error":"User participated in federation, this user can only be deactivated permanently [error-not-allowed]","errorType":"error-not-allowed","details":{"method":"deleteUser"}}`)
+		`{"success":false,"error":"User participated in federation, this user can only be deactivated permanently [error-not-allowed]",`+
+			`"errorType":"error-not-allowed","details":{"method":"deleteUser"}}`)
 	expect(t, del(map[string]any{"userId": "NoSuchUserXXXXXXX"}), http.StatusBadRequest,
 		`{"success":false,"error":"The required \"userId\" or \"username\" param provided does not match any users [error-invalid-user]","errorType":"error-invalid-user"}`)
 	expect(t, del(map[string]any{"userId": "   "}), http.StatusBadRequest,
 		`{"success":false,"error":"The required \"userId\" or \"username\" param was not provided [error-user-param-not-provided]","errorType":"error-user-param-not-provided"}`)
 	expect(t, del(map[string]any{}), http.StatusBadRequest,
-		`{"success":false,"errorType":"invalid-params","error":"must have required property 'userId'\n must have required property 'username'\n must have required property 'user'\n must match a schema in anyOf"}`)
+		`{"success":false,"errorType":"invalid-params","error":"must have required property 'userId'\n must have required `+
+			`property 'username'\n must have required property 'user'\n must match a schema in anyOf"}`)
 	expect(t, del(map[string]any{"username": "ALICE"}), http.StatusBadRequest,
 		`{"success":false,"error":"[user-last-owner]","errorType":"user-last-owner","details":{"shouldBeRemoved":[],"shouldChangeOwner":["alpha"]}}`)
 	expect(t, del(map[string]any{"username": "alice", "confirmRelinquish": true}), http.StatusOK, `{"deletedRooms":[],"success":true}`)

@@ -1,0 +1,110 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/conductorone/baton-rocketchat/pkg/client"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Permissions provisioning needs, checked before a change is sent so the
+// error names what is missing instead of Rocket.Chat's generic refusal.
+const (
+	permAccessPermissions = "access-permissions"
+	permAssignAdmin       = "assign-admin-role"
+	permCreateUser        = "create-user"
+	permEditActiveStatus  = "edit-other-user-active-status"
+	permDeleteUser        = "delete-user"
+	permAddTeamMember     = "add-team-member"
+	permEditTeamMember    = "edit-team-member"
+)
+
+// provisioningPermissions are reported by Validate when missing, since
+// provisioning may never be asked for.
+var provisioningPermissions = []string{
+	permAccessPermissions, permAssignAdmin, permAddTeamMember, permEditTeamMember,
+	permCreateUser, permEditActiveStatus, permDeleteUser,
+}
+
+// requirePermissions fails with PermissionDenied naming the global
+// permissions the token's user lacks.
+func (c *Connector) requirePermissions(ctx context.Context, action string, perms ...string) error {
+	v, err := c.validate(ctx)
+	if err != nil {
+		return err
+	}
+	if missing := v.missing(perms); len(missing) > 0 {
+		return status.Errorf(codes.PermissionDenied,
+			"cannot %s: the token's user %q lacks %s; give it the admin role or a role that holds %s",
+			action, v.me.Username, quoteAll(missing), strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// target is the user a provisioning request is about.
+func (c *Connector) target(ctx context.Context, principal *v2.ResourceId) (*client.User, error) {
+	if principal.GetResourceType() != userResourceType.GetId() {
+		return nil, status.Errorf(codes.InvalidArgument, "only users can hold Rocket.Chat roles and team access, not %q", principal.GetResourceType())
+	}
+	u, err := c.client.UserInfo(ctx, principal.GetResource())
+	if err != nil {
+		if isUserNotFound(err) {
+			return nil, status.Errorf(codes.NotFound, "user %s does not exist in Rocket.Chat (deleted since the last sync?)", principal.GetResource())
+		}
+		return nil, fmt.Errorf("looking up user %s: %w", principal.GetResource(), err)
+	}
+	return u, nil
+}
+
+func isUserNotFound(err error) bool {
+	var apiErr *client.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	return strings.HasPrefix(apiErr.Message, "User not found") || apiErr.ErrorType == "error-invalid-user" || apiErr.ErrorType == "error-user-not-found"
+}
+
+// guardError turns Rocket.Chat's refusals into errors that say what happened
+// and what to do, with codes that stop the SDK from retrying what cannot
+// succeed on retry.
+func guardError(op string, err error) error {
+	var apiErr *client.APIError
+	if !errors.As(err, &apiErr) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	msg := ""
+	switch {
+	case apiErr.ErrorType == "error-admin-required" || strings.Contains(string(apiErr.Details), "Remove_last_admin"):
+		msg = "Rocket.Chat refuses to leave the workspace without an admin: make another user admin first"
+	case apiErr.ErrorType == "last-owner-can-not-be-removed":
+		msg = "Rocket.Chat refuses to remove the team's last owner: make another member owner first"
+	case apiErr.ErrorType == "user-last-owner":
+		msg = fmt.Sprintf("the user is the last owner of rooms (%s): hand those rooms over first, or use confirm_relinquish to let Rocket.Chat pass them to their oldest member (rooms left without members are deleted)",
+			string(apiErr.Details))
+	case apiErr.ErrorType == "error-user-is-federated" || apiErr.ErrorType == "Edit_Federated_User_Not_Allowed" || strings.Contains(apiErr.Message, "federation"):
+		msg = "the user is a federated (Matrix) user, whom Rocket.Chat does not let this workspace change"
+	case apiErr.ErrorType == "invalid-user":
+		msg = "Rocket.Chat's team APIs refuse deactivated users: reactivate the user first"
+	default:
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return status.Errorf(codes.FailedPrecondition, "%s: %s (%s)", op, msg, apiErr.Error())
+}
+
+func hasErrorType(err error, types ...string) bool {
+	var apiErr *client.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	for _, t := range types {
+		if apiErr.ErrorType == t || apiErr.Message == t {
+			return true
+		}
+	}
+	return false
+}

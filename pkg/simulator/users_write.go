@@ -1,0 +1,371 @@
+package simulator
+
+import (
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+var usersCreateBody = &schema{
+	closed:   true,
+	required: []string{"email", "name", "password", "username"},
+	props: []prop{
+		{name: "email", kind: kString},
+		{name: "name", kind: kString},
+		{name: "password", kind: kString},
+		{name: "username", kind: kString},
+		{name: "active", kind: kBoolean, nullable: true},
+		{name: "bio", kind: kString, nullable: true},
+		{name: "nickname", kind: kString, nullable: true},
+		{name: "statusText", kind: kString, nullable: true},
+		{name: "roles", kind: kStringArray},
+		{name: "joinDefaultChannels", kind: kBoolean, nullable: true},
+		{name: "requirePasswordChange", kind: kBoolean, nullable: true},
+		{name: "setRandomPassword", kind: kBoolean, nullable: true},
+		{name: "sendWelcomeEmail", kind: kBoolean, nullable: true},
+		{name: "verified", kind: kBoolean, nullable: true},
+		{name: "customFields", kind: kObject},
+		{name: "fields", kind: kString, nullable: true},
+		{name: "freeSwitchExtension", kind: kString, nullable: true},
+		{name: "phones", kind: kArray, nullable: true},
+	},
+}
+
+// defaultUsernameRE is UTF8_User_Names_Validation's default, [0-9a-zA-Z-_.]+.
+var defaultUsernameRE = regexp.MustCompile(`^[0-9a-zA-Z\-_.]+$`)
+
+var emailRE = regexp.MustCompile(`(?i)^[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}$`)
+
+// usersCreate serves users.create (saveUser → validateUserData →
+// saveNewUser). Permission failures are 400s raised inside, not 403s.
+func (s *Server) usersCreate(c *call) reply {
+	b := c.body
+	name, username, email, password := str(b, "name"), str(b, "username"), str(b, "email"), str(b, "password")
+	if name != "" && !validNameChars(name) {
+		return failure("Name contains invalid characters")
+	}
+	const method = "insertOrUpdateUser"
+	if !c.ws.hasPermission(c.user, "create-user", nil) {
+		return meteorError("error-action-not-allowed", "Adding user is not allowed", methodDetails(method, field{"action", "Adding_user"}))
+	}
+	roles, _ := stringItems(b["roles"])
+	for _, r := range roles {
+		if c.ws.RoleByID(r) == nil {
+			return meteorError("error-action-not-allowed", "The field Roles consist invalid role id", methodDetails(method, field{"action", "Assign_role"}))
+		}
+	}
+	if slices.Contains(roles, "admin") && !c.ws.hasPermission(c.user, "assign-admin-role", nil) {
+		return meteorError("error-action-not-allowed", "Assigning admin is not allowed", methodDetails(method, field{"action", "Assign_admin"}))
+	}
+	required := func(fieldName string) reply {
+		return meteorError("error-the-field-is-required", "The field "+fieldName+" is required", methodDetails(method, field{"field", fieldName}))
+	}
+	if strings.TrimSpace(name) == "" {
+		return required("Name")
+	}
+	if strings.TrimSpace(username) == "" {
+		return required("Username")
+	}
+	if !defaultUsernameRE.MatchString(username) {
+		return meteorError("error-input-is-not-a-valid-field", htmlEscape(username)+" is not a valid username",
+			methodDetails(method, field{"input", username}, field{"field", "Username"}))
+	}
+	setRandom := b["setRandomPassword"] == true
+	if password == "" && !setRandom {
+		return required("Password")
+	}
+	if !usernameAvailable(c.ws, username) {
+		return meteorError("error-field-unavailable", htmlEscape(username)+" is already in use :(", methodDetails(method, field{"field", username}))
+	}
+	if email != "" && c.ws.userByEmail(email) != nil {
+		return meteorError("error-field-unavailable", htmlEscape(email)+" is already in use :(", methodDetails(method, field{"field", email}))
+	}
+	if !emailRE.MatchString(email) {
+		return meteorError("error-invalid-email", "Invalid email "+email,
+			object{{"function", "RocketChat.validateEmailDomain"}, {"email", email}})
+	}
+
+	if len(roles) == 0 {
+		roles = []string{"user"}
+	}
+	u := &User{
+		ID:                    randomID(runtimeRand()),
+		Username:              username,
+		Name:                  name,
+		Emails:                []Email{{Address: email, Verified: b["verified"] == true}},
+		Type:                  "user",
+		Active:                true,
+		Roles:                 slices.Clone(roles),
+		Status:                "offline",
+		CreatedAt:             c.now.UTC().Truncate(time.Millisecond),
+		Password:              password,
+		RequirePasswordChange: setRandom || b["requirePasswordChange"] == true,
+		Nickname:              strings.TrimSpace(str(b, "nickname")),
+		Bio:                   strings.TrimSpace(str(b, "bio")),
+	}
+	if setRandom {
+		u.Password = randomID(runtimeRand())
+	}
+	c.ws.Users = append(c.ws.Users, u)
+
+	// The active flag is applied after creation, so a caller lacking
+	// edit-other-user-active-status gets a 400 although the user now exists.
+	if active, ok := b["active"].(bool); ok {
+		if rep := s.setActiveStatus(c, u.ID, active, false); rep != nil {
+			return *rep
+		}
+	}
+
+	fields := []string{"username", "type", "status", "active", "name", "nickname", "bio"}
+	if c.ws.hasPermission(c.user, "view-full-other-user-info", nil) {
+		fields = append(fields, "createdAt", "emails", "roles", "_updatedAt", "settings")
+		if u.RequirePasswordChange {
+			fields = append(fields, "requirePasswordChange")
+		}
+	}
+	return success(field{"user", userDoc(u, fieldSet(fields...))})
+}
+
+// validNameChars mirrors validateNameChars: no <, >, / or \, even once
+// percent-decoded.
+func validNameChars(name string) bool {
+	const invalid = `<>\/`
+	if strings.ContainsAny(name, invalid) {
+		return false
+	}
+	dec, err := url.PathUnescape(name)
+	return err == nil && !strings.ContainsAny(dec, invalid)
+}
+
+// usernameAvailable mirrors checkUsernameAvailability: no user (ignoring
+// case) and no team may hold the name.
+func usernameAvailable(ws *Workspace, name string) bool {
+	return ws.userByUsernameFold(name) == nil && ws.teamByName(name) == nil
+}
+
+// htmlEscape is lodash's escape, which the server applies to echoed input.
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
+}
+
+var setActiveStatusBody = &schema{
+	closed:   true,
+	required: []string{"userId", "activeStatus"},
+	props: []prop{
+		{name: "userId", kind: kString},
+		{name: "activeStatus", kind: kBoolean},
+		{name: "confirmRelinquish", kind: kBoolean, nullable: true},
+	},
+}
+
+// usersSetActiveStatus serves users.setActiveStatus.
+func (s *Server) usersSetActiveStatus(c *call) reply {
+	uid := str(c.body, "userId")
+	active := c.body["activeStatus"].(bool)
+	if rep := s.setActiveStatus(c, uid, active, c.body["confirmRelinquish"] == true); rep != nil {
+		return *rep
+	}
+	u := c.ws.UserByID(uid)
+	if u == nil {
+		return failure("User not found")
+	}
+	return success(field{"user", object{{"_id", u.ID}, {"active", u.Active}}})
+}
+
+// setActiveStatus is executeSetUserActiveStatus + setUserActiveStatus. An
+// unknown user is not an error here: callers report it themselves.
+func (s *Server) setActiveStatus(c *call, uid string, active, confirmRelinquish bool) *reply {
+	if !c.ws.hasPermission(c.user, "edit-other-user-active-status", nil) {
+		r := meteorError("error-not-allowed", "Not allowed", methodDetails("setUserActiveStatus"))
+		return &r
+	}
+	u := c.ws.UserByID(uid)
+	if u == nil {
+		return nil
+	}
+	if u.Federated {
+		r := meteorError("error-user-is-federated", "Cannot change federated users status", methodDetails("setUserActiveStatus"))
+		return &r
+	}
+	// Users without a username cannot own anything, so the server skips the
+	// ownership checks for them.
+	if u.Username != "" && !active {
+		if slices.Contains(u.Roles, "admin") && activeAdmins(c.ws) == 1 {
+			r := meteorError("error-action-not-allowed", "Leaving the app without an active admin is not allowed",
+				methodDetails("removeUserFromRole", field{"action", "Remove_last_admin"}))
+			return &r
+		}
+		rooms := ownedRooms(c.ws, u)
+		if mustRelinquish(rooms) && !confirmRelinquish {
+			r := lastOwnerError(rooms)
+			return &r
+		}
+		relinquish(c.ws, rooms)
+	}
+	if !active {
+		if u.Active || u.InactiveReason == "" {
+			u.InactiveReason = "deactivated"
+		}
+		// Deactivation logs the user out everywhere, personal access tokens included.
+		u.Tokens = nil
+	} else {
+		u.InactiveReason = ""
+	}
+	u.Active = active
+	return nil
+}
+
+func activeAdmins(ws *Workspace) int {
+	n := 0
+	for _, u := range ws.Users {
+		if u.Active && slices.Contains(u.Roles, "admin") {
+			n++
+		}
+	}
+	return n
+}
+
+// ownedRoom is getSubscribedRoomsForUserWithDetails' verdict on one team main room.
+type ownedRoom struct {
+	team              *Team
+	shouldBeRemoved   bool
+	shouldChangeOwner bool
+}
+
+// ownedRooms finds the teams a departing user would leave ownerless or
+// empty: as sole owner, ownership should pass to the longest-standing active
+// member, and a private team nobody could take over should be removed (a
+// public one just stays); a private team whose only member is the user
+// should be removed even if the user does not own it.
+func ownedRooms(ws *Workspace, u *User) []ownedRoom {
+	var out []ownedRoom
+	for _, t := range ws.Teams {
+		m := t.member(u.ID)
+		if m == nil {
+			continue
+		}
+		r := ownedRoom{team: t}
+		if slices.Contains(m.Roles, "owner") {
+			if t.ownerCount() == 1 {
+				members := slices.Clone(t.Members)
+				slices.SortStableFunc(members, func(a, b TeamMember) int { return a.CreatedAt.Compare(b.CreatedAt) })
+				for _, other := range members {
+					if other.UserID == u.ID {
+						continue
+					}
+					if ou := ws.UserByID(other.UserID); ou != nil && ou.Active {
+						r.shouldChangeOwner = true
+						break
+					}
+				}
+				r.shouldBeRemoved = !r.shouldChangeOwner && t.Type != teamPublic
+			}
+		} else if t.Type != teamPublic {
+			r.shouldBeRemoved = len(t.Members) == 1
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func mustRelinquish(rooms []ownedRoom) bool {
+	return slices.ContainsFunc(rooms, func(r ownedRoom) bool { return r.shouldBeRemoved || r.shouldChangeOwner })
+}
+
+// lastOwnerError is Meteor.Error('user-last-owner', ”, rooms) with room
+// (team) names.
+func lastOwnerError(rooms []ownedRoom) reply {
+	removed, changed := []string{}, []string{}
+	for _, r := range rooms {
+		switch {
+		case r.shouldBeRemoved:
+			removed = append(removed, r.team.Name)
+		case r.shouldChangeOwner:
+			changed = append(changed, r.team.Name)
+		}
+	}
+	return meteorError("user-last-owner", "", object{{"shouldBeRemoved", removed}, {"shouldChangeOwner", changed}})
+}
+
+// relinquish applies confirmRelinquish and returns the ids of deleted rooms.
+// Removable teams are erased. The new owner is granted "owner" only on the
+// main-room subscription, which teams.members does not read, so team
+// membership rows are left as they are.
+func relinquish(ws *Workspace, rooms []ownedRoom) []string {
+	deleted := []string{}
+	for _, r := range rooms {
+		if r.shouldBeRemoved {
+			ws.removeTeam(r.team)
+			deleted = append(deleted, r.team.RoomID)
+		}
+	}
+	return deleted
+}
+
+var usersDeleteBody = &schema{
+	closed: true,
+	anyOf: []*schema{
+		{required: []string{"userId"}},
+		{required: []string{"username"}},
+		{required: []string{"user"}},
+	},
+	props: []prop{
+		{name: "userId", kind: kString},
+		{name: "username", kind: kString},
+		{name: "user", kind: kString},
+		{name: "confirmRelinquish", kind: kBoolean, nullable: true},
+	},
+}
+
+// usersDelete serves users.delete (deleteUser).
+func (s *Server) usersDelete(c *call) reply {
+	u, rep := userFromParams(c.ws, c.body)
+	if rep != nil {
+		return *rep
+	}
+	if u.ID == "rocket.cat" {
+		return meteorError("error-action-not-allowed", "Deleting the rocket.cat user is not allowed",
+			methodDetails("deleteUser", field{"action", "Delete_user"}))
+	}
+	if u.Federated {
+		return meteorError("error-not-allowed", "User participated in federation, this user can only be deactivated permanently",
+			methodDetails("deleteUser"))
+	}
+	rooms := ownedRooms(c.ws, u)
+	if mustRelinquish(rooms) && c.body["confirmRelinquish"] != true {
+		return lastOwnerError(rooms)
+	}
+	deleted := []string{}
+	if u.Username != "" {
+		deleted = relinquish(c.ws, rooms)
+	}
+	for _, t := range c.ws.Teams {
+		t.removeMember(u.ID)
+	}
+	c.ws.removeUser(u)
+	return success(field{"deletedRooms", deleted})
+}
+
+// userFromParams mirrors getUserFromParams: userId, else username or user
+// (both matched ignoring case).
+func userFromParams(ws *Workspace, p map[string]any) (*User, *reply) {
+	var u *User
+	switch {
+	case strings.TrimSpace(str(p, "userId")) != "":
+		u = ws.UserByID(str(p, "userId"))
+	case strings.TrimSpace(str(p, "username")) != "":
+		u = ws.userByUsernameFold(str(p, "username"))
+	case strings.TrimSpace(str(p, "user")) != "":
+		u = ws.userByUsernameFold(str(p, "user"))
+	default:
+		r := meteorError("error-user-param-not-provided", `The required "userId" or "username" param was not provided`, nil)
+		return nil, &r
+	}
+	if u == nil {
+		r := meteorError("error-invalid-user", `The required "userId" or "username" param provided does not match any users`, nil)
+		return nil, &r
+	}
+	return u, nil
+}
