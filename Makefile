@@ -8,7 +8,7 @@ GOLANGCI_LINT_VERSION := v2.15.0
 TOOLS_BIN := $(CURDIR)/.tools/bin
 GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint
 
-.PHONY: build test unit check-generated lint demo generate bench fuzz clean
+.PHONY: build test unit check-generated lint demo generate bench fuzz grant-revoke baton clean
 
 build: $(GENERATED_CONF)
 	go build -o $(CONNECTOR) ./cmd/baton-rocketchat
@@ -43,6 +43,14 @@ lint: $(GOLANGCI_LINT)
 # Starts the simulator, syncs it with the real binary, prints what it found.
 demo: build
 	go run ./cmd/demo -connector $(CONNECTOR)
+
+baton:
+	scripts/install-baton.sh
+
+# ConductorOne's connector CI cycle (sync, grant, re-grant, revoke, re-revoke,
+# sync) against the simulator, checked with the baton CLI.
+grant-revoke: build baton
+	CONNECTOR=$(CURDIR)/$(CONNECTOR) scripts/grant-revoke.sh
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
