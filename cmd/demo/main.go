@@ -123,7 +123,9 @@ func printSummary(c *harness.Contents, path string, elapsed time.Duration) {
 			roles = append(roles, row{names["role:"+res.GetResource()], n})
 		}
 	}
-	sort.Slice(roles, func(i, j int) bool { return roles[i].n > roles[j].n || (roles[i].n == roles[j].n && roles[i].name < roles[j].name) })
+	sort.Slice(roles, func(i, j int) bool {
+		return roles[i].n > roles[j].n || (roles[i].n == roles[j].n && roles[i].name < roles[j].name)
+	})
 	fmt.Println("  Workspace roles and how many users hold them:")
 	for _, r := range roles {
 		fmt.Printf("    %-24s %5d\n", r.name, r.n)
@@ -144,4 +146,3 @@ func printCalls(stats simulator.Stats) {
 	}
 	fmt.Printf("    429 answers                  %5d\n", stats.Total429)
 }
-

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	configv1 "github.com/conductorone/baton-sdk/pb/c1/config/v1"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/actions"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"google.golang.org/grpc/codes"
@@ -131,4 +131,3 @@ func (s *userSyncer) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.Resour
 	}
 	return nil, nil
 }
-

@@ -84,8 +84,8 @@ func guardError(op string, err error) error {
 	case apiErr.ErrorType == "last-owner-can-not-be-removed":
 		msg = "Rocket.Chat refuses to remove the team's last owner: make another member owner first"
 	case apiErr.ErrorType == "user-last-owner":
-		msg = fmt.Sprintf("the user is the last owner of rooms (%s): hand those rooms over first, or use confirm_relinquish to let Rocket.Chat pass them to their oldest member (rooms left without members are deleted)",
-			string(apiErr.Details))
+		msg = fmt.Sprintf("the user is the last owner of rooms (%s): hand those rooms over first, or use confirm_relinquish "+
+			"to let Rocket.Chat pass them to their oldest member (rooms left without members are deleted)", string(apiErr.Details))
 	case apiErr.ErrorType == "error-user-is-federated" || apiErr.ErrorType == "Edit_Federated_User_Not_Allowed" || strings.Contains(apiErr.Message, "federation"):
 		msg = "the user is a federated (Matrix) user, whom Rocket.Chat does not let this workspace change"
 	case apiErr.ErrorType == "invalid-user":

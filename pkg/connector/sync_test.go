@@ -177,8 +177,9 @@ func checkUser(t *testing.T, r *v2.Resource, u *simulator.User) {
 	if !u.Active {
 		wantStatus, wantTrait = v2.Status_RESOURCE_STATUS_DISABLED, v2.UserTrait_Status_STATUS_DISABLED
 	}
-	if r.GetStatus().GetStatus() != wantStatus || trait.GetStatus().GetStatus() != wantTrait {
-		t.Errorf("user %s (active=%v): status %v / trait %v", u.ID, u.Active, r.GetStatus().GetStatus(), trait.GetStatus().GetStatus())
+	traitStatus := trait.GetStatus().GetStatus() //nolint:staticcheck // older readers still look at the trait status
+	if r.GetStatus().GetStatus() != wantStatus || traitStatus != wantTrait {
+		t.Errorf("user %s (active=%v): status %v / trait %v", u.ID, u.Active, r.GetStatus().GetStatus(), traitStatus)
 	}
 	wantType := v2.UserTrait_ACCOUNT_TYPE_HUMAN
 	if u.Type == "bot" || u.Type == "app" {
@@ -402,4 +403,3 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
-
