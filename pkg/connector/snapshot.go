@@ -10,6 +10,8 @@ import (
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // errTeamGone matches Rocket.Chat's answer for a team that no longer exists.
@@ -81,7 +83,7 @@ func newSnapshot(ctx context.Context, syncID string, c *client.Client, usersEndp
 	}
 	if plan.users {
 		go func() {
-			s.users.finish(c.ListUsers(ctx, usersEndpoint, s.users.push))
+			s.users.finish(listUsers(ctx, c, usersEndpoint, s.users.push))
 		}()
 	} else {
 		s.users.finish(nil)
@@ -109,6 +111,22 @@ func newSnapshot(ctx context.Context, syncID string, c *client.Client, usersEndp
 }
 
 func (s *snapshot) close() { s.cancel() }
+
+// listUsers reads users from the preferred endpoint, falling back to
+// users.list when the server predates users.listByStatus (a 404 before any
+// page arrived).
+func listUsers(ctx context.Context, c *client.Client, endpoint client.UsersEndpoint, yield func([]client.User) error) error {
+	started := false
+	err := c.ListUsers(ctx, endpoint, func(batch []client.User) error {
+		started = true
+		return yield(batch)
+	})
+	if err != nil && !started && endpoint == client.UsersListByStatus && status.Code(err) == codes.NotFound {
+		ctxzap.Extract(ctx).Info("rocket.chat has no users.listByStatus (older than 6.8); listing users with users.list")
+		return c.ListUsers(ctx, client.UsersList, yield)
+	}
+	return err
+}
 
 // memberLoad returns the load of one team's members, registering it if new.
 // Registered loads are queued for the fetchers; a load requested by a syncer

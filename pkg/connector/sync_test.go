@@ -2,6 +2,7 @@ package connector_test
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"slices"
 	"sort"
@@ -402,4 +403,28 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestSyncFallsBackToUsersListOnOldServers: servers before 6.8 have no
+// users.listByStatus; users.list never returns the federated flag, so
+// federation is recognised from the username and role.
+func TestSyncFallsBackToUsersListOnOldServers(t *testing.T) {
+	gen := variedWorkspace()
+	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
+	env.Sim.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/users.listByStatus") {
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte("404 Not Found"))
+			return true
+		}
+		return false
+	})
+	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Admin, nil))
+	var ws *simulator.Workspace
+	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+	assertMatchesWorkspace(t, got, ws)
+	if n := env.Sim.Stats().Calls["GET users.list"]; n == 0 {
+		t.Errorf("users.list was not used")
+	}
 }
