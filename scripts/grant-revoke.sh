@@ -61,4 +61,4 @@ for entitlement in "role:livechat-agent:assigned" "team:$team_id:member"; do
   run
   if has_grant "$grant_id"; then echo "grant $grant_id still there after revoke" >&2; exit 1; fi
 done
-echo "grant/revoke cycle: 2 passed, 0 failed"
+echo "grant-revoke: 2 passed, 0 failed"
