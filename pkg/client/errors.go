@@ -84,8 +84,15 @@ func (e *APIError) Code() codes.Code {
 		return codes.NotFound
 	}
 	switch e.ErrorType {
-	case "error-action-not-allowed", "error-not-allowed", "not-authorized", "error-not-authorized", "error-unauthorized":
+	case "not-authorized", "error-not-authorized", "error-unauthorized":
 		return codes.PermissionDenied
+	case "error-action-not-allowed", "error-not-allowed":
+		// Rocket.Chat uses these codes both for missing permissions and for
+		// its guards (last admin, rocket.cat, federated users).
+		if isPermissionRefusal(e.Message) {
+			return codes.PermissionDenied
+		}
+		return codes.FailedPrecondition
 	case "totp-required", "totp-invalid", "totp-max-attempts":
 		return codes.FailedPrecondition
 	case "error-too-many-requests":
@@ -209,6 +216,28 @@ func newAPIError(method, endpoint string, statusCode int, body []byte, rl *RateL
 		e.Permission = endpointPermissions[endpoint]
 	}
 	return e
+}
+
+// permissionRefusals are the messages Rocket.Chat gives, with
+// error-action-not-allowed or error-not-allowed, when the caller lacks a
+// permission (as opposed to hitting a guard).
+var permissionRefusals = []string{
+	"Not allowed",
+	"Not Authorized",
+	"Adding user is not allowed",
+	"Assigning admin is not allowed",
+	"Accessing permissions is not allowed",
+	"Editing user is not allowed",
+	"User does not have the permissions",
+}
+
+func isPermissionRefusal(msg string) bool {
+	for _, p := range permissionRefusals {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // bracketCode extracts "code" from messages that end in "[code]".

@@ -2,7 +2,10 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/conductorone/baton-rocketchat/pkg/client"
 
 	configv1 "github.com/conductorone/baton-sdk/pb/c1/config/v1"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
@@ -126,6 +129,13 @@ func (s *userSyncer) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.Resour
 	if err := s.c.client.DeleteUser(ctx, id.GetResource(), false); err != nil {
 		if isUserNotFound(err) {
 			return nil, nil
+		}
+		var apiErr *client.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorType == "user-last-owner" {
+			return nil, status.Errorf(codes.FailedPrecondition,
+				"deleting user %s: the user is the last owner of rooms (%s); hand those rooms over first, "+
+					"or deactivate the user instead (disable_user with confirm_relinquish lets Rocket.Chat pass them to their oldest member) (%v)",
+				id.GetResource(), ownedRooms(apiErr), err)
 		}
 		return nil, guardError(fmt.Sprintf("deleting user %s", id.GetResource()), err)
 	}

@@ -70,9 +70,14 @@ func (c *Connector) Metadata(_ context.Context) (*v2.ConnectorMetadata, error) {
 }
 
 // Validate checks that the token works and can see the whole workspace.
+// Every run syncs sooner or later, so a token that cannot see everything is
+// refused here, before any work.
 func (c *Connector) Validate(ctx context.Context) (annotations.Annotations, error) {
-	_, err := c.validate(ctx)
-	return nil, err
+	v, err := c.validate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.requireSync(v)
 }
 
 // Close stops background loading.
@@ -97,6 +102,9 @@ func (c *Connector) willSync(resourceTypeID string) bool {
 func (c *Connector) snapshotFor(ctx context.Context, syncID string) (*snapshot, error) {
 	v, err := c.validate(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.requireSync(v); err != nil {
 		return nil, err
 	}
 	c.snapMu.Lock()

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -85,7 +86,7 @@ func guardError(op string, err error) error {
 		msg = "Rocket.Chat refuses to remove the team's last owner: make another member owner first"
 	case apiErr.ErrorType == "user-last-owner":
 		msg = fmt.Sprintf("the user is the last owner of rooms (%s): hand those rooms over first, or use confirm_relinquish "+
-			"to let Rocket.Chat pass them to their oldest member (rooms left without members are deleted)", string(apiErr.Details))
+			"to let Rocket.Chat pass them to their oldest member (rooms left without members are deleted)", ownedRooms(apiErr))
 	case apiErr.ErrorType == "error-user-is-federated" || apiErr.ErrorType == "Edit_Federated_User_Not_Allowed" || strings.Contains(apiErr.Message, "federation"):
 		msg = "the user is a federated (Matrix) user, whom Rocket.Chat does not let this workspace change"
 	case apiErr.ErrorType == "invalid-user":
@@ -107,4 +108,20 @@ func hasErrorType(err error, types ...string) bool {
 		}
 	}
 	return false
+}
+
+// ownedRooms lists the rooms a user-last-owner refusal names.
+func ownedRooms(apiErr *client.APIError) string {
+	var d struct {
+		ShouldBeRemoved   []string `json:"shouldBeRemoved"`
+		ShouldChangeOwner []string `json:"shouldChangeOwner"`
+	}
+	if json.Unmarshal(apiErr.Details, &d) != nil {
+		return "unnamed"
+	}
+	rooms := append(d.ShouldChangeOwner, d.ShouldBeRemoved...)
+	if len(rooms) == 0 {
+		return "unnamed"
+	}
+	return strings.Join(rooms, ", ")
 }

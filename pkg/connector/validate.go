@@ -32,8 +32,10 @@ type validation struct {
 	usersEndpoint client.UsersEndpoint
 }
 
-// validate checks the token once per connector; a failure is retried on the
-// next call, since it may have been transient.
+// validate checks the token and reads its permissions once per connector; a
+// failure is retried on the next call, since it may have been transient. It
+// does not judge the permissions: syncs and each provisioning operation need
+// different ones.
 func (c *Connector) validate(ctx context.Context) (*validation, error) {
 	c.validateMu.Lock()
 	defer c.validateMu.Unlock()
@@ -72,17 +74,6 @@ func (c *Connector) checkToken(ctx context.Context) (*validation, error) {
 		usersEndpoint: usersEndpointFor(info.Version),
 	}
 
-	needed := []string{permViewUsers, permViewFullUsers}
-	if c.willSync(teamResourceType.GetId()) {
-		needed = append(needed, permViewAllTeams)
-	}
-	if missing := v.missing(needed); len(missing) > 0 {
-		return nil, status.Errorf(codes.PermissionDenied,
-			"the token's user %q (%s) lacks %s, which a complete sync needs (without them Rocket.Chat silently returns partial data): "+
-				"give the user the admin role, or a role that holds %s (Administration > Workspace > Permissions)",
-			me.Username, me.ID, quoteAll(missing), strings.Join(missing, ", "))
-	}
-
 	if missing := v.missing(provisioningPermissions); len(missing) > 0 {
 		l.Info("the token's user can sync but lacks permissions some provisioning needs; those operations will be refused until it has them",
 			zap.Strings("missing_permissions", missing))
@@ -99,6 +90,23 @@ func (c *Connector) checkToken(ctx context.Context) (*validation, error) {
 		zap.String("user", me.Username), zap.String("server_version", info.Version),
 		zap.String("users_endpoint", string(v.usersEndpoint)))
 	return v, nil
+}
+
+// requireSync fails when the token's user cannot see the whole workspace:
+// Rocket.Chat would not refuse, it would silently answer less.
+func (c *Connector) requireSync(v *validation) error {
+	needed := []string{permViewUsers, permViewFullUsers}
+	if c.willSync(teamResourceType.GetId()) {
+		needed = append(needed, permViewAllTeams)
+	}
+	missing := v.missing(needed)
+	if len(missing) == 0 {
+		return nil
+	}
+	return status.Errorf(codes.PermissionDenied,
+		"the token's user %q (%s) lacks %s, which a complete sync needs (without them Rocket.Chat silently returns partial data): "+
+			"give the user the admin role, or a role that holds %s (Administration > Workspace > Permissions)",
+		v.me.Username, v.me.ID, quoteAll(missing), strings.Join(missing, ", "))
 }
 
 // missing returns the needed permissions the token's user does not hold.

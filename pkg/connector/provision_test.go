@@ -1,0 +1,1122 @@
+package connector_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/testenv"
+	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/crypto/providers/jwk"
+	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
+	"github.com/conductorone/baton-sdk/pkg/types/grant"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// The provisioning fixture: a small workspace whose every account has a
+// part to play.
+const (
+	pvAdminID    = "adminUserId000001" // the token owner, the only admin
+	pvAdminToken = "admin-token"
+	pvAliceID    = "aliceUserId000001" // the team's only owner
+	pvBobID      = "bobUserId00000001" // team moderator
+	pvCarolID    = "carolUserId000001" // in no team
+	pvDaveID     = "daveUserId0000001" // deactivated team member
+	pvFedID      = "fedUserId00000001" // federated (Matrix) user
+	pvAuditorID  = "auditorUserId0001" // can sync, cannot manage roles
+	pvAuditorTok = "auditor-token"
+
+	pvTeamID      = "teamEngineering01"
+	pvTeamName    = "engineering"
+	pvSupportRole = "supportLeadRole01" // custom workspace (Users) role
+	pvHelperRole  = "roomHelperRole001" // custom room (Subscriptions) role
+)
+
+var pvAdmin = simulator.Credential{UserID: pvAdminID, Token: pvAdminToken}
+
+// provWorkspace builds the fixture: admin, three people, a deactivated and a
+// federated user, an auditor whose role holds exactly the sync permissions,
+// and one private team owned by alice, moderated by bob, with dave in it.
+func provWorkspace() *simulator.Workspace {
+	ws := simulator.NewWorkspace()
+	ws.Roles = append(ws.Roles,
+		&simulator.Role{ID: pvSupportRole, Name: "support-lead", Description: "Support team lead", Scope: "Users"},
+		&simulator.Role{ID: pvHelperRole, Name: "room-helper", Description: "Helps moderate team rooms", Scope: "Subscriptions"},
+		&simulator.Role{ID: "syncReaderRole001", Name: "sync-reader", Scope: "Users"},
+	)
+	for _, p := range []string{"view-d-room", "view-full-other-user-info", "view-all-teams"} {
+		ws.Permissions[p] = append(ws.Permissions[p], "syncReaderRole001")
+	}
+	person := func(id, username string, roles ...string) *simulator.User {
+		return ws.AddUser(&simulator.User{
+			ID: id, Username: username, Name: strings.ToUpper(username[:1]) + username[1:], Active: true, Roles: roles,
+			Emails: []simulator.Email{{Address: username + "@example.com", Verified: true}},
+		})
+	}
+	person(pvAdminID, "admin", "admin", "user").Tokens = []string{pvAdminToken}
+	person(pvAliceID, "alice", "user")
+	person(pvBobID, "bob", "user")
+	person(pvCarolID, "carol", "user")
+	dave := person(pvDaveID, "dave", "user")
+	dave.Active, dave.InactiveReason = false, "deactivated"
+	person(pvAuditorID, "auditor", "user", "syncReaderRole001").Tokens = []string{pvAuditorTok}
+	ws.AddUser(&simulator.User{
+		ID: pvFedID, Username: "@erin:matrix.example.org", Name: "@erin:matrix.example.org", Active: true,
+		Roles: []string{"federated-external"}, Federated: true, FederationOrigin: "matrix.example.org",
+	})
+
+	t0 := time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
+	ws.Teams = append(ws.Teams, &simulator.Team{
+		ID: pvTeamID, Name: pvTeamName, Type: 1, RoomID: "engMainRoomId0001", CreatedAt: t0,
+		CreatedByID: pvAliceID, CreatedByUsername: "alice",
+		Members: []simulator.TeamMember{
+			{UserID: pvAliceID, Roles: []string{"owner"}, CreatedAt: t0},
+			{UserID: pvBobID, Roles: []string{"moderator"}, CreatedAt: t0.Add(time.Hour)},
+			{UserID: pvDaveID, CreatedAt: t0.Add(2 * time.Hour)},
+		},
+	})
+	return ws
+}
+
+// provEnv is a simulator with the connector served over gRPC in front of it.
+type provEnv struct {
+	t    *testing.T
+	sim  *simulator.Server
+	conn *harness.Conn
+}
+
+func startProvisioning(t *testing.T, ws *simulator.Workspace, cred simulator.Credential) *provEnv {
+	t.Helper()
+	env := testenv.Start(t, ws, simulator.Options{}, "")
+	c := testenv.Connector(t, env.BaseURL, cred, nil, testenv.FastRetries)
+	conn, err := harness.Serve(context.Background(), c)
+	if err != nil {
+		t.Fatalf("serving the connector: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return &provEnv{t: t, sim: env.Sim, conn: conn}
+}
+
+// state returns a deep copy of the simulator's workspace.
+func (p *provEnv) state() *simulator.Workspace {
+	var ws *simulator.Workspace
+	p.sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+	return ws
+}
+
+func (p *provEnv) user(id string) *simulator.User {
+	p.t.Helper()
+	u := p.state().UserByID(id)
+	if u == nil {
+		p.t.Fatalf("user %s is not in the simulator", id)
+	}
+	return u
+}
+
+// member returns uid's membership row in the team, or nil.
+func (p *provEnv) member(teamID, uid string) *simulator.TeamMember {
+	p.t.Helper()
+	team := p.state().TeamByID(teamID)
+	if team == nil {
+		p.t.Fatalf("team %s is not in the simulator", teamID)
+	}
+	for i := range team.Members {
+		if team.Members[i].UserID == uid {
+			return &team.Members[i]
+		}
+	}
+	return nil
+}
+
+// posts lists the write calls that reached the simulator since the last reset.
+func (p *provEnv) posts() map[string]int {
+	out := map[string]int{}
+	for k, n := range p.sim.Stats().Calls {
+		if strings.HasPrefix(k, "POST ") && n > 0 {
+			out[k] = n
+		}
+	}
+	return out
+}
+
+// wantPosts checks the write calls since the last reset are exactly want.
+func (p *provEnv) wantPosts(want map[string]int) {
+	p.t.Helper()
+	got := p.posts()
+	if len(want) == 0 && len(got) == 0 {
+		return
+	}
+	if len(got) != len(want) {
+		p.t.Errorf("write calls %v, want %v", got, want)
+		return
+	}
+	for k, n := range want {
+		if got[k] != n {
+			p.t.Errorf("write calls %v, want %v", got, want)
+			return
+		}
+	}
+}
+
+func (p *provEnv) grant(ent *v2.Entitlement, userID string) (*v2.GrantManagerServiceGrantResponse, error) {
+	p.sim.ResetStats()
+	return p.conn.Grant(context.Background(), v2.GrantManagerServiceGrantRequest_builder{
+		Entitlement: ent,
+		Principal:   userResource(userID),
+	}.Build())
+}
+
+func (p *provEnv) revoke(ent *v2.Entitlement, userID string) (*v2.GrantManagerServiceRevokeResponse, error) {
+	g := grant.NewGrant(ent.GetResource(), ent.GetSlug(), userResource(userID))
+	return p.revokeGrant(g)
+}
+
+func (p *provEnv) revokeGrant(g *v2.Grant) (*v2.GrantManagerServiceRevokeResponse, error) {
+	p.sim.ResetStats()
+	return p.conn.Revoke(context.Background(), v2.GrantManagerServiceRevokeRequest_builder{Grant: g}.Build())
+}
+
+func (p *provEnv) invoke(action string, args map[string]any) *v2.InvokeActionResponse {
+	p.t.Helper()
+	p.sim.ResetStats()
+	s, err := structpb.NewStruct(args)
+	if err != nil {
+		p.t.Fatalf("action args: %v", err)
+	}
+	resp, err := p.conn.InvokeAction(context.Background(), v2.InvokeActionRequest_builder{
+		Name:       action,
+		Args:       s,
+		InlineWait: durationpb.New(10 * time.Second),
+	}.Build())
+	if err != nil {
+		p.t.Fatalf("InvokeAction %s: %v", action, err)
+	}
+	return resp
+}
+
+func (p *provEnv) deleteUser(id string) error {
+	p.sim.ResetStats()
+	_, err := p.conn.DeleteResourceV2(context.Background(), v2.DeleteResourceV2Request_builder{
+		ResourceId: userID(id),
+	}.Build())
+	return err
+}
+
+func userID(id string) *v2.ResourceId {
+	return v2.ResourceId_builder{ResourceType: "user", Resource: id}.Build()
+}
+
+func userResource(id string) *v2.Resource {
+	return v2.Resource_builder{Id: userID(id), DisplayName: id}.Build()
+}
+
+// roleEntitlement is role:<roleId>:assigned, as the role syncer emits it.
+func roleEntitlement(roleID string) *v2.Entitlement {
+	r := v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: "role", Resource: roleID}.Build(), DisplayName: roleID}.Build()
+	return entitlement.NewAssignmentEntitlement(r, "assigned")
+}
+
+// teamEntitlement is team:<teamId>:<slug>, as the team syncer emits it.
+func teamEntitlement(teamID, teamName, slug string) *v2.Entitlement {
+	r := v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: "team", Resource: teamID}.Build(), DisplayName: teamName}.Build()
+	if slug == "member" {
+		return entitlement.NewAssignmentEntitlement(r, slug)
+	}
+	return entitlement.NewPermissionEntitlement(r, slug)
+}
+
+func engEntitlement(slug string) *v2.Entitlement { return teamEntitlement(pvTeamID, pvTeamName, slug) }
+
+func hasAnnotation(annos []*anypb.Any, msg proto.Message) bool {
+	a := annotations.Annotations(annos)
+	return a.Contains(msg)
+}
+
+// wantCode checks err's gRPC code and that its message mentions each of mentions.
+func wantCode(t *testing.T, err error, code codes.Code, mentions ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("succeeded, want %v", code)
+	}
+	if got := status.Code(err); got != code {
+		t.Fatalf("code %v, want %v (%v)", got, code, err)
+	}
+	for _, m := range mentions {
+		if !strings.Contains(err.Error(), m) {
+			t.Errorf("error does not mention %q: %v", m, err)
+		}
+	}
+}
+
+func mustOK(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	sort.Strings(c)
+	return c
+}
+
+func wantRoles(t *testing.T, what string, got []string, want ...string) {
+	t.Helper()
+	if !slices.Equal(sortedCopy(got), sortedCopy(want)) {
+		t.Errorf("%s: roles %v, want %v", what, got, want)
+	}
+}
+
+// --- Workspace roles ---------------------------------------------------------
+
+func TestProvisionRoleGrantRevokeLifecycle(t *testing.T) {
+	for _, tc := range []struct {
+		name, roleID string
+	}{
+		{name: "built-in role", roleID: "livechat-agent"},
+		{name: "custom workspace role", roleID: pvSupportRole},
+		{name: "admin", roleID: "admin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startProvisioning(t, provWorkspace(), pvAdmin)
+			ent := roleEntitlement(tc.roleID)
+
+			// Grant: alice holds the role, through one roles.addUserToRole.
+			resp, err := p.grant(ent, pvAliceID)
+			mustOK(t, "grant", err)
+			wantRoles(t, "alice after grant", p.user(pvAliceID).Roles, "user", tc.roleID)
+			p.wantPosts(map[string]int{"POST roles.addUserToRole": 1})
+			if hasAnnotation(resp.GetAnnotations(), &v2.GrantAlreadyExists{}) {
+				t.Errorf("first grant reported GrantAlreadyExists")
+			}
+			if gs := resp.GetGrants(); len(gs) != 1 || gs[0].GetId() != "role:"+tc.roleID+":assigned:user:"+pvAliceID {
+				t.Errorf("grant returned %v, want the one new grant", gs)
+			}
+
+			// Re-grant: success, GrantAlreadyExists, nothing written.
+			resp, err = p.grant(ent, pvAliceID)
+			mustOK(t, "re-grant", err)
+			if !hasAnnotation(resp.GetAnnotations(), &v2.GrantAlreadyExists{}) {
+				t.Errorf("re-grant lacks GrantAlreadyExists: %v", resp.GetAnnotations())
+			}
+			p.wantPosts(nil)
+			wantRoles(t, "alice after re-grant", p.user(pvAliceID).Roles, "user", tc.roleID)
+
+			// Revoke: the role is gone, through one roles.removeUserFromRole.
+			rresp, err := p.revoke(ent, pvAliceID)
+			mustOK(t, "revoke", err)
+			if hasAnnotation(rresp.GetAnnotations(), &v2.GrantAlreadyRevoked{}) {
+				t.Errorf("first revoke reported GrantAlreadyRevoked")
+			}
+			wantRoles(t, "alice after revoke", p.user(pvAliceID).Roles, "user")
+			p.wantPosts(map[string]int{"POST roles.removeUserFromRole": 1})
+
+			// Re-revoke: success, GrantAlreadyRevoked, nothing written.
+			rresp, err = p.revoke(ent, pvAliceID)
+			mustOK(t, "re-revoke", err)
+			if !hasAnnotation(rresp.GetAnnotations(), &v2.GrantAlreadyRevoked{}) {
+				t.Errorf("re-revoke lacks GrantAlreadyRevoked: %v", rresp.GetAnnotations())
+			}
+			p.wantPosts(nil)
+			wantRoles(t, "alice after re-revoke", p.user(pvAliceID).Roles, "user")
+		})
+	}
+}
+
+func TestProvisionRoleOnMissingUsers(t *testing.T) {
+	p := startProvisioning(t, provWorkspace(), pvAdmin)
+	ent := roleEntitlement(pvSupportRole)
+
+	_, err := p.grant(ent, "noSuchUserId00001")
+	wantCode(t, err, codes.NotFound, "noSuchUserId00001")
+	p.wantPosts(nil)
+
+	// A deleted user holds nothing: revoking from one is already done.
+	resp, err := p.revoke(ent, "noSuchUserId00001")
+	mustOK(t, "revoke from a missing user", err)
+	if !hasAnnotation(resp.GetAnnotations(), &v2.GrantAlreadyRevoked{}) {
+		t.Errorf("revoke from a missing user lacks GrantAlreadyRevoked")
+	}
+	p.wantPosts(nil)
+
+	_, err = p.grant(roleEntitlement("noSuchRoleId00001"), pvAliceID)
+	wantCode(t, err, codes.NotFound, "noSuchRoleId00001")
+	p.wantPosts(nil)
+}
+
+func TestProvisionRoleGrantRefusesRoomScopedRoles(t *testing.T) {
+	for _, roleID := range []string{"owner", "moderator", "leader", pvHelperRole} {
+		t.Run(roleID, func(t *testing.T) {
+			p := startProvisioning(t, provWorkspace(), pvAdmin)
+			before := p.state()
+			_, err := p.grant(roleEntitlement(roleID), pvBobID)
+			wantCode(t, err, codes.FailedPrecondition, "Subscriptions", "team's")
+			p.wantPosts(nil)
+			wantRoles(t, "bob", p.user(pvBobID).Roles, before.UserByID(pvBobID).Roles...)
+			wantRoles(t, "bob's team roles", p.member(pvTeamID, pvBobID).Roles, "moderator")
+		})
+	}
+}
+
+func TestProvisionRevokeAdminFromOnlyAdmin(t *testing.T) {
+	p := startProvisioning(t, provWorkspace(), pvAdmin)
+	_, err := p.revoke(roleEntitlement("admin"), pvAdminID)
+	wantCode(t, err, codes.FailedPrecondition, "make another user admin first", "error-admin-required")
+	wantRoles(t, "admin", p.user(pvAdminID).Roles, "admin", "user")
+	p.wantPosts(map[string]int{"POST roles.removeUserFromRole": 1}) // refused by the server
+
+	// With a second admin, the same revoke goes through.
+	_, err = p.grant(roleEntitlement("admin"), pvCarolID)
+	mustOK(t, "making carol admin", err)
+	_, err = p.revoke(roleEntitlement("admin"), pvAdminID)
+	mustOK(t, "revoking admin with another admin present", err)
+	wantRoles(t, "former admin", p.user(pvAdminID).Roles, "user")
+}
+
+// --- Teams -------------------------------------------------------------------
+
+func TestProvisionTeamMembership(t *testing.T) {
+	p := startProvisioning(t, provWorkspace(), pvAdmin)
+	member := engEntitlement("member")
+
+	resp, err := p.grant(member, pvCarolID)
+	mustOK(t, "add carol", err)
+	m := p.member(pvTeamID, pvCarolID)
+	if m == nil {
+		t.Fatalf("carol is not a member after the grant")
+	}
+	if len(m.Roles) != 0 {
+		t.Errorf("new plain member holds team roles %v", m.Roles)
+	}
+	p.wantPosts(map[string]int{"POST teams.addMembers": 1})
+	if gs := resp.GetGrants(); len(gs) != 1 || gs[0].GetId() != "team:"+pvTeamID+":member:user:"+pvCarolID {
+		t.Errorf("grant returned %v", gs)
+	}
+
+	resp, err = p.grant(member, pvCarolID)
+	mustOK(t, "re-add carol", err)
+	if !hasAnnotation(resp.GetAnnotations(), &v2.GrantAlreadyExists{}) {
+		t.Errorf("re-add lacks GrantAlreadyExists")
+	}
+	p.wantPosts(nil)
+
+	rresp, err := p.revoke(member, pvCarolID)
+	mustOK(t, "remove carol", err)
+	if hasAnnotation(rresp.GetAnnotations(), &v2.GrantAlreadyRevoked{}) {
+		t.Errorf("first removal reported GrantAlreadyRevoked")
+	}
+	if p.member(pvTeamID, pvCarolID) != nil {
+		t.Errorf("carol is still a member after the revoke")
+	}
+	p.wantPosts(map[string]int{"POST teams.removeMember": 1})
+
+	rresp, err = p.revoke(member, pvCarolID)
+	mustOK(t, "re-remove carol", err)
+	if !hasAnnotation(rresp.GetAnnotations(), &v2.GrantAlreadyRevoked{}) {
+		t.Errorf("re-remove lacks GrantAlreadyRevoked")
+	}
+	p.wantPosts(nil)
+
+	// Removing a moderator removes the membership and its roles.
+	_, err = p.revoke(member, pvBobID)
+	mustOK(t, "remove bob", err)
+	if p.member(pvTeamID, pvBobID) != nil {
+		t.Errorf("bob is still a member")
+	}
+	if p.member(pvTeamID, pvAliceID) == nil {
+		t.Errorf("alice was removed along with bob")
+	}
+}
+
+func TestProvisionTeamRoles(t *testing.T) {
+	p := startProvisioning(t, provWorkspace(), pvAdmin)
+	owner := engEntitlement("owner")
+
+	// teams.updateMember replaces roles: the connector must keep moderator.
+	_, err := p.grant(owner, pvBobID)
+	mustOK(t, "make bob owner", err)
+	wantRoles(t, "bob", p.member(pvTeamID, pvBobID).Roles, "moderator", "owner")
+	p.wantPosts(map[string]int{"POST teams.updateMember": 1})
+
+	resp, err := p.grant(owner, pvBobID)
+	mustOK(t, "make bob owner again", err)
+	if !hasAnnotation(resp.GetAnnotations(), &v2.GrantAlreadyExists{}) {
+		t.Errorf("re-grant lacks GrantAlreadyExists")
+	}
+	p.wantPosts(nil)
+
+	_, err = p.grant(engEntitlement("leader"), pvBobID)
+	mustOK(t, "make bob leader", err)
+	wantRoles(t, "bob", p.member(pvTeamID, pvBobID).Roles, "moderator", "owner", "leader")
+
+	// Revoking owner keeps the others (alice is still an owner).
+	rresp, err := p.revoke(owner, pvBobID)
+	mustOK(t, "revoke bob's owner", err)
+	if hasAnnotation(rresp.GetAnnotations(), &v2.GrantAlreadyRevoked{}) {
+		t.Errorf("revoke reported GrantAlreadyRevoked")
+	}
+	wantRoles(t, "bob", p.member(pvTeamID, pvBobID).Roles, "moderator", "leader")
+	wantRoles(t, "alice", p.member(pvTeamID, pvAliceID).Roles, "owner")
+	p.wantPosts(map[string]int{"POST teams.updateMember": 1})
+
+	rresp, err = p.revoke(owner, pvBobID)
+	mustOK(t, "revoke bob's owner again", err)
+	if !hasAnnotation(rresp.GetAnnotations(), &v2.GrantAlreadyRevoked{}) {
+		t.Errorf("re-revoke lacks GrantAlreadyRevoked")
+	}
+	p.wantPosts(nil)
+
+	_, err = p.revoke(engEntitlement("moderator"), pvBobID)
+	mustOK(t, "revoke bob's moderator", err)
+	wantRoles(t, "bob", p.member(pvTeamID, pvBobID).Roles, "leader")
+	if p.member(pvTeamID, pvBobID) == nil {
+		t.Errorf("revoking a team role removed the membership")
+	}
+
+	// A team role for a non-member makes them a member holding it.
+	_, err = p.grant(owner, pvCarolID)
+	mustOK(t, "make carol owner", err)
+	m := p.member(pvTeamID, pvCarolID)
+	if m == nil {
+		t.Fatalf("carol is not a member after the owner grant")
+	}
+	wantRoles(t, "carol", m.Roles, "owner")
+	p.wantPosts(map[string]int{"POST teams.addMembers": 1})
+
+	// A team role revoked from a non-member is already revoked.
+	rresp, err = p.revoke(engEntitlement("moderator"), pvAuditorID)
+	mustOK(t, "revoke from a non-member", err)
+	if !hasAnnotation(rresp.GetAnnotations(), &v2.GrantAlreadyRevoked{}) {
+		t.Errorf("revoke from a non-member lacks GrantAlreadyRevoked")
+	}
+	p.wantPosts(nil)
+}
+
+func TestProvisionTeamLastOwnerGuards(t *testing.T) {
+	t.Run("revoke owner role", func(t *testing.T) {
+		p := startProvisioning(t, provWorkspace(), pvAdmin)
+		_, err := p.revoke(engEntitlement("owner"), pvAliceID)
+		wantCode(t, err, codes.FailedPrecondition, "last owner", "make another member owner first")
+		p.wantPosts(nil)
+		wantRoles(t, "alice", p.member(pvTeamID, pvAliceID).Roles, "owner")
+	})
+	t.Run("remove last owner from the team", func(t *testing.T) {
+		p := startProvisioning(t, provWorkspace(), pvAdmin)
+		_, err := p.revoke(engEntitlement("member"), pvAliceID)
+		wantCode(t, err, codes.FailedPrecondition, "last owner", "last-owner-can-not-be-removed")
+		p.wantPosts(map[string]int{"POST teams.removeMember": 1}) // refused by the server
+		if m := p.member(pvTeamID, pvAliceID); m == nil || !slices.Contains(m.Roles, "owner") {
+			t.Errorf("alice lost her ownership: %+v", m)
+		}
+	})
+	t.Run("with a second owner both go through", func(t *testing.T) {
+		p := startProvisioning(t, provWorkspace(), pvAdmin)
+		_, err := p.grant(engEntitlement("owner"), pvBobID)
+		mustOK(t, "make bob owner", err)
+		_, err = p.revoke(engEntitlement("owner"), pvAliceID)
+		mustOK(t, "revoke alice's owner", err)
+		wantRoles(t, "alice", p.member(pvTeamID, pvAliceID).Roles)
+		_, err = p.revoke(engEntitlement("member"), pvAliceID)
+		mustOK(t, "remove alice", err)
+		if p.member(pvTeamID, pvAliceID) != nil {
+			t.Errorf("alice is still a member")
+		}
+	})
+}
+
+func TestProvisionTeamRefusesDeactivatedUsers(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		revoke bool
+		slug   string
+	}{
+		{name: "grant member", slug: "member"},
+		{name: "grant owner", slug: "owner"},
+		{name: "revoke member", slug: "member", revoke: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := provWorkspace()
+			// carol is deactivated too, and in no team.
+			ws.UserByID(pvCarolID).Active = false
+			p := startProvisioning(t, ws, pvAdmin)
+			var err error
+			target := pvCarolID
+			if tc.revoke {
+				target = pvDaveID // a deactivated member
+				_, err = p.revoke(engEntitlement(tc.slug), target)
+			} else {
+				_, err = p.grant(engEntitlement(tc.slug), target)
+			}
+			wantCode(t, err, codes.FailedPrecondition, "deactivated", "reactivate")
+			p.wantPosts(nil)
+			if tc.revoke && p.member(pvTeamID, pvDaveID) == nil {
+				t.Errorf("dave's membership is gone")
+			}
+			if !tc.revoke && p.member(pvTeamID, pvCarolID) != nil {
+				t.Errorf("carol became a member")
+			}
+		})
+	}
+}
+
+// TestProvisionWithSyncedEntitlements provisions with the entitlements and
+// grants a real sync produced, so the ids the tests build by hand are the
+// ones ConductorOne would send.
+func TestProvisionWithSyncedEntitlements(t *testing.T) {
+	env := testenv.Start(t, provWorkspace(), simulator.Options{}, "")
+	synced := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, pvAdmin, nil))
+	ents := map[string]*v2.Entitlement{}
+	for _, e := range synced.Entitlements {
+		ents[e.GetId()] = e
+	}
+	grants := map[string]*v2.Grant{}
+	for _, g := range synced.Grants {
+		grants[g.GetId()] = g
+	}
+	ownerEnt := ents["team:"+pvTeamID+":owner"]
+	roleEnt := ents["role:"+pvSupportRole+":assigned"]
+	modGrant := grants["team:"+pvTeamID+":moderator:user:"+pvBobID]
+	if ownerEnt == nil || roleEnt == nil || modGrant == nil {
+		t.Fatalf("sync lacks the expected entitlements or grant (owner %v, role %v, moderator grant %v)", ownerEnt != nil, roleEnt != nil, modGrant != nil)
+	}
+
+	c := testenv.Connector(t, env.BaseURL, pvAdmin, nil)
+	conn, err := harness.Serve(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	p := &provEnv{t: t, sim: env.Sim, conn: conn}
+
+	_, err = p.grant(ownerEnt, pvBobID)
+	mustOK(t, "grant synced owner entitlement", err)
+	_, err = p.grant(roleEnt, pvBobID)
+	mustOK(t, "grant synced role entitlement", err)
+	_, err = p.revokeGrant(modGrant)
+	mustOK(t, "revoke synced moderator grant", err)
+	wantRoles(t, "bob's team roles", p.member(pvTeamID, pvBobID).Roles, "owner")
+	wantRoles(t, "bob's roles", p.user(pvBobID).Roles, "user", pvSupportRole)
+}
+
+// --- Accounts ----------------------------------------------------------------
+
+// createdBodies records the bodies of users.create calls.
+type createdBodies struct {
+	mu     sync.Mutex
+	bodies []map[string]any
+}
+
+func (cb *createdBodies) install(sim *simulator.Server) {
+	sim.Intercept(func(_ http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/users.create") {
+			return false
+		}
+		raw, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		var m map[string]any
+		_ = json.Unmarshal(raw, &m)
+		cb.mu.Lock()
+		cb.bodies = append(cb.bodies, m)
+		cb.mu.Unlock()
+		return false
+	})
+}
+
+func (cb *createdBodies) last(t *testing.T) map[string]any {
+	t.Helper()
+	cb.mu.Lock()
+	defer cb.mu.Unlock()
+	if len(cb.bodies) == 0 {
+		t.Fatalf("no users.create call was made")
+	}
+	return cb.bodies[len(cb.bodies)-1]
+}
+
+func accountInfo(t *testing.T, login string, emails []string, profile map[string]any) *v2.AccountInfo {
+	t.Helper()
+	var es []*v2.AccountInfo_Email
+	for i, e := range emails {
+		es = append(es, v2.AccountInfo_Email_builder{Address: e, IsPrimary: i == 0}.Build())
+	}
+	b := v2.AccountInfo_builder{Login: login, Emails: es}
+	if profile != nil {
+		s, err := structpb.NewStruct(profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Profile = s
+	}
+	return b.Build()
+}
+
+func TestProvisionCreateAccount(t *testing.T) {
+	randomPW := func(force bool) *v2.CredentialOptions {
+		return v2.CredentialOptions_builder{
+			RandomPassword:         v2.CredentialOptions_RandomPassword_builder{Length: 20}.Build(),
+			ForceChangeAtNextLogin: force,
+		}.Build()
+	}
+	noPW := v2.CredentialOptions_builder{NoPassword: &v2.CredentialOptions_NoPassword{}}.Build()
+	profile := map[string]any{"username": "newbie", "email": "newbie@example.com", "name": "New Bie"}
+
+	for _, tc := range []struct {
+		name       string
+		info       func(t *testing.T) *v2.AccountInfo
+		creds      *v2.CredentialOptions
+		username   string
+		email      string
+		fullName   string
+		reveal     bool
+		forceReset bool
+	}{
+		{name: "random password", info: func(t *testing.T) *v2.AccountInfo { return accountInfo(t, "", nil, profile) },
+			creds: randomPW(false), username: "newbie", email: "newbie@example.com", fullName: "New Bie", reveal: true},
+		{name: "random password, change at next login", info: func(t *testing.T) *v2.AccountInfo { return accountInfo(t, "", nil, profile) },
+			creds: randomPW(true), username: "newbie", email: "newbie@example.com", fullName: "New Bie", reveal: true, forceReset: true},
+		{name: "no password", info: func(t *testing.T) *v2.AccountInfo { return accountInfo(t, "", nil, profile) },
+			creds: noPW, username: "newbie", email: "newbie@example.com", fullName: "New Bie"},
+		{name: "login and emails without profile", info: func(t *testing.T) *v2.AccountInfo {
+			return accountInfo(t, "frank", []string{"frank@example.com", "f@example.org"}, nil)
+		}, creds: noPW, username: "frank", email: "frank@example.com", fullName: "frank"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startProvisioning(t, provWorkspace(), pvAdmin)
+			var bodies createdBodies
+			bodies.install(p.sim)
+			provider := &jwk.JWKEncryptionProvider{}
+			encCfg, privKey, err := provider.GenerateKey(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.sim.ResetStats()
+			resp, err := p.conn.CreateAccount(context.Background(), v2.CreateAccountRequest_builder{
+				AccountInfo:       tc.info(t),
+				CredentialOptions: tc.creds,
+				EncryptionConfigs: []*v2.EncryptionConfig{encCfg},
+			}.Build())
+			mustOK(t, "CreateAccount", err)
+			p.wantPosts(map[string]int{"POST users.create": 1})
+
+			success := resp.GetSuccess()
+			if success == nil {
+				t.Fatalf("result is not a success: %v", resp)
+			}
+			u := p.state().UserByUsername(tc.username)
+			if u == nil {
+				t.Fatalf("user %s not created", tc.username)
+			}
+			if got := success.GetResource().GetId().GetResource(); got != u.ID {
+				t.Errorf("returned resource id %q, want the new user's %q", got, u.ID)
+			}
+			if !u.Active || u.Name != tc.fullName || len(u.Emails) != 1 || u.Emails[0].Address != tc.email {
+				t.Errorf("created user %+v, want active %s <%s> named %q", u, tc.username, tc.email, tc.fullName)
+			}
+			wantRoles(t, "new user", u.Roles, "user")
+			if u.RequirePasswordChange != tc.forceReset {
+				t.Errorf("requirePasswordChange %v, want %v", u.RequirePasswordChange, tc.forceReset)
+			}
+			if u.Password == "" {
+				t.Errorf("the user has no password")
+			}
+
+			body := bodies.last(t)
+			if v, ok := body["sendWelcomeEmail"]; !ok || v != false {
+				t.Errorf("sendWelcomeEmail sent as %v (present %v), want false", v, ok)
+			}
+			if body["password"] != u.Password {
+				t.Errorf("stored password differs from the one sent")
+			}
+
+			enc := resp.GetEncryptedData()
+			if !tc.reveal {
+				if len(enc) != 0 {
+					t.Errorf("no-password account revealed %d secrets", len(enc))
+				}
+				return
+			}
+			if len(enc) != 1 {
+				t.Fatalf("got %d encrypted secrets, want 1", len(enc))
+			}
+			plain, err := provider.Decrypt(context.Background(), enc[0], privKey)
+			if err != nil {
+				t.Fatalf("decrypting: %v", err)
+			}
+			if plain.GetName() != "password" {
+				t.Errorf("secret named %q, want password", plain.GetName())
+			}
+			if pw := string(plain.GetBytes()); pw != u.Password || len(pw) != 20 {
+				t.Errorf("revealed password (len %d) does not match the stored one (len %d), or is not 20 long", len(pw), len(u.Password))
+			}
+		})
+	}
+}
+
+func TestProvisionCreateAccountThatExists(t *testing.T) {
+	noPW := v2.CredentialOptions_builder{NoPassword: &v2.CredentialOptions_NoPassword{}}.Build()
+	for _, tc := range []struct {
+		name     string
+		profile  map[string]any
+		resource string // the existing account the result points at, if any
+	}{
+		{name: "username taken", profile: map[string]any{"username": "alice", "email": "other@example.com", "name": "Alice Two"}, resource: pvAliceID},
+		{name: "username taken, other case", profile: map[string]any{"username": "Alice", "email": "other@example.com", "name": "Alice Two"}},
+		{name: "email taken", profile: map[string]any{"username": "alice2", "email": "alice@example.com", "name": "Alice Two"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startProvisioning(t, provWorkspace(), pvAdmin)
+			before := len(p.state().Users)
+			p.sim.ResetStats()
+			resp, err := p.conn.CreateAccount(context.Background(), v2.CreateAccountRequest_builder{
+				AccountInfo:       accountInfo(t, "", nil, tc.profile),
+				CredentialOptions: noPW,
+			}.Build())
+			mustOK(t, "CreateAccount", err)
+			exists := resp.GetAlreadyExists()
+			if exists == nil {
+				t.Fatalf("result is not AlreadyExists: %v", resp)
+			}
+			if tc.resource != "" && exists.GetResource().GetId().GetResource() != tc.resource {
+				t.Errorf("AlreadyExists points at %v, want %s", exists.GetResource().GetId(), tc.resource)
+			}
+			if n := len(p.state().Users); n != before {
+				t.Errorf("users went from %d to %d", before, n)
+			}
+			if len(resp.GetEncryptedData()) != 0 {
+				t.Errorf("an existing account revealed secrets")
+			}
+		})
+	}
+}
+
+// --- Actions -----------------------------------------------------------------
+
+func actionError(resp *v2.InvokeActionResponse) string {
+	return resp.GetResponse().GetFields()["error"].GetStringValue()
+}
+
+func wantActionComplete(t *testing.T, resp *v2.InvokeActionResponse) {
+	t.Helper()
+	if resp.GetStatus() != v2.BatonActionStatus_BATON_ACTION_STATUS_COMPLETE {
+		t.Fatalf("action status %v, want COMPLETE (error %q)", resp.GetStatus(), actionError(resp))
+	}
+	if !resp.GetResponse().GetFields()["success"].GetBoolValue() {
+		t.Errorf("action response %v lacks success=true", resp.GetResponse())
+	}
+}
+
+// wantActionFailed checks the action failed with code; action errors travel
+// in-band, as the text of the handler's status error.
+func wantActionFailed(t *testing.T, resp *v2.InvokeActionResponse, code codes.Code, mentions ...string) {
+	t.Helper()
+	if resp.GetStatus() != v2.BatonActionStatus_BATON_ACTION_STATUS_FAILED {
+		t.Fatalf("action status %v, want FAILED", resp.GetStatus())
+	}
+	msg := actionError(resp)
+	if !strings.Contains(msg, "code = "+code.String()+" ") {
+		t.Errorf("action error %q does not carry code %v", msg, code)
+	}
+	for _, m := range mentions {
+		if !strings.Contains(msg, m) {
+			t.Errorf("action error does not mention %q: %s", m, msg)
+		}
+	}
+}
+
+func TestProvisionDisableEnableUser(t *testing.T) {
+	p := startProvisioning(t, provWorkspace(), pvAdmin)
+
+	wantActionComplete(t, p.invoke("disable_user", map[string]any{"user_id": pvCarolID}))
+	if u := p.user(pvCarolID); u.Active {
+		t.Errorf("carol is still active")
+	}
+	p.wantPosts(map[string]int{"POST users.setActiveStatus": 1})
+
+	// Already deactivated: nothing to do.
+	wantActionComplete(t, p.invoke("disable_user", map[string]any{"user_id": pvCarolID}))
+	p.wantPosts(nil)
+
+	wantActionComplete(t, p.invoke("enable_user", map[string]any{"user_id": pvCarolID}))
+	if u := p.user(pvCarolID); !u.Active {
+		t.Errorf("carol is still deactivated")
+	}
+	p.wantPosts(map[string]int{"POST users.setActiveStatus": 1})
+
+	wantActionComplete(t, p.invoke("enable_user", map[string]any{"user_id": pvCarolID}))
+	p.wantPosts(nil)
+
+	// dave starts deactivated.
+	wantActionComplete(t, p.invoke("enable_user", map[string]any{"user_id": pvDaveID}))
+	if u := p.user(pvDaveID); !u.Active || u.InactiveReason != "" {
+		t.Errorf("dave: active %v reason %q after enable", u.Active, u.InactiveReason)
+	}
+}
+
+func TestProvisionDisableUserRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		userID   string
+		code     codes.Code
+		mentions []string
+		posts    map[string]int
+	}{
+		{name: "own account", userID: pvAdminID, code: codes.FailedPrecondition, mentions: []string{"token belongs to"}},
+		{name: "federated user", userID: pvFedID, code: codes.FailedPrecondition, mentions: []string{"federated"},
+			posts: map[string]int{"POST users.setActiveStatus": 1}},
+		{name: "unknown user", userID: "noSuchUserId00001", code: codes.NotFound, mentions: []string{"noSuchUserId00001"}},
+		{name: "missing user_id", code: codes.InvalidArgument, mentions: []string{"user_id"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startProvisioning(t, provWorkspace(), pvAdmin)
+			args := map[string]any{}
+			if tc.userID != "" {
+				args["user_id"] = tc.userID
+			}
+			wantActionFailed(t, p.invoke("disable_user", args), tc.code, tc.mentions...)
+			p.wantPosts(tc.posts)
+			if u := p.state().UserByID(tc.userID); u != nil && !u.Active {
+				t.Errorf("%s was deactivated", tc.userID)
+			}
+			if tc.userID == pvAdminID {
+				if u := p.user(pvAdminID); len(u.Tokens) == 0 {
+					t.Errorf("the connector's token was revoked")
+				}
+			}
+		})
+	}
+}
+
+func TestProvisionDisableLastTeamOwner(t *testing.T) {
+	p := startProvisioning(t, provWorkspace(), pvAdmin)
+
+	resp := p.invoke("disable_user", map[string]any{"user_id": pvAliceID})
+	wantActionFailed(t, resp, codes.FailedPrecondition, "confirm_relinquish", pvTeamName, "user-last-owner")
+	if !p.user(pvAliceID).Active {
+		t.Fatalf("alice was deactivated without confirm_relinquish")
+	}
+	p.wantPosts(map[string]int{"POST users.setActiveStatus": 1}) // refused by the server
+
+	resp = p.invoke("disable_user", map[string]any{"user_id": pvAliceID, "confirm_relinquish": false})
+	wantActionFailed(t, resp, codes.FailedPrecondition, "confirm_relinquish")
+	if !p.user(pvAliceID).Active {
+		t.Fatalf("alice was deactivated with confirm_relinquish=false")
+	}
+
+	wantActionComplete(t, p.invoke("disable_user", map[string]any{"user_id": pvAliceID, "confirm_relinquish": true}))
+	if p.user(pvAliceID).Active {
+		t.Errorf("alice is still active with confirm_relinquish")
+	}
+	if p.state().TeamByID(pvTeamID) == nil {
+		t.Errorf("the team, which has other active members, was deleted")
+	}
+}
+
+// --- Deletion ----------------------------------------------------------------
+
+func TestProvisionDeleteUser(t *testing.T) {
+	p := startProvisioning(t, provWorkspace(), pvAdmin)
+
+	mustOK(t, "delete bob", p.deleteUser(pvBobID))
+	if p.state().UserByID(pvBobID) != nil {
+		t.Errorf("bob still exists")
+	}
+	if p.member(pvTeamID, pvBobID) != nil {
+		t.Errorf("bob's team membership outlived him")
+	}
+	p.wantPosts(map[string]int{"POST users.delete": 1})
+
+	// Deleting again finds nothing to delete, and that is success.
+	mustOK(t, "delete bob again", p.deleteUser(pvBobID))
+	p.wantPosts(map[string]int{"POST users.delete": 1})
+}
+
+func TestProvisionDeleteUserRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		userID   string
+		code     codes.Code
+		mentions []string
+		posts    map[string]int
+	}{
+		{name: "federated user", userID: pvFedID, code: codes.FailedPrecondition, mentions: []string{"federated"},
+			posts: map[string]int{"POST users.delete": 1}},
+		{name: "own account", userID: pvAdminID, code: codes.FailedPrecondition, mentions: []string{"token belongs to"}},
+		{name: "last owner of a team", userID: pvAliceID, code: codes.FailedPrecondition, mentions: []string{"last owner", pvTeamName},
+			posts: map[string]int{"POST users.delete": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startProvisioning(t, provWorkspace(), pvAdmin)
+			wantCode(t, p.deleteUser(tc.userID), tc.code, tc.mentions...)
+			p.wantPosts(tc.posts)
+			if p.state().UserByID(tc.userID) == nil {
+				t.Errorf("%s was deleted", tc.userID)
+			}
+		})
+	}
+}
+
+// --- Permissions -------------------------------------------------------------
+
+func TestProvisionNeedsPermissions(t *testing.T) {
+	auditor := simulator.Credential{UserID: pvAuditorID, Token: pvAuditorTok}
+
+	t.Run("role grant without access-permissions", func(t *testing.T) {
+		p := startProvisioning(t, provWorkspace(), auditor)
+		_, err := p.grant(roleEntitlement(pvSupportRole), pvCarolID)
+		wantCode(t, err, codes.PermissionDenied, "access-permissions", "auditor")
+		p.wantPosts(nil)
+		wantRoles(t, "carol", p.user(pvCarolID).Roles, "user")
+	})
+	t.Run("role revoke without access-permissions", func(t *testing.T) {
+		ws := provWorkspace()
+		ws.UserByID(pvCarolID).Roles = []string{"user", pvSupportRole}
+		p := startProvisioning(t, ws, auditor)
+		_, err := p.revoke(roleEntitlement(pvSupportRole), pvCarolID)
+		wantCode(t, err, codes.PermissionDenied, "access-permissions")
+		p.wantPosts(nil)
+		wantRoles(t, "carol", p.user(pvCarolID).Roles, "user", pvSupportRole)
+	})
+	t.Run("team grant without add-team-member", func(t *testing.T) {
+		p := startProvisioning(t, provWorkspace(), auditor)
+		_, err := p.grant(engEntitlement("member"), pvCarolID)
+		wantCode(t, err, codes.PermissionDenied, "add-team-member")
+		if p.member(pvTeamID, pvCarolID) != nil {
+			t.Errorf("carol became a member")
+		}
+	})
+	t.Run("create account without create-user", func(t *testing.T) {
+		p := startProvisioning(t, provWorkspace(), auditor)
+		_, err := p.conn.CreateAccount(context.Background(), v2.CreateAccountRequest_builder{
+			AccountInfo:       accountInfo(t, "", nil, map[string]any{"username": "newbie", "email": "newbie@example.com", "name": "N"}),
+			CredentialOptions: v2.CredentialOptions_builder{NoPassword: &v2.CredentialOptions_NoPassword{}}.Build(),
+		}.Build())
+		wantCode(t, err, codes.PermissionDenied, "create-user")
+		p.wantPosts(nil)
+	})
+
+	gen := simulator.Generate(5, simulator.Size{Users: 14, Teams: 1, MembersPerTeam: 4})
+	var supportLead, target string
+	for _, r := range gen.Workspace.Roles {
+		if r.Name == "support-lead" {
+			supportLead = r.ID
+		}
+	}
+	for _, u := range gen.Workspace.Users {
+		if u.Type == "user" && u.Active && !u.Federated && !slices.Contains(u.Roles, supportLead) && !slices.Contains(u.Roles, "admin") &&
+			u.ID != gen.Reader.UserID && u.ID != gen.Plain.UserID && u.ID != gen.Admin.UserID {
+			target = u.ID
+			break
+		}
+	}
+	if supportLead == "" || target == "" {
+		t.Fatalf("generated workspace lacks the support-lead role or a plain person")
+	}
+
+	t.Run("reader holds access-permissions", func(t *testing.T) {
+		p := startProvisioning(t, gen.Workspace.Clone(), gen.Reader)
+		_, err := p.grant(roleEntitlement(supportLead), target)
+		mustOK(t, "reader grants support-lead", err)
+		if !slices.Contains(p.user(target).Roles, supportLead) {
+			t.Errorf("target lacks the role after the reader's grant")
+		}
+		// ...but not assign-admin-role.
+		_, err = p.grant(roleEntitlement("admin"), target)
+		wantCode(t, err, codes.PermissionDenied, "assign-admin-role")
+		p.wantPosts(nil)
+		if slices.Contains(p.user(target).Roles, "admin") {
+			t.Errorf("the reader made someone admin")
+		}
+	})
+	t.Run("plain user", func(t *testing.T) {
+		p := startProvisioning(t, gen.Workspace.Clone(), gen.Plain)
+		_, err := p.grant(roleEntitlement(supportLead), target)
+		wantCode(t, err, codes.PermissionDenied, "plain.user")
+		p.wantPosts(nil)
+		if slices.Contains(p.user(target).Roles, supportLead) {
+			t.Errorf("a plain user granted a role")
+		}
+	})
+	t.Run("plain user is told about access-permissions", func(t *testing.T) {
+		p := startProvisioning(t, gen.Workspace.Clone(), gen.Plain)
+		_, err := p.grant(roleEntitlement(supportLead), target)
+		wantCode(t, err, codes.PermissionDenied, "access-permissions")
+	})
+}
+
+// --- Refusals by a non-admin operator and misleading hints -------------------
+
+// operatorWorkspace lets the auditor (not an admin) change users' active
+// status and delete users, so the workspace's only admin is someone else;
+// it also has Rocket.Chat's rocket.cat bot.
+func operatorWorkspace() *simulator.Workspace {
+	ws := provWorkspace()
+	for _, p := range []string{"edit-other-user-active-status", "delete-user"} {
+		ws.Permissions[p] = append(ws.Permissions[p], "syncReaderRole001")
+	}
+	ws.AddUser(&simulator.User{ID: "rocket.cat", Username: "rocket.cat", Name: "Rocket.Cat", Type: "bot", Active: true, Roles: []string{"bot"}})
+	return ws
+}
+
+var pvOperator = simulator.Credential{UserID: pvAuditorID, Token: pvAuditorTok}
+
+func TestProvisionDeactivateLastActiveAdmin(t *testing.T) {
+	p := startProvisioning(t, operatorWorkspace(), pvOperator)
+	resp := p.invoke("disable_user", map[string]any{"user_id": pvAdminID})
+	wantActionFailed(t, resp, codes.FailedPrecondition, "make another user admin first")
+	p.wantPosts(map[string]int{"POST users.setActiveStatus": 1}) // refused by the server
+	if u := p.user(pvAdminID); !u.Active || len(u.Tokens) == 0 {
+		t.Errorf("the only admin was deactivated (active %v, %d tokens)", u.Active, len(u.Tokens))
+	}
+
+	t.Run("message does not blame the operator's permissions", func(t *testing.T) {
+		if msg := actionError(resp); strings.Contains(msg, "lacks the") {
+			t.Errorf("a rule refusal blames permissions: %s", msg)
+		}
+	})
+}
+
+func TestProvisionDeleteRocketCat(t *testing.T) {
+	p := startProvisioning(t, operatorWorkspace(), pvAdmin)
+	err := p.deleteUser("rocket.cat")
+	wantCode(t, err, codes.FailedPrecondition, "rocket.cat")
+	if strings.Contains(err.Error(), "lacks the") {
+		t.Errorf("the refusal blames the admin's permissions: %v", err)
+	}
+	if p.state().UserByID("rocket.cat") == nil {
+		t.Errorf("rocket.cat was deleted")
+	}
+}
+
+func TestProvisionDeleteFederatedDoesNotBlamePermissions(t *testing.T) {
+	p := startProvisioning(t, provWorkspace(), pvAdmin)
+	err := p.deleteUser(pvFedID)
+	wantCode(t, err, codes.FailedPrecondition, "federated")
+	if strings.Contains(err.Error(), "lacks the") {
+		t.Errorf("the refusal blames the admin's permissions: %v", err)
+	}
+}
+
+func TestProvisionDeleteLastOwnerHintFitsDelete(t *testing.T) {
+	p := startProvisioning(t, provWorkspace(), pvAdmin)
+	err := p.deleteUser(pvAliceID)
+	wantCode(t, err, codes.FailedPrecondition, "last owner")
+	if strings.Contains(err.Error(), "use confirm_relinquish") {
+		t.Errorf("delete suggests an option it does not have: %v", err)
+	}
+}
