@@ -14,6 +14,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -270,7 +271,11 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 		rl, answered, err := c.attempt(ctx, r, out)
 		var apiErr *APIError
 		is429 := errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests
-		c.pacer.release(key, rl, answered, is429)
+		var retryIn time.Duration
+		if is429 {
+			retryIn = retryAfterFromMessage(apiErr.Message)
+		}
+		c.pacer.release(key, rl, answered, is429, retryIn)
 		if err == nil {
 			return nil
 		}
@@ -287,19 +292,22 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 			// The pacer now holds the reset time; acquire waits for it. A
 			// 429 without headers (an old server, a proxy) waits a window.
 			if rl == nil {
-				wait := retryAfterFromMessage(apiErr.Message)
-				c.waitLog.log(key, wait, time.Now().Add(wait))
-				if err := sleep(ctx, wait); err != nil {
+				c.waitLog.log(key, retryIn, time.Now().Add(retryIn))
+				if err := sleep(ctx, retryIn); err != nil {
 					return err
 				}
 			}
+		case !mayRetry(r, err):
+			// A change that failed after it was sent may have been applied:
+			// sending it again is not safe here. The error's code lets the
+			// caller, which can check the state first, decide.
+			return err
 		case isTransient(err):
 			transient++
 			if transient >= c.cfg.MaxAttempts {
 				return &GiveUpError{Method: r.method, Endpoint: r.endpoint, Attempts: transient + waits429, Elapsed: time.Since(start), Last: lastErr}
 			}
-			backoff := min(c.cfg.Backoff<<(transient-1), c.cfg.MaxBackoff)
-			backoff += time.Duration(rand.Int64N(int64(backoff)/4 + 1)) //nolint:gosec // jitter, not a secret
+			backoff := c.backoff(transient)
 			ctxzap.Extract(ctx).Warn("rocket.chat request failed, retrying",
 				zap.String("endpoint", key), zap.Int("attempt", transient), zap.Duration("backoff", backoff), zap.Error(err))
 			if err := sleep(ctx, backoff); err != nil {
@@ -309,6 +317,36 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 			return err
 		}
 	}
+}
+
+// backoff is the wait before retry n (from 1): doubling from Backoff up to
+// MaxBackoff, plus up to a quarter of jitter.
+func (c *Client) backoff(n int) time.Duration {
+	d := c.cfg.Backoff
+	for i := 1; i < n && d < c.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, c.cfg.MaxBackoff)
+	return d + time.Duration(rand.Int64N(int64(d)/4+1)) //nolint:gosec // jitter, not a secret
+}
+
+// mayRetry reports whether a failed request can be sent again. Reads always
+// can. Changes can only when the server surely did not act: a proxy's
+// 502/503/504, or a connection that was never made.
+func mayRetry(r *request, err error) bool {
+	if r.method == http.MethodGet {
+		return true
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.StatusCode {
+		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+		return !isTransient(err)
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial"
 }
 
 // attempt sends the request once and reads the whole answer. It reports the
@@ -401,6 +439,11 @@ func (e *transportError) Error() string {
 }
 
 func (e *transportError) Unwrap() error { return e.err }
+
+// GRPCStatus reports Unavailable: the server may be back on the next try.
+func (e *transportError) GRPCStatus() *status.Status {
+	return status.New(codes.Unavailable, e.Error())
+}
 
 func isTransient(err error) bool {
 	var te *transportError

@@ -199,7 +199,8 @@ func newAPIError(method, endpoint string, statusCode int, body []byte, rl *RateL
 		if msg == "" {
 			msg = eb.Message
 		}
-		e.Message = msg
+		// The message ends up in gRPC statuses, which must be valid UTF-8.
+		e.Message = strings.ToValidUTF8(msg, "\uFFFD")
 		e.ErrorType = eb.ErrorType
 		e.Details = eb.Details
 	} else {

@@ -30,9 +30,11 @@ type fetchFunc[T any] func(ctx context.Context, offset, count int) (page[T], err
 // no progress where the total says more exists is an error, never a loop.
 func walk[T any](ctx context.Context, endpoint string, fetch fetchFunc[T], id func(T) string, yield func([]T) error) error {
 	l := ctxzap.Extract(ctx)
-	seen := make(map[string]struct{})
+	// seen maps each id to the last pass that saw it: ids seen in any pass
+	// are not yielded again; ids new to this pass show the pass progresses.
+	seen := make(map[string]int)
 	for pass := 1; ; pass++ {
-		res, err := walkPass(ctx, endpoint, fetch, id, seen, yield)
+		res, err := walkPass(ctx, endpoint, fetch, id, seen, pass, yield)
 		if err != nil {
 			return err
 		}
@@ -63,11 +65,13 @@ type passResult struct {
 	total   int  // the last total seen, -1 if the server sends none
 }
 
-// stalePageLimit bounds pages without a total that bring nothing new: a
-// server that ignores offset must not keep the walk going forever.
+// stalePageLimit bounds consecutive pages that bring nothing new to a pass:
+// a server that ignores offset must neither loop nor pass for complete.
 const stalePageLimit = 3
 
-func walkPass[T any](ctx context.Context, endpoint string, fetch fetchFunc[T], id func(T) string, seen map[string]struct{}, yield func([]T) error) (passResult, error) {
+func walkPass[T any](ctx context.Context, endpoint string, fetch fetchFunc[T], id func(T) string, seen map[string]int, pass int,
+	yield func([]T) error,
+) (passResult, error) {
 	firstTotal, lastTotal := -2, -1
 	changed := false
 	offset, stale := 0, 0
@@ -89,17 +93,21 @@ func walkPass[T any](ctx context.Context, endpoint string, fetch fetchFunc[T], i
 		lastTotal = total
 
 		fresh := make([]T, 0, len(p.Items))
+		progress := 0
 		for _, item := range p.Items {
 			key := id(item)
 			if key == "" {
 				ctxzap.Extract(ctx).Warn("rocket.chat listing item without an id skipped", zap.String("endpoint", endpoint))
 				continue
 			}
-			if _, dup := seen[key]; dup {
-				continue
+			last, dup := seen[key]
+			if last < pass {
+				progress++
 			}
-			seen[key] = struct{}{}
-			fresh = append(fresh, item)
+			seen[key] = pass
+			if !dup {
+				fresh = append(fresh, item)
+			}
 		}
 		if len(fresh) > 0 {
 			if err := yield(fresh); err != nil {
@@ -121,10 +129,11 @@ func walkPass[T any](ctx context.Context, endpoint string, fetch fetchFunc[T], i
 			return passResult{changed: changed, total: total}, nil
 		case total >= 0 && offset >= total:
 			return passResult{changed: changed, total: total}, nil
-		case total < 0 && len(fresh) == 0:
+		case progress == 0:
 			stale++
 			if stale >= stalePageLimit {
-				return passResult{}, fmt.Errorf("rocket.chat %s: pages stopped bringing new items at offset %d and the server sends no total; refusing to loop", endpoint, offset)
+				return passResult{}, fmt.Errorf("rocket.chat %s: pages stopped bringing new items at offset %d (does the server ignore offset?); "+
+					"refusing to loop or to report a partial listing", endpoint, offset)
 			}
 		default:
 			stale = 0

@@ -22,6 +22,10 @@ type pacer struct {
 	mu        sync.Mutex
 	endpoints map[string]*budget
 	now       func() time.Time
+	// skew is how far the server's clock is known to be behind ours. Reset
+	// times are the server's; a reset that is already past by our clock when
+	// the server still refuses shows the server is behind.
+	skew time.Duration
 	// onWait is told about each wait before it starts; it may log.
 	onWait func(endpoint string, wait time.Duration, resetAt time.Time)
 }
@@ -54,11 +58,16 @@ func (p *pacer) acquire(ctx context.Context, endpoint string) error {
 			return nil
 		}
 		now := p.now()
-		if !b.resetAt.IsZero() && !now.Before(b.resetAt.Add(resetMargin)) {
+		if !b.resetAt.IsZero() && !now.Before(p.localReset(b.resetAt)) {
 			// The window is over: the next call opens a fresh one. Its
 			// reset time is unknown until that call's answer arrives.
 			b.remaining = b.limit
 			b.resetAt = time.Time{}
+		}
+		if b.resetAt.IsZero() && b.remaining <= 0 && b.inFlight == 0 {
+			// Calls that never got an answer spent the budget of a window
+			// whose end we never heard: send one call to find out.
+			b.remaining = 1
 		}
 		if b.remaining > 0 {
 			b.remaining--
@@ -67,6 +76,10 @@ func (p *pacer) acquire(ctx context.Context, endpoint string) error {
 			return nil
 		}
 		resetAt := b.resetAt
+		var wait time.Duration
+		if !resetAt.IsZero() {
+			wait = p.localReset(resetAt).Sub(now)
+		}
 		p.mu.Unlock()
 
 		if resetAt.IsZero() {
@@ -77,7 +90,6 @@ func (p *pacer) acquire(ctx context.Context, endpoint string) error {
 			}
 			continue
 		}
-		wait := resetAt.Add(resetMargin).Sub(now)
 		if p.onWait != nil {
 			p.onWait(endpoint, wait, resetAt)
 		}
@@ -87,10 +99,17 @@ func (p *pacer) acquire(ctx context.Context, endpoint string) error {
 	}
 }
 
+// localReset is when, by our clock, a window the server says ends at resetAt
+// is over. Callers hold p.mu.
+func (p *pacer) localReset(resetAt time.Time) time.Time {
+	return resetAt.Add(p.skew + resetMargin)
+}
+
 // release ends a call acquired with acquire and records what its answer said
 // about the endpoint's window: rl is nil when the answer had no rate-limit
-// headers (or there was no answer), over is true for a 429.
-func (p *pacer) release(endpoint string, rl *RateLimit, answered, over bool) {
+// headers (or there was no answer), over is true for a 429, and retryIn is
+// the wait a 429's message asked for (zero if none).
+func (p *pacer) release(endpoint string, rl *RateLimit, answered, over bool, retryIn time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	b := p.endpoints[endpoint]
@@ -107,6 +126,24 @@ func (p *pacer) release(endpoint string, rl *RateLimit, answered, over bool) {
 	if rl == nil {
 		// Exempt callers (api-bypass-rate-limit) get no headers.
 		b.limited = false
+		return
+	}
+	now := p.now()
+	if over && !now.Before(p.localReset(rl.ResetAt)) {
+		// Refused although its window is over by our clock: the server's
+		// clock is behind. Its message says how long it still waits, to
+		// the second; grow the estimate at least geometrically so repeated
+		// refusals converge fast.
+		behind := now.Sub(rl.ResetAt) + max(retryIn-time.Second, 0) + resetMargin
+		p.skew = max(p.skew*2, behind, 50*time.Millisecond)
+	}
+	if !b.resetAt.IsZero() && rl.ResetAt.Before(b.resetAt.Add(-time.Second)) {
+		// A late answer from a window already replaced: it says nothing
+		// about the current one.
+		return
+	}
+	if b.resetAt.IsZero() && b.limited && !over && now.After(p.localReset(rl.ResetAt)) {
+		// A late answer from a window that is over, after we reopened.
 		return
 	}
 	// Calls still in flight may not have been counted by the server yet:

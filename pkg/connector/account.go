@@ -124,12 +124,17 @@ func (s *userSyncer) existingAccount(ctx context.Context, req *client.CreateUser
 ) {
 	ctxzap.Extract(ctx).Info("rocket.chat account already exists", zap.String("username", req.Username))
 	result := v2.CreateAccountResponse_AlreadyExistsResult_builder{IsCreateAccountResult: true}.Build()
-	// The clash may be the e-mail rather than the username; then there is
-	// no account to point at, and the bare result says enough.
-	if u, err := s.c.client.UserByUsername(ctx, req.Username); err == nil {
-		if r, err := userResource(ctx, u, s.c.httpsBase()); err == nil {
-			result.SetResource(r)
-		}
+	// Point at the existing account only when it is the same person by
+	// username and e-mail: a username clash with someone else must not link
+	// the request to the wrong account.
+	u, lookupErr := s.c.client.UserByUsername(ctx, req.Username)
+	if lookupErr != nil || !hasEmail(u, req.Email) {
+		ctxzap.Extract(ctx).Warn("rocket.chat username or e-mail is taken by a different account; not linking it",
+			zap.String("username", req.Username), zap.NamedError("lookup", lookupErr))
+		return result, nil, nil, nil
+	}
+	if r, err := userResource(ctx, u, s.c.httpsBase()); err == nil {
+		result.SetResource(r)
 	}
 	return result, nil, nil, nil
 }
@@ -176,4 +181,13 @@ func profileValue(p *structpb.Struct, key string) *structpb.Value {
 		return nil
 	}
 	return p.GetFields()[key]
+}
+
+func hasEmail(u *client.User, addr string) bool {
+	for _, e := range u.Emails {
+		if strings.EqualFold(e.Address, addr) {
+			return true
+		}
+	}
+	return false
 }

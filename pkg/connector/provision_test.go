@@ -775,7 +775,9 @@ func TestProvisionCreateAccountThatExists(t *testing.T) {
 		profile  map[string]any
 		resource string // the existing account the result points at, if any
 	}{
-		{name: "username taken", profile: map[string]any{"username": "alice", "email": "other@example.com", "name": "Alice Two"}, resource: pvAliceID},
+		{name: "same person exists", profile: map[string]any{"username": "alice", "email": "Alice@example.com", "name": "Alice"}, resource: pvAliceID},
+		// Another person's username must not link the request to their account.
+		{name: "username taken by someone else", profile: map[string]any{"username": "alice", "email": "other@example.com", "name": "Alice Two"}},
 		{name: "username taken, other case", profile: map[string]any{"username": "Alice", "email": "other@example.com", "name": "Alice Two"}},
 		{name: "email taken", profile: map[string]any{"username": "alice2", "email": "alice@example.com", "name": "Alice Two"}},
 	} {
@@ -792,8 +794,8 @@ func TestProvisionCreateAccountThatExists(t *testing.T) {
 			if exists == nil {
 				t.Fatalf("result is not AlreadyExists: %v", resp)
 			}
-			if tc.resource != "" && exists.GetResource().GetId().GetResource() != tc.resource {
-				t.Errorf("AlreadyExists points at %v, want %s", exists.GetResource().GetId(), tc.resource)
+			if got := exists.GetResource().GetId().GetResource(); got != tc.resource {
+				t.Errorf("AlreadyExists points at %q, want %q", got, tc.resource)
 			}
 			if n := len(p.state().Users); n != before {
 				t.Errorf("users went from %d to %d", before, n)

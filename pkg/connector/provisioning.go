@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
@@ -119,7 +120,7 @@ func ownedRooms(apiErr *client.APIError) string {
 	if json.Unmarshal(apiErr.Details, &d) != nil {
 		return "unnamed"
 	}
-	rooms := append(d.ShouldChangeOwner, d.ShouldBeRemoved...)
+	rooms := slices.Concat(d.ShouldChangeOwner, d.ShouldBeRemoved)
 	if len(rooms) == 0 {
 		return "unnamed"
 	}

@@ -1,0 +1,460 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+// listing is an in-memory offset-paginated endpoint. Hooks let a test change
+// the data between fetches, as other admins would during a sync.
+type listing struct {
+	items []string
+	// clamp caps a page below the requested count (0: no cap).
+	clamp int
+	// noTotal leaves the total out of every page.
+	noTotal bool
+	// totalFn overrides the reported total.
+	totalFn func(call int) int
+	// ignoreOffset serves the first page for every offset.
+	ignoreOffset bool
+	// before runs before fetch number call (1-based) is answered.
+	before func(l *listing, call int)
+	// pageFn overrides the answer entirely.
+	pageFn func(call, offset, count int) (page[string], error)
+
+	calls   int
+	offsets []int
+	maxCall int // a fetch beyond this fails the test (0: 10000)
+	t       *testing.T
+}
+
+func (l *listing) fetch(_ context.Context, offset, count int) (page[string], error) {
+	l.calls++
+	l.offsets = append(l.offsets, offset)
+	limit := l.maxCall
+	if limit == 0 {
+		limit = 10000
+	}
+	if l.calls > limit {
+		l.t.Fatalf("walk made more than %d fetches: it loops", limit)
+	}
+	if count != PageSize {
+		l.t.Errorf("fetch asked for %d items, want PageSize %d", count, PageSize)
+	}
+	if l.before != nil {
+		l.before(l, l.calls)
+	}
+	if l.pageFn != nil {
+		return l.pageFn(l.calls, offset, count)
+	}
+	if l.ignoreOffset {
+		offset = 0
+	}
+	n := count
+	if l.clamp > 0 {
+		n = min(n, l.clamp)
+	}
+	var items []string
+	if offset < len(l.items) {
+		items = slices.Clone(l.items[offset:min(offset+n, len(l.items))])
+	}
+	p := page[string]{Items: items}
+	if !l.noTotal {
+		total := len(l.items)
+		if l.totalFn != nil {
+			total = l.totalFn(l.calls)
+		}
+		p.Total = &total
+	}
+	return p, nil
+}
+
+func ids(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%04d", prefix, i)
+	}
+	return out
+}
+
+// collect runs walk over l and returns what it yielded, failing on duplicates.
+func collect(t *testing.T, ctx context.Context, l *listing) ([]string, error) {
+	t.Helper()
+	l.t = t
+	var got []string
+	seen := map[string]bool{}
+	err := walk(ctx, "users.list", l.fetch, func(s string) string { return s }, func(batch []string) error {
+		if len(batch) == 0 {
+			t.Error("yield called with an empty batch")
+		}
+		for _, id := range batch {
+			if seen[id] {
+				t.Errorf("id %q yielded twice", id)
+			}
+			seen[id] = true
+		}
+		got = append(got, batch...)
+		return nil
+	})
+	return got, err
+}
+
+func observed() (context.Context, *observer.ObservedLogs) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	return ctxzap.ToContext(context.Background(), zap.New(core)), logs
+}
+
+func warned(logs *observer.ObservedLogs, substr string) bool {
+	for _, e := range logs.FilterLevelExact(zapcore.WarnLevel).All() {
+		if strings.Contains(e.Message, substr) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsAll(t *testing.T, got, want []string) {
+	t.Helper()
+	have := map[string]bool{}
+	for _, id := range got {
+		have[id] = true
+	}
+	for _, id := range want {
+		if !have[id] {
+			t.Errorf("item %q that existed throughout the walk was not yielded", id)
+		}
+	}
+}
+
+func TestWalkStableListing(t *testing.T) {
+	tests := []struct {
+		n, clamp, wantCalls int
+	}{
+		{0, 0, 1},
+		{1, 0, 1},
+		{99, 0, 1},
+		{100, 0, 1},
+		{101, 0, 2},
+		{200, 0, 2},
+		{250, 0, 3},
+		{1000, 0, 10},
+		{250, 30, 9}, // the server serves fewer than asked
+		{250, 1, 250},
+		{100, 50, 2},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("n=%d clamp=%d", tt.n, tt.clamp), func(t *testing.T) {
+			ctx, logs := observed()
+			l := &listing{items: ids("u", tt.n), clamp: tt.clamp}
+			got, err := collect(t, ctx, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, l.items) && (len(got) != 0 || len(l.items) != 0) {
+				t.Fatalf("got %d items, want %d in order", len(got), len(l.items))
+			}
+			if l.calls != tt.wantCalls {
+				t.Errorf("%d fetches (offsets %v), want %d", l.calls, l.offsets, tt.wantCalls)
+			}
+			for i := 1; i < len(l.offsets); i++ {
+				if l.offsets[i] <= l.offsets[i-1] {
+					t.Errorf("offsets not increasing: %v", l.offsets)
+					break
+				}
+			}
+			if n := logs.FilterLevelExact(zapcore.WarnLevel).Len(); n != 0 {
+				t.Errorf("%d warnings on a stable listing", n)
+			}
+		})
+	}
+}
+
+func TestWalkPageOffsetsFollowReturnedLength(t *testing.T) {
+	l := &listing{items: ids("u", 250)}
+	if _, err := collect(t, context.Background(), l); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(l.offsets, []int{0, 100, 200}) {
+		t.Errorf("offsets %v", l.offsets)
+	}
+	c := &listing{items: ids("u", 100), clamp: 40}
+	if _, err := collect(t, context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.offsets, []int{0, 40, 80}) {
+		t.Errorf("clamped offsets %v", c.offsets)
+	}
+}
+
+func TestWalkInsertsDuringWalk(t *testing.T) {
+	original := ids("u", 250)
+	tests := []struct {
+		name   string
+		before func(l *listing, call int)
+	}{
+		{"5 inserted at the front after page 1", func(l *listing, call int) {
+			if call == 2 {
+				l.items = append(ids("new", 5), l.items...)
+			}
+		}},
+		{"1 inserted before the offset after page 2", func(l *listing, call int) {
+			if call == 3 {
+				l.items = slices.Insert(l.items, 150, "new-a")
+			}
+		}},
+		{"inserts after page 1 and after page 2", func(l *listing, call int) {
+			if call == 2 || call == 3 {
+				l.items = slices.Insert(l.items, 10, fmt.Sprintf("new-%d", call))
+			}
+		}},
+		{"insert behind the offset (no shift)", func(l *listing, call int) {
+			if call == 2 {
+				l.items = append(l.items, "new-end")
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, logs := observed()
+			l := &listing{items: slices.Clone(original), before: tt.before}
+			got, err := collect(t, ctx, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			containsAll(t, got, original)
+			containsAll(t, got, l.items) // the final listing was read whole
+			if !warned(logs, "changed while it was read") {
+				t.Error("no warning about the re-read")
+			}
+		})
+	}
+}
+
+func TestWalkDeletesDuringWalk(t *testing.T) {
+	original := ids("u", 250)
+	l := &listing{items: slices.Clone(original), before: func(l *listing, call int) {
+		if call == 2 {
+			l.items = l.items[5:] // five users deleted from the front
+		}
+	}}
+	got, err := collect(t, context.Background(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	containsAll(t, got, original[5:])
+}
+
+func TestWalkKeepsChanging(t *testing.T) {
+	l := &listing{items: ids("u", 250), before: func(l *listing, call int) {
+		if call > 1 {
+			l.items = append([]string{fmt.Sprintf("new-%d", call)}, l.items...)
+		}
+	}, maxCall: 100}
+	got, err := collect(t, context.Background(), l)
+	if err == nil || !strings.Contains(err.Error(), "kept changing") {
+		t.Fatalf("err = %v, want a kept-changing error", err)
+	}
+	if l.calls > maxPasses*4 {
+		t.Errorf("%d fetches for %d passes of 3 pages", l.calls, maxPasses)
+	}
+	if len(got) == 0 {
+		t.Error("nothing yielded before the error")
+	}
+}
+
+func TestWalkEmptyPageBeforeTotal(t *testing.T) {
+	t.Run("consistent: proceeds with a warning", func(t *testing.T) {
+		ctx, logs := observed()
+		// 150 items, but the server counts 200 (e.g. it counts users it hides).
+		l := &listing{items: ids("u", 150), totalFn: func(int) int { return 200 }, maxCall: 50}
+		got, err := collect(t, ctx, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, l.items) {
+			t.Fatalf("got %d items", len(got))
+		}
+		if !warned(logs, "ended before its total; reading it again") {
+			t.Error("no warning about the re-read")
+		}
+		if !warned(logs, "consistently returns fewer items than its total") {
+			t.Error("no warning about keeping a short listing")
+		}
+		// pass 1: 0, 100, 150, 150 (empty page asked once more); pass 2 the same.
+		if want := []int{0, 100, 150, 150, 0, 100, 150, 150}; !slices.Equal(l.offsets, want) {
+			t.Errorf("offsets %v, want %v", l.offsets, want)
+		}
+	})
+
+	t.Run("a passing glitch: the retry brings the page", func(t *testing.T) {
+		ctx, logs := observed()
+		l := &listing{items: ids("u", 250)}
+		l.pageFn = func(call, offset, count int) (page[string], error) {
+			total := 250
+			if call == 2 { // one empty answer at offset 100
+				return page[string]{Total: &total}, nil
+			}
+			end := min(offset+count, 250)
+			return page[string]{Items: slices.Clone(l.items[offset:end]), Total: &total}, nil
+		}
+		got, err := collect(t, ctx, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, l.items) {
+			t.Fatalf("got %d items", len(got))
+		}
+		if !slices.Equal(l.offsets, []int{0, 100, 100, 200}) {
+			t.Errorf("offsets %v", l.offsets)
+		}
+		if logs.FilterLevelExact(zapcore.WarnLevel).Len() != 0 {
+			t.Error("a glitch the retry fixed needs no warning")
+		}
+	})
+
+	t.Run("items removed meanwhile", func(t *testing.T) {
+		l := &listing{items: ids("u", 250), before: func(l *listing, call int) {
+			if call == 3 {
+				l.items = l.items[:190]
+			}
+		}}
+		got, err := collect(t, context.Background(), l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		containsAll(t, got, ids("u", 190))
+	})
+}
+
+func TestWalkWithoutTotal(t *testing.T) {
+	t.Run("honest server ends on an empty page", func(t *testing.T) {
+		l := &listing{items: ids("u", 230), noTotal: true}
+		got, err := collect(t, context.Background(), l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, l.items) {
+			t.Fatalf("got %d items", len(got))
+		}
+		if !slices.Equal(l.offsets, []int{0, 100, 200, 230}) {
+			t.Errorf("offsets %v", l.offsets)
+		}
+	})
+
+	for _, n := range []int{1, 50, 100, 250} {
+		t.Run(fmt.Sprintf("server ignoring offset, %d items", n), func(t *testing.T) {
+			l := &listing{items: ids("u", n), noTotal: true, ignoreOffset: true, maxCall: 100}
+			got, err := collect(t, context.Background(), l)
+			if err == nil || !strings.Contains(err.Error(), "refusing to loop") {
+				t.Fatalf("err = %v, want a refusing-to-loop error", err)
+			}
+			if l.calls != 1+stalePageLimit {
+				t.Errorf("%d fetches, want %d", l.calls, 1+stalePageLimit)
+			}
+			if len(got) != min(n, PageSize) {
+				t.Errorf("yielded %d", len(got))
+			}
+		})
+	}
+}
+
+func TestWalkServerIgnoringOffsetWithTotal(t *testing.T) {
+	ctx, logs := observed()
+	l := &listing{items: ids("u", 10000), ignoreOffset: true, maxCall: 1000}
+	got, err := collect(t, ctx, l)
+	if err == nil && len(got) < len(l.items) && logs.FilterLevelExact(zapcore.WarnLevel).Len() == 0 {
+		t.Fatalf("walk returned nil after %d fetches having yielded %d of %d items, without a warning", l.calls, len(got), len(l.items))
+	}
+	if l.calls > 2*maxPasses*(1+stalePageLimit) {
+		t.Errorf("%d fetches to notice that pages bring nothing new", l.calls)
+	}
+}
+
+func TestWalkErrors(t *testing.T) {
+	boom := errors.New("boom")
+
+	t.Run("fetch error propagates", func(t *testing.T) {
+		l := &listing{items: ids("u", 300)}
+		l.pageFn = func(call, offset, count int) (page[string], error) {
+			if call == 2 {
+				return page[string]{}, fmt.Errorf("page 2: %w", boom)
+			}
+			total := 300
+			return page[string]{Items: slices.Clone(l.items[offset:min(offset+count, 300)]), Total: &total}, nil
+		}
+		got, err := collect(t, context.Background(), l)
+		if !errors.Is(err, boom) {
+			t.Fatalf("err = %v", err)
+		}
+		if len(got) != 100 || l.calls != 2 {
+			t.Errorf("yielded %d after %d fetches", len(got), l.calls)
+		}
+	})
+
+	t.Run("fetch error on the first page", func(t *testing.T) {
+		l := &listing{pageFn: func(int, int, int) (page[string], error) { return page[string]{}, boom }}
+		if _, err := collect(t, context.Background(), l); !errors.Is(err, boom) || l.calls != 1 {
+			t.Fatalf("err = %v after %d calls", err, l.calls)
+		}
+	})
+
+	t.Run("yield error propagates and stops the walk", func(t *testing.T) {
+		l := &listing{items: ids("u", 300), t: t}
+		batches := 0
+		err := walk(context.Background(), "users.list", l.fetch, func(s string) string { return s }, func([]string) error {
+			batches++
+			if batches == 2 {
+				return boom
+			}
+			return nil
+		})
+		if !errors.Is(err, boom) || l.calls != 2 {
+			t.Fatalf("err = %v after %d fetches", err, l.calls)
+		}
+	})
+}
+
+func TestWalkSkipsDuplicatesAndEmptyIDs(t *testing.T) {
+	ctx, logs := observed()
+	total := 6
+	pages := [][]string{{"a", "b", "a", ""}, {"b", "c", "d"}}
+	l := &listing{pageFn: func(call, _, _ int) (page[string], error) {
+		if call > len(pages) {
+			return page[string]{Total: &total}, nil
+		}
+		return page[string]{Items: pages[call-1], Total: &total}, nil
+	}}
+	got, err := collect(t, ctx, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, []string{"a", "b", "c", "d"}) {
+		t.Errorf("got %v", got)
+	}
+	if !warned(logs, "without an id") {
+		t.Error("no warning for the item without an id")
+	}
+}
+
+func TestWalkContextIsPassedToFetch(t *testing.T) {
+	type key struct{}
+	ctx := context.WithValue(context.Background(), key{}, "v")
+	var saw bool
+	total := 0
+	err := walk(ctx, "teams.listAll", func(ctx context.Context, _, _ int) (page[string], error) {
+		saw = ctx.Value(key{}) == "v"
+		return page[string]{Total: &total}, nil
+	}, func(s string) string { return s }, func([]string) error { return nil })
+	if err != nil || !saw {
+		t.Fatalf("err %v, ctx passed %v", err, saw)
+	}
+}
