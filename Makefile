@@ -55,8 +55,12 @@ grant-revoke: build baton
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
 
+FUZZTIME ?= 10s
+# Each fuzz target in turn (go test fuzzes one target per run).
 fuzz:
-	go test -run '^$$' -fuzz FuzzWalk -fuzztime 20s ./pkg/client
+	go test -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME) ./pkg/client
+	go test -run '^$$' -fuzz '^FuzzMutatingListing$$' -fuzztime $(FUZZTIME) ./pkg/client
+	go test -run '^$$' -fuzz '^FuzzDecodeError$$' -fuzztime $(FUZZTIME) ./pkg/client
 
 clean:
 	rm -rf dist .tools sync.c1z
