@@ -51,8 +51,13 @@ func walk[T any](ctx context.Context, endpoint string, fetch fetchFunc[T], id fu
 			l.Warn("rocket.chat listing ended before its total; reading it again from the start",
 				zap.String("endpoint", endpoint), zap.Int("total", res.total), zap.Int("returned", len(seen)))
 			continue
+		case res.short && res.total-len(seen) >= PageSize:
+			// Whole pages missing are not a counting quirk: a partial
+			// listing would read as access that no longer exists.
+			return fmt.Errorf("rocket.chat %s: the listing stops after %d of %d items, twice; refusing to report a partial listing",
+				endpoint, len(seen), res.total)
 		case res.short:
-			l.Warn("rocket.chat listing consistently returns fewer items than its total; keeping what it returns",
+			l.Warn("rocket.chat listing consistently returns a few items fewer than its total; keeping what it returns",
 				zap.String("endpoint", endpoint), zap.Int("total", res.total), zap.Int("returned", len(seen)))
 		}
 		return nil

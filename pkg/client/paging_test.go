@@ -286,12 +286,22 @@ func TestWalkEmptyPageBeforeTotal(t *testing.T) {
 		if !warned(logs, "ended before its total; reading it again") {
 			t.Error("no warning about the re-read")
 		}
-		if !warned(logs, "consistently returns fewer items than its total") {
+		if !warned(logs, "consistently returns a few items fewer than its total") {
 			t.Error("no warning about keeping a short listing")
 		}
 		// pass 1: 0, 100, 150, 150 (empty page asked once more); pass 2 the same.
 		if want := []int{0, 100, 150, 150, 0, 100, 150, 150}; !slices.Equal(l.offsets, want) {
 			t.Errorf("offsets %v, want %v", l.offsets, want)
+		}
+	})
+
+	t.Run("whole pages missing, twice: refuses a partial listing", func(t *testing.T) {
+		ctx, _ := observed()
+		// 150 items served, but 260 counted: more than a page is missing.
+		l := &listing{items: ids("u", 150), totalFn: func(int) int { return 260 }, maxCall: 50}
+		_, err := collect(t, ctx, l)
+		if err == nil || !strings.Contains(err.Error(), "refusing to report a partial listing") {
+			t.Fatalf("got %v, want a refusal", err)
 		}
 	})
 

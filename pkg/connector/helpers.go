@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 
@@ -44,4 +45,24 @@ func (b externalBase) link(path string, id string) *v2.ExternalLink {
 	u := *b.url
 	u.Path = strings.TrimRight(u.Path, "/") + "/" + path + "/" + url.PathEscape(id)
 	return v2.ExternalLink_builder{Url: u.String()}.Build()
+}
+
+// Baton's limits on names and descriptions, in bytes.
+const (
+	maxDisplayName = 1024
+	maxDescription = 2048
+)
+
+// clip shortens s to at most n bytes without splitting a character. Rocket.Chat
+// allows longer names than Baton stores; the full value stays in the profile.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const ellipsis = "…"
+	cut := n - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
 }

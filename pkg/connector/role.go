@@ -51,8 +51,8 @@ func (s *roleSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.
 	}
 	e := entitlement.NewAssignmentEntitlement(r, roleAssigned,
 		entitlement.WithGrantableTo(userResourceType),
-		entitlement.WithDisplayName(fmt.Sprintf("%s role", r.GetDisplayName())),
-		entitlement.WithDescription(desc),
+		entitlement.WithDisplayName(clip(fmt.Sprintf("%s role", r.GetDisplayName()), maxDisplayName)),
+		entitlement.WithDescription(clip(desc, maxDescription)),
 	)
 	return []*v2.Entitlement{e}, &resource.SyncOpResults{}, nil
 }
@@ -112,12 +112,12 @@ func roleResource(role *client.Role, base externalBase) (*v2.Resource, error) {
 		resource.WithAnnotation(&v2.RawId{Id: role.ID}),
 	}
 	if role.Description != "" {
-		opts = append(opts, resource.WithDescription(role.Description))
+		opts = append(opts, resource.WithDescription(clip(role.Description, maxDescription)))
 	}
 	if link := base.link("admin/permissions/edit", role.ID); link != nil {
 		opts = append(opts, resource.WithAnnotation(link))
 	}
-	r, err := resource.NewRoleResource(name, roleResourceType, role.ID, nil, opts...)
+	r, err := resource.NewRoleResource(clip(name, maxDisplayName), roleResourceType, role.ID, nil, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("building role %s: %w", role.ID, err)
 	}

@@ -68,15 +68,15 @@ func (s *teamSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.
 	ents := []*v2.Entitlement{
 		entitlement.NewAssignmentEntitlement(r, teamMember,
 			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(fmt.Sprintf("%s team member", name)),
-			entitlement.WithDescription(fmt.Sprintf("Member of the %s team", name)),
+			entitlement.WithDisplayName(clip(fmt.Sprintf("%s team member", name), maxDisplayName)),
+			entitlement.WithDescription(clip(fmt.Sprintf("Member of the %s team", name), maxDescription)),
 		),
 	}
 	for _, role := range teamRoles {
 		ents = append(ents, entitlement.NewPermissionEntitlement(r, role,
 			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(fmt.Sprintf("%s team %s", name, role)),
-			entitlement.WithDescription(fmt.Sprintf("Holds the %s role in the %s team", role, name)),
+			entitlement.WithDisplayName(clip(fmt.Sprintf("%s team %s", name, role), maxDisplayName)),
+			entitlement.WithDescription(clip(fmt.Sprintf("Holds the %s role in the %s team", role, name), maxDescription)),
 		))
 	}
 	return ents, &resource.SyncOpResults{}, nil
@@ -143,7 +143,7 @@ func teamResource(t *client.Team, base externalBase) (*v2.Resource, error) {
 			opts = append(opts, resource.WithAnnotation(link))
 		}
 	}
-	r, err := resource.NewGroupResource(name, teamResourceType, t.ID, nil, opts...)
+	r, err := resource.NewGroupResource(clip(name, maxDisplayName), teamResourceType, t.ID, nil, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("building team %s: %w", t.ID, err)
 	}

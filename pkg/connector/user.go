@@ -99,7 +99,7 @@ func userResource(ctx context.Context, u *client.User, base externalBase) (*v2.R
 	if link := base.link("admin/users/info", u.ID); link != nil {
 		opts = append(opts, resource.WithAnnotation(link))
 	}
-	r, err := resource.NewUserResource(userDisplayName(u), userResourceType, u.ID, traitOpts, opts...)
+	r, err := resource.NewUserResource(clip(userDisplayName(u), maxDisplayName), userResourceType, u.ID, traitOpts, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("building user %s: %w", u.ID, err)
 	}

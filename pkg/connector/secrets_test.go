@@ -1,0 +1,338 @@
+package connector_test
+
+// The auth token must never leave the HTTP request headers: not into logs at
+// any level, not into errors, not into the c1z. This test runs a full sync
+// and a provisioning round trip at DEBUG level, with faults that make the
+// client log its retries and waits, and looks for the token everywhere the
+// run left text behind.
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/testenv"
+	"github.com/conductorone/baton-rocketchat/pkg/client"
+	"github.com/conductorone/baton-rocketchat/pkg/connector"
+	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
+	"github.com/conductorone/baton-sdk/pkg/pagination"
+	"github.com/conductorone/baton-sdk/pkg/types/resource"
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+// secToken is long and distinctive, so a match is never a coincidence.
+const secToken = "rcPAT_SECRET-7f3c9a1e5b2d4c6f8a0e1d3b5c7a9f2e4d6b8c0a-NEVER-LOG-ME_4q9Zx2Lm8Pw5Rt7Yk3Hn6Jd1Vb0Gs"
+
+// secFragments are pieces of the token: a truncated or re-wrapped leak
+// still contains one of them.
+func secFragments() []string {
+	return []string{secToken, secToken[:20], secToken[30:50], secToken[len(secToken)-20:]}
+}
+
+// secBuffer is a log sink safe for the concurrent writers of a sync.
+type secBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *secBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *secBuffer) Sync() error { return nil }
+
+func (b *secBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// secLeaks reports which fragments of the token occur in data.
+func secLeaks(data []byte) []string {
+	var found []string
+	for _, f := range secFragments() {
+		if bytes.Contains(data, []byte(f)) {
+			found = append(found, f)
+		}
+	}
+	return found
+}
+
+func TestSecretsNeverLeak(t *testing.T) {
+	gen := simulator.Generate(5, simulator.Size{Users: 150, Teams: 4, MembersPerTeam: 20})
+	ws := gen.Workspace
+	admin := ws.UserByID(gen.Admin.UserID)
+	admin.Tokens = []string{secToken} // the only token that works
+	var target *simulator.User        // receives and loses a role
+	for _, u := range ws.Users {
+		if u.Active && u.Type == "user" && !u.Federated && u.ID != admin.ID && !slices.Contains(u.Roles, "livechat-agent") {
+			target = u
+			break
+		}
+	}
+	if target == nil {
+		t.Fatal("fixture has no plain user")
+	}
+
+	f := &fltEnv{gen: gen, env: testenv.Start(t, ws, simulator.Options{}, "")}
+	var resetAt time.Time
+	// Faults on the sync and again on the direct calls below, so retries,
+	// waits and failures are logged with their errors. nil lets a request through.
+	f.install(
+		&fltRule{name: "users", match: fltPage("users.listByStatus", 100), actions: []fltAction{fltServerErrors[503], nil, fltReset}},
+		&fltRule{name: "teams", match: fltEndpoint("teams.listAll"), actions: []fltAction{fltSharedBudget429(&resetAt), nil, fltServerErrors[502]}},
+		&fltRule{name: "info", match: fltEndpoint("users.info"), actions: []fltAction{fltServerErrors[500]}},
+	)
+
+	logs := &secBuffer{}
+	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), logs, zap.DebugLevel))
+	ctx := ctxzap.ToContext(context.Background(), logger)
+
+	// The client logs through the logger of the context New gets (its HTTP
+	// transport logs every request at DEBUG).
+	conf := client.Config{BaseURL: f.env.BaseURL, UserID: gen.Admin.UserID, Token: secToken}
+	fltTweak(&conf)
+	cl, err := client.New(ctx, conf)
+	if err != nil {
+		t.Fatalf("client.New: %v", err)
+	}
+	c := connector.NewWithClient(cl, nil)
+	t.Cleanup(func() { _ = c.Close() })
+
+	// Validate directly first: in-process gRPC calls carry no logger, so
+	// this is how the connector's own validation logs reach the buffer.
+	if _, err := c.Validate(ctx); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+
+	// A full sync through the SDK; the SDK logs through the ctx given here.
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sync.c1z")
+	if err := harness.Sync(ctx, c, path, harness.SyncOptions{TmpDir: dir}); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+
+	// The connector's syncers once more, called directly with ctx, so what
+	// they and the client log while paging and retrying is captured too.
+	secDirectSync(ctx, t, c)
+
+	// Provisioning through the GrantManagerService, then directly.
+	contents, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
+	if err != nil {
+		t.Fatalf("reading c1z: %v", err)
+	}
+	ent, principal := secPick(t, contents, "role:livechat-agent:assigned", target.ID)
+	conn, err := harness.Serve(ctx, c)
+	if err != nil {
+		t.Fatalf("serving: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	granted, err := conn.Grant(ctx, v2.GrantManagerServiceGrantRequest_builder{Entitlement: ent, Principal: principal}.Build())
+	if err != nil {
+		t.Fatalf("grant: %v", err)
+	}
+	if !secHasRole(f, target.ID, "livechat-agent") {
+		t.Fatalf("the grant did not reach the simulator")
+	}
+	if len(granted.GetGrants()) != 1 {
+		t.Fatalf("grant returned %d grants", len(granted.GetGrants()))
+	}
+	if _, err := conn.Revoke(ctx, v2.GrantManagerServiceRevokeRequest_builder{Grant: granted.GetGrants()[0]}.Build()); err != nil {
+		t.Fatalf("revoke: %v", err)
+	}
+	if secHasRole(f, target.ID, "livechat-agent") {
+		t.Fatalf("the revoke did not reach the simulator")
+	}
+	// Refusals carry messages too: none may hold the token.
+	missing := v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: "user", Resource: "noSuchUser0000001"}.Build()}.Build()
+	_, err = conn.Grant(ctx, v2.GrantManagerServiceGrantRequest_builder{Entitlement: ent, Principal: missing}.Build())
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("grant to a missing user: %v, want NotFound", err)
+	}
+	secNoLeak(t, "the refusal of a grant to a missing user", []byte(errString(err)))
+	secDirectProvision(ctx, t, c, ent, principal, missing)
+	_ = logger.Sync()
+
+	out := logs.String()
+	// The log must show the run actually happened at DEBUG with faults, or
+	// finding no token in it proves nothing.
+	for _, want := range []string{
+		`"level":"debug"`,
+		"HTTP request complete",                      // the client's transport, per request
+		"rocket.chat token validated",                // the connector's validation
+		"rocket.chat request failed, retrying",       // the client's retry warning, with the error
+		"connection reset by peer",                   // ... which carries the transport's error text
+		"waiting for the endpoint's window to reset", // the pacer, after the 429
+		"users.listByStatus",
+		"livechat-agent",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the captured log lacks %q: the test does not see what it should", want)
+		}
+	}
+	secNoLeak(t, "the log", []byte(out))
+
+	// The c1z as written. Its payload is compressed, so this only catches a
+	// token stored verbatim (in the file's manifest, say); the decoded
+	// contents are searched below.
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secNoLeak(t, "the c1z file", raw)
+
+	// Everything the c1z holds, decoded.
+	var decoded bytes.Buffer
+	var msgs []proto.Message
+	for _, m := range contents.ResourceTypes {
+		msgs = append(msgs, m)
+	}
+	for _, m := range contents.Resources {
+		msgs = append(msgs, m)
+	}
+	for _, m := range contents.Entitlements {
+		msgs = append(msgs, m)
+	}
+	for _, m := range contents.Grants {
+		msgs = append(msgs, m)
+	}
+	for _, m := range msgs {
+		b, err := protojson.Marshal(m)
+		if err != nil {
+			t.Fatalf("protojson: %v", err)
+		}
+		decoded.Write(b)
+		decoded.WriteByte('\n')
+	}
+	if !strings.Contains(decoded.String(), target.Username) || !strings.Contains(decoded.String(), admin.Username) {
+		t.Fatal("the decoded c1z lacks known usernames: the search would prove nothing")
+	}
+	secNoLeak(t, "the decoded c1z contents", decoded.Bytes())
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func secNoLeak(t *testing.T, where string, data []byte) {
+	t.Helper()
+	if found := secLeaks(data); len(found) > 0 {
+		i := bytes.Index(data, []byte(found[0]))
+		lo, hi := max(i-200, 0), min(i+200, len(data))
+		t.Errorf("%s contains the token (fragments %q), near: %q", where, found, data[lo:hi])
+	}
+}
+
+// secDirectSync lists every resource, entitlement and grant through the
+// connector's syncers directly, with ctx, as one sync.
+func secDirectSync(ctx context.Context, t *testing.T, c *connector.Connector) {
+	t.Helper()
+	opts := resource.SyncOpAttrs{SyncID: "direct-sync-1"}
+	for _, s := range c.ResourceSyncers(ctx) {
+		var all []*v2.Resource
+		token := ""
+		for {
+			opts.PageToken = pagination.Token{Token: token}
+			rs, res, err := s.List(ctx, nil, opts)
+			if err != nil {
+				t.Fatalf("%s List: %v", s.ResourceType(ctx).GetId(), err)
+			}
+			all = append(all, rs...)
+			if token = res.NextPageToken; token == "" {
+				break
+			}
+		}
+		for _, r := range all {
+			opts.PageToken = pagination.Token{}
+			if _, _, err := s.Entitlements(ctx, r, opts); err != nil {
+				t.Fatalf("Entitlements of %s: %v", r.GetId().GetResource(), err)
+			}
+			for token := ""; ; {
+				opts.PageToken = pagination.Token{Token: token}
+				_, res, err := s.Grants(ctx, r, opts)
+				if err != nil {
+					t.Fatalf("Grants of %s: %v", r.GetId().GetResource(), err)
+				}
+				if token = res.NextPageToken; token == "" {
+					break
+				}
+			}
+		}
+	}
+}
+
+// secDirectProvision grants and revokes through the role syncer directly,
+// with ctx, and asks for a grant that fails.
+func secDirectProvision(ctx context.Context, t *testing.T, c *connector.Connector, ent *v2.Entitlement, principal, missing *v2.Resource) {
+	t.Helper()
+	type provisioner interface {
+		connectorbuilder.GrantProvisionerV2
+		connectorbuilder.RevokeProvisioner
+	}
+	for _, s := range c.ResourceSyncers(ctx) {
+		p, ok := s.(provisioner)
+		if !ok || s.ResourceType(ctx).GetId() != "role" {
+			continue
+		}
+		grants, _, err := p.Grant(ctx, principal, ent)
+		if err != nil || len(grants) != 1 {
+			t.Fatalf("direct grant: %v (%d grants)", err, len(grants))
+		}
+		if _, err := p.Revoke(ctx, grants[0]); err != nil {
+			t.Fatalf("direct revoke: %v", err)
+		}
+		_, _, err = p.Grant(ctx, missing, ent)
+		if err == nil {
+			t.Fatal("direct grant to a missing user succeeded")
+		}
+		secNoLeak(t, "a direct grant's error", []byte(err.Error()))
+		return
+	}
+	t.Fatal("no role provisioner")
+}
+
+// secPick finds an entitlement and a user resource in a synced c1z.
+func secPick(t *testing.T, got *harness.Contents, entID, userID string) (*v2.Entitlement, *v2.Resource) {
+	t.Helper()
+	var ent *v2.Entitlement
+	for _, e := range got.Entitlements {
+		if e.GetId() == entID {
+			ent = e
+		}
+	}
+	var user *v2.Resource
+	for _, r := range got.Resources {
+		if r.GetId().GetResourceType() == "user" && r.GetId().GetResource() == userID {
+			user = r
+		}
+	}
+	if ent == nil || user == nil {
+		t.Fatalf("the c1z lacks %s or user %s", entID, userID)
+	}
+	return ent, user
+}
+
+func secHasRole(f *fltEnv, userID, role string) bool {
+	u := f.state().UserByID(userID)
+	return u != nil && slices.Contains(u.Roles, role)
+}
