@@ -8,6 +8,8 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -383,6 +385,9 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (*RateLimit, 
 		if errors.As(err, &redirect) {
 			return nil, false, fmt.Errorf("rocket.chat %s %s: %w", r.method, r.endpoint, redirect)
 		}
+		if isCertificateError(err) {
+			return nil, false, &CertificateError{Endpoint: r.endpoint, Err: scrubURLError(err)}
+		}
 		return nil, false, &transportError{method: r.method, endpoint: r.endpoint, err: scrubURLError(err)}
 	}
 	defer resp.Body.Close()
@@ -426,6 +431,35 @@ func (e *NotRocketChatError) Error() string {
 // GRPCStatus marks a non-JSON answer as a configuration problem, not retried.
 func (e *NotRocketChatError) GRPCStatus() *status.Status {
 	return status.New(codes.FailedPrecondition, e.Error())
+}
+
+// CertificateError means the server's TLS certificate is not trusted.
+// Retrying cannot help, and verification is never switched off.
+type CertificateError struct {
+	Endpoint string
+	Err      error
+}
+
+func (e *CertificateError) Error() string {
+	return fmt.Sprintf("rocket.chat %s: the server's TLS certificate is not trusted (%v): if the workspace uses a private CA, "+
+		"set SSL_CERT_FILE to a PEM bundle that includes it", e.Endpoint, e.Err)
+}
+
+func (e *CertificateError) Unwrap() error { return e.Err }
+
+// GRPCStatus marks an untrusted certificate as a configuration problem.
+func (e *CertificateError) GRPCStatus() *status.Status {
+	return status.New(codes.FailedPrecondition, e.Error())
+}
+
+func isCertificateError(err error) bool {
+	var (
+		unknownAuthority x509.UnknownAuthorityError
+		invalid          x509.CertificateInvalidError
+		hostname         x509.HostnameError
+		verification     *tls.CertificateVerificationError
+	)
+	return errors.As(err, &unknownAuthority) || errors.As(err, &invalid) || errors.As(err, &hostname) || errors.As(err, &verification)
 }
 
 // transportError is a failure to get a readable answer: worth retrying.
