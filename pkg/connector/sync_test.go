@@ -449,3 +449,28 @@ func short(s string) string {
 	}
 	return s[:80] + fmt.Sprintf("…(%d bytes)", len(s))
 }
+
+// TestSyncTwiceWithOneConnectorSeesChanges: in daemon mode one connector
+// process serves many syncs; each must read the workspace afresh.
+func TestSyncTwiceWithOneConnectorSeesChanges(t *testing.T) {
+	gen := simulator.Generate(5, simulator.Size{Users: 120, Teams: 4, MembersPerTeam: 10})
+	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
+	c := testenv.Connector(t, env.BaseURL, gen.Admin, nil)
+
+	first := testenv.MustSync(t, c)
+	env.Sim.Update(func(ws *simulator.Workspace) {
+		ws.AddUser(&simulator.User{ID: "newcomer000000001", Username: "newcomer", Name: "New Comer", Type: "user",
+			Active: true, Roles: []string{"user", "admin"}})
+		ws.Teams[0].Members = append(ws.Teams[0].Members, simulator.TeamMember{UserID: "newcomer000000001", Roles: []string{"owner"}})
+	})
+	second := testenv.MustSync(t, c)
+	if first.SyncID == second.SyncID {
+		t.Fatal("both syncs have the same id")
+	}
+	var ws *simulator.Workspace
+	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+	assertMatchesWorkspace(t, second, ws)
+	if len(second.Grants) <= len(first.Grants) {
+		t.Errorf("second sync has %d grants, first %d: the change was not seen", len(second.Grants), len(first.Grants))
+	}
+}
