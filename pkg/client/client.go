@@ -272,12 +272,13 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 		}
 		rl, answered, err := c.attempt(ctx, r, out)
 		var apiErr *APIError
-		is429 := errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests
+		// Very old servers refused with 400 error-too-many-requests.
+		is429 := errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusTooManyRequests || apiErr.ErrorType == "error-too-many-requests")
 		var retryIn time.Duration
 		if is429 {
 			retryIn = retryAfterFromMessage(apiErr.Message)
 		}
-		c.pacer.release(key, rl, answered, is429, retryIn)
+		c.pacer.release(key, rl, answerOf(answered, err, is429), retryIn)
 		if err == nil {
 			return nil
 		}
@@ -319,6 +320,25 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 			return err
 		}
 	}
+}
+
+// answerOf classifies an attempt's outcome for the pacer.
+func answerOf(answered bool, err error, is429 bool) answer {
+	switch {
+	case !answered:
+		return noAnswer
+	case is429:
+		return refused
+	case err == nil:
+		return served
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.StatusCode < 500 {
+		return served
+	}
+	// A 5xx may come from a proxy in front of Rocket.Chat, without its
+	// rate-limit headers: it says nothing about the window.
+	return noAnswer
 }
 
 // backoff is the wait before retry n (from 1): doubling from Backoff up to

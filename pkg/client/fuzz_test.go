@@ -181,7 +181,7 @@ func FuzzWalk(f *testing.F) {
 		}
 		if err != nil && failedAt < 0 {
 			msg := err.Error()
-			if !strings.Contains(msg, "kept changing") && !strings.Contains(msg, "refusing to loop") {
+			if !strings.Contains(msg, "refusing to") {
 				t.Fatalf("unexpected error %v", err)
 			}
 		}
@@ -314,10 +314,7 @@ func FuzzMutatingListing(f *testing.F) {
 			return // changes cannot be noticed without a total
 		}
 		if err != nil {
-			if !strings.Contains(err.Error(), "kept changing") {
-				t.Fatalf("unexpected error %v", err)
-			}
-			return
+			t.Fatalf("an honest listing that changes must still finish: %v", err)
 		}
 		for id := range ever {
 			if !strings.HasPrefix(id, "new") && !gone[id] && !yielded[id] {

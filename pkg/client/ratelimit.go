@@ -105,11 +105,20 @@ func (p *pacer) localReset(resetAt time.Time) time.Time {
 	return resetAt.Add(p.skew + resetMargin)
 }
 
+// answer is what became of a paced call.
+type answer int
+
+const (
+	noAnswer answer = iota // no answer from Rocket.Chat itself: nothing learned
+	served                 // Rocket.Chat answered (2xx or 4xx)
+	refused                // Rocket.Chat's rate limiter refused the call
+)
+
 // release ends a call acquired with acquire and records what its answer said
 // about the endpoint's window: rl is nil when the answer had no rate-limit
-// headers (or there was no answer), over is true for a 429, and retryIn is
-// the wait a 429's message asked for (zero if none).
-func (p *pacer) release(endpoint string, rl *RateLimit, answered, over bool, retryIn time.Duration) {
+// headers, and retryIn is the wait a refusal's message asked for.
+func (p *pacer) release(endpoint string, rl *RateLimit, outcome answer, retryIn time.Duration) {
+	over := outcome == refused
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	b := p.endpoints[endpoint]
@@ -120,12 +129,15 @@ func (p *pacer) release(endpoint string, rl *RateLimit, answered, over bool, ret
 	if b.inFlight > 0 {
 		b.inFlight--
 	}
-	if !answered {
+	if outcome == noAnswer {
 		return
 	}
 	if rl == nil {
-		// Exempt callers (api-bypass-rate-limit) get no headers.
-		b.limited = false
+		// Exempt callers (api-bypass-rate-limit) get no headers. Refusals
+		// without headers (very old servers) leave the budget as it was.
+		if !over {
+			b.limited = false
+		}
 		return
 	}
 	now := p.now()

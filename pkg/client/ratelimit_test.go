@@ -161,7 +161,7 @@ func TestPacerWaitsForReset(t *testing.T) {
 	if err := p.acquire(ctx, key); err != nil {
 		t.Fatal(err)
 	}
-	p.release(key, &RateLimit{Limit: 10, Remaining: 0, ResetAt: time.Now().Add(100 * time.Millisecond)}, true, false, 0)
+	p.release(key, &RateLimit{Limit: 10, Remaining: 0, ResetAt: time.Now().Add(100 * time.Millisecond)}, served, 0)
 
 	start := time.Now()
 	if err := p.acquire(ctx, key); err != nil {
@@ -181,7 +181,7 @@ func TestPacerSpendsExactlyTheBudget(t *testing.T) {
 	if err := p.acquire(canceledCtx(), key); err != nil {
 		t.Fatalf("the first call of an unknown endpoint must not wait: %v", err)
 	}
-	p.release(key, &RateLimit{Limit: 10, Remaining: 3, ResetAt: time.Now().Add(time.Hour)}, true, false, 0)
+	p.release(key, &RateLimit{Limit: 10, Remaining: 3, ResetAt: time.Now().Add(time.Hour)}, served, 0)
 	// Three calls fit; a canceled context makes any wait an error.
 	for i := range 3 {
 		if err := p.acquire(canceledCtx(), key); err != nil {
@@ -201,7 +201,7 @@ func TestPacerExemptNeverWaits(t *testing.T) {
 		if err := p.acquire(canceledCtx(), key); err != nil {
 			t.Fatalf("call %d waited: %v", i, err)
 		}
-		p.release(key, nil, true, false, 0) // answers without X-RateLimit-* headers
+		p.release(key, nil, served, 0) // answers without X-RateLimit-* headers
 	}
 }
 
@@ -214,11 +214,11 @@ func TestPacerHeadersVanishAfterBeingLimited(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p.release(key, &RateLimit{Limit: 10, Remaining: 0, ResetAt: time.Now().Add(time.Hour)}, true, false, 0) // A
+	p.release(key, &RateLimit{Limit: 10, Remaining: 0, ResetAt: time.Now().Add(time.Hour)}, served, 0) // A
 	if err := p.acquire(canceledCtx(), key); err == nil {
 		t.Fatal("a spent window must wait")
 	}
-	p.release(key, nil, true, false, 0) // B answers without headers
+	p.release(key, nil, served, 0) // B answers without headers
 	if err := p.acquire(canceledCtx(), key); err != nil {
 		t.Fatalf("after an answer without headers the endpoint is exempt, yet acquire waited: %v", err)
 	}
@@ -230,7 +230,7 @@ func TestPacerEndpointsAreIndependent(t *testing.T) {
 	if err := p.acquire(canceledCtx(), spent); err != nil {
 		t.Fatal(err)
 	}
-	p.release(spent, &RateLimit{Limit: 10, Remaining: 0, ResetAt: time.Now().Add(time.Hour)}, true, false, 0)
+	p.release(spent, &RateLimit{Limit: 10, Remaining: 0, ResetAt: time.Now().Add(time.Hour)}, served, 0)
 	if err := p.acquire(canceledCtx(), spent); err == nil {
 		t.Fatal("spent endpoint did not wait")
 	}
@@ -250,7 +250,7 @@ func TestPacerWindowReopens(t *testing.T) {
 		t.Fatal(err)
 	}
 	resetAt := now.Add(30 * time.Second)
-	p.release(key, &RateLimit{Limit: 3, Remaining: 0, ResetAt: resetAt}, true, false, 0)
+	p.release(key, &RateLimit{Limit: 3, Remaining: 0, ResetAt: resetAt}, served, 0)
 	if err := p.acquire(canceledCtx(), key); err == nil {
 		t.Fatal("spent window did not wait")
 	}
@@ -279,7 +279,7 @@ func TestPacerKeepsInFlightCallsOutOfTheBudget(t *testing.T) {
 	if err := p.acquire(canceledCtx(), key); err != nil {
 		t.Fatal(err)
 	}
-	p.release(key, &RateLimit{Limit: 10, Remaining: 4, ResetAt: resetAt}, true, false, 0)
+	p.release(key, &RateLimit{Limit: 10, Remaining: 4, ResetAt: resetAt}, served, 0)
 	// Four calls go out; the first answer says 3 left, as the server had
 	// counted only that one call when it answered.
 	for range 4 {
@@ -287,7 +287,7 @@ func TestPacerKeepsInFlightCallsOutOfTheBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p.release(key, &RateLimit{Limit: 10, Remaining: 3, ResetAt: resetAt}, true, false, 0)
+	p.release(key, &RateLimit{Limit: 10, Remaining: 3, ResetAt: resetAt}, served, 0)
 	if err := p.acquire(canceledCtx(), key); err == nil {
 		t.Fatal("the three calls still in flight use the 3 the server reported; a fifth call must wait")
 	}
@@ -300,7 +300,7 @@ func TestPacerOverlimitAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A 429 whose headers (wrongly) say calls remain: over wins.
-	p.release(key, &RateLimit{Limit: 10, Remaining: 5, ResetAt: time.Now().Add(time.Hour)}, true, true, 0)
+	p.release(key, &RateLimit{Limit: 10, Remaining: 5, ResetAt: time.Now().Add(time.Hour)}, refused, 0)
 	if err := p.acquire(canceledCtx(), key); err == nil {
 		t.Fatal("after a 429 the endpoint must wait for its reset")
 	}
@@ -310,7 +310,7 @@ func TestPacerContextCanceledWhileWaiting(t *testing.T) {
 	p := newPacer()
 	const key = "GET users.list"
 	_ = p.acquire(context.Background(), key)
-	p.release(key, &RateLimit{Limit: 10, Remaining: 0, ResetAt: time.Now().Add(time.Hour)}, true, false, 0)
+	p.release(key, &RateLimit{Limit: 10, Remaining: 0, ResetAt: time.Now().Add(time.Hour)}, served, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -337,7 +337,11 @@ func TestPacerConcurrentNeverExceedsBudget(t *testing.T) {
 			return err
 		}
 		rl, ok := srv.take()
-		p.release(key, rl, true, !ok, 0)
+		outcome := served
+		if !ok {
+			outcome = refused
+		}
+		p.release(key, rl, outcome, 0)
 		if !ok {
 			return errors.New("429")
 		}
@@ -385,7 +389,7 @@ func TestPacerLateAnswerFromPreviousWindow(t *testing.T) {
 	if err := p.acquire(canceledCtx(), key); err != nil {
 		t.Fatal(err)
 	}
-	p.release(key, &RateLimit{Limit: 3, Remaining: 2, ResetAt: r1}, true, false, 0)
+	p.release(key, &RateLimit{Limit: 3, Remaining: 2, ResetAt: r1}, served, 0)
 	// Call B goes out in window 1 and is slow to answer.
 	if err := p.acquire(canceledCtx(), key); err != nil {
 		t.Fatal(err)
@@ -396,9 +400,9 @@ func TestPacerLateAnswerFromPreviousWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	r2 := now.Add(time.Minute)
-	p.release(key, &RateLimit{Limit: 3, Remaining: 2, ResetAt: r2}, true, false, 0)
+	p.release(key, &RateLimit{Limit: 3, Remaining: 2, ResetAt: r2}, served, 0)
 	// B's answer arrives now, from window 1.
-	p.release(key, &RateLimit{Limit: 3, Remaining: 1, ResetAt: r1}, true, false, 0)
+	p.release(key, &RateLimit{Limit: 3, Remaining: 1, ResetAt: r1}, served, 0)
 
 	// Window 2 has spent 1 of 3: at most 2 more calls may go out now.
 	n := 0
@@ -420,13 +424,13 @@ func TestPacerUnansweredCallsDoNotWedgeEndpoint(t *testing.T) {
 	if err := p.acquire(canceledCtx(), key); err != nil {
 		t.Fatal(err)
 	}
-	p.release(key, &RateLimit{Limit: 2, Remaining: 1, ResetAt: now.Add(time.Second)}, true, false, 0)
+	p.release(key, &RateLimit{Limit: 2, Remaining: 1, ResetAt: now.Add(time.Second)}, served, 0)
 	now = now.Add(2 * time.Second) // the window is over
 	for range 2 {                  // two tries time out: no answer, no headers
 		if err := p.acquire(canceledCtx(), key); err != nil {
 			t.Fatal(err)
 		}
-		p.release(key, nil, false, false, 0)
+		p.release(key, nil, noAnswer, 0)
 	}
 	now = now.Add(time.Hour) // nothing is in flight; an hour has passed
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)

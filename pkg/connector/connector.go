@@ -5,6 +5,7 @@ package connector
 
 import (
 	"context"
+	"net"
 	"sync"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
@@ -13,6 +14,9 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/cli"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Version is stamped into the User-Agent; main sets it from the build.
@@ -27,8 +31,23 @@ type Connector struct {
 	validated  *validation
 
 	snapMu sync.Mutex
-	snap   *snapshot
+	snaps  []*snapshot // most recently used last
+
+	membershipLocks sync.Map // "teamID/userID" -> *sync.Mutex
 }
+
+// lockMembership serialises this process's changes to one team membership.
+func (c *Connector) lockMembership(teamID, userID string) func() {
+	m, _ := c.membershipLocks.LoadOrStore(teamID+"/"+userID, &sync.Mutex{})
+	mu, _ := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+// keptSnapshots bounds the syncs read at once: a daemon may run a few tasks
+// concurrently, and an abandoned sync's reading is dropped when newer ones
+// push it out.
+const keptSnapshots = 3
 
 // New builds the connector from its configuration.
 func New(ctx context.Context, c *cfg.Rocketchat, opts *cli.ConnectorOpts) (connectorbuilder.ConnectorBuilderV2, []connectorbuilder.Opt, error) {
@@ -40,6 +59,9 @@ func New(ctx context.Context, c *cfg.Rocketchat, opts *cli.ConnectorOpts) (conne
 	})
 	if err != nil {
 		return nil, nil, invalidConfig(err)
+	}
+	if u := cl.BaseURL(); u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		ctxzap.Extract(ctx).Warn("base-url uses http://: the auth token crosses the network unencrypted; use https://")
 	}
 	return NewWithClient(cl, opts), nil, nil
 }
@@ -71,8 +93,10 @@ func (c *Connector) Metadata(_ context.Context) (*v2.ConnectorMetadata, error) {
 
 // Validate checks that the token works and can see the whole workspace.
 // Every run syncs sooner or later, so a token that cannot see everything is
-// refused here, before any work.
+// refused here, before any work. The SDK validates at the start of every sync: the check runs afresh, so a
+// long-running connector notices permissions fixed (or a token revoked).
 func (c *Connector) Validate(ctx context.Context) (annotations.Annotations, error) {
+	c.forgetValidation()
 	v, err := c.validate(ctx)
 	if err != nil {
 		return nil, err
@@ -80,14 +104,16 @@ func (c *Connector) Validate(ctx context.Context) (annotations.Annotations, erro
 	return nil, c.requireSync(v)
 }
 
-// Close stops background loading.
+// Close stops background reading. The SDK calls it where it tears a
+// connector down in process (tests, some hosting modes); a CLI run's
+// connector process simply exits.
 func (c *Connector) Close() error {
 	c.snapMu.Lock()
 	defer c.snapMu.Unlock()
-	if c.snap != nil {
-		c.snap.close()
-		c.snap = nil
+	for _, s := range c.snaps {
+		s.close()
 	}
+	c.snaps = nil
 	return nil
 }
 
@@ -96,31 +122,36 @@ func (c *Connector) willSync(resourceTypeID string) bool {
 	return c.opts == nil || c.opts.WillSyncResourceType(resourceTypeID)
 }
 
-// snapshotFor returns the snapshot of the sync with syncID, starting one if
-// this is a new sync. A long-running connector (daemon mode) serves many
-// syncs; each reads the workspace afresh.
+// snapshotFor returns the reading of the workspace for the sync with
+// syncID, starting one if this sync is new. A long-running connector (daemon
+// mode) serves many syncs; each reads the workspace afresh.
 func (c *Connector) snapshotFor(ctx context.Context, syncID string) (*snapshot, error) {
 	v, err := c.validate(ctx)
 	if err != nil {
-		return nil, err
+		return nil, syncError("checking the token", err)
 	}
 	if err := c.requireSync(v); err != nil {
 		return nil, err
 	}
 	c.snapMu.Lock()
 	defer c.snapMu.Unlock()
-	if c.snap != nil && c.snap.syncID == syncID {
-		return c.snap, nil
+	for i, s := range c.snaps {
+		if s.syncID == syncID {
+			c.snaps = append(append(c.snaps[:i:i], c.snaps[i+1:]...), s)
+			return s, nil
+		}
 	}
-	if c.snap != nil {
-		c.snap.close()
+	if len(c.snaps) >= keptSnapshots {
+		c.snaps[0].close()
+		c.snaps = c.snaps[1:]
 	}
 	plan := loadPlan{
 		users: c.willSync(userResourceType.GetId()) || c.willSync(roleResourceType.GetId()),
 		teams: c.willSync(teamResourceType.GetId()),
 	}
-	c.snap = newSnapshot(ctx, syncID, c.client, v.usersEndpoint, plan)
-	return c.snap, nil
+	s := newSnapshot(ctx, syncID, c.client, v.usersEndpoint, plan)
+	c.snaps = append(c.snaps, s)
+	return s, nil
 }
 
 // httpsBase returns the workspace address for external links, which
@@ -134,4 +165,18 @@ func (c *Connector) httpsBase() externalBase {
 		return externalBase{}
 	}
 	return externalBase{url: u}
+}
+
+// invalidConfig marks a configuration error so the process exits with a
+// code that says so, before any sync work.
+func invalidConfig(err error) error {
+	return status.Error(codes.InvalidArgument, err.Error())
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -2,36 +2,27 @@ package connector
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
-
-	"github.com/conductorone/baton-sdk/pkg/annotations"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // grantPageSize bounds grants per answer: a role held by 100,000 users must
 // not become one enormous gRPC message.
 const grantPageSize = 500
 
-func annotationsOf(msgs ...proto.Message) []*anypb.Any {
-	return annotations.New(msgs...)
-}
-
-// pageOf returns items[offset:offset+size] and the token of the next page.
-func pageOf[T any](items []T, offset, size int) ([]T, string) {
+// pageOf returns items[offset:offset+size] and where the next page starts,
+// or -1 when this is the last.
+func pageOf[T any](items []T, offset, size int) ([]T, int) {
 	if offset >= len(items) {
-		return nil, ""
+		return nil, -1
 	}
 	end := min(offset+size, len(items))
-	next := ""
-	if end < len(items) {
-		next = strconv.Itoa(end)
+	if end == len(items) {
+		return items[offset:end], -1
 	}
-	return items[offset:end], next
+	return items[offset:end], end
 }
 
 // externalBase builds links to pages of the workspace's web UI; its zero

@@ -449,11 +449,12 @@ func TestProvisionTeamRoles(t *testing.T) {
 	p := startProvisioning(t, provWorkspace(), pvAdmin)
 	owner := engEntitlement("owner")
 
-	// teams.updateMember replaces roles: the connector must keep moderator.
+	// Granting adds the role with teams.addMembers, which adds to the member's
+	// roles (teams.updateMember would replace them): moderator stays.
 	_, err := p.grant(owner, pvBobID)
 	mustOK(t, "make bob owner", err)
 	wantRoles(t, "bob", p.member(pvTeamID, pvBobID).Roles, "moderator", "owner")
-	p.wantPosts(map[string]int{"POST teams.updateMember": 1})
+	p.wantPosts(map[string]int{"POST teams.addMembers": 1})
 
 	resp, err := p.grant(owner, pvBobID)
 	mustOK(t, "make bob owner again", err)
@@ -1120,5 +1121,29 @@ func TestProvisionDeleteLastOwnerHintFitsDelete(t *testing.T) {
 	wantCode(t, err, codes.FailedPrecondition, "last owner")
 	if strings.Contains(err.Error(), "use confirm_relinquish") {
 		t.Errorf("delete suggests an option it does not have: %v", err)
+	}
+}
+
+// TestProvisionRevokeWithHiddenRoles: users.info shows a user's roles only to
+// callers with view-full-other-user-info. A token that may manage roles but
+// not see them must still revoke for real, not report the role gone.
+func TestProvisionRevokeWithHiddenRoles(t *testing.T) {
+	ws := provWorkspace()
+	ws.Roles = append(ws.Roles, &simulator.Role{ID: "roleManagerRole01", Name: "role-manager", Scope: "Users"})
+	ws.Permissions["access-permissions"] = append(ws.Permissions["access-permissions"], "roleManagerRole01")
+	ws.UserByID(pvBobID).Roles = append(ws.UserByID(pvBobID).Roles, pvSupportRole)
+	ws.AddUser(&simulator.User{ID: "roleManager000001", Username: "rolemanager", Name: "Role Manager", Active: true,
+		Roles: []string{"user", "roleManagerRole01"}, Tokens: []string{"role-manager-token"}})
+	p := startProvisioning(t, ws, simulator.Credential{UserID: "roleManager000001", Token: "role-manager-token"})
+
+	_, err := p.revoke(roleEntitlement(pvSupportRole), pvBobID)
+	mustOK(t, "revoke support-lead from bob", err)
+	if slices.Contains(p.user(pvBobID).Roles, pvSupportRole) {
+		t.Fatal("revoke reported success but bob still holds the role")
+	}
+	resp, err := p.revoke(roleEntitlement(pvSupportRole), pvBobID)
+	mustOK(t, "revoke again", err)
+	if !hasAnnotation(resp.GetAnnotations(), &v2.GrantAlreadyRevoked{}) {
+		t.Errorf("second revoke lacks GrantAlreadyRevoked")
 	}
 }

@@ -22,15 +22,13 @@ const (
 	permCreateUser        = "create-user"
 	permEditActiveStatus  = "edit-other-user-active-status"
 	permDeleteUser        = "delete-user"
-	permAddTeamMember     = "add-team-member"
-	permEditTeamMember    = "edit-team-member"
 )
 
 // provisioningPermissions are reported by Validate when missing, since
-// provisioning may never be asked for.
+// provisioning may never be asked for. The team permissions are left out:
+// Rocket.Chat checks them per team, where a team owner holds them.
 var provisioningPermissions = []string{
-	permAccessPermissions, permAssignAdmin, permAddTeamMember, permEditTeamMember,
-	permCreateUser, permEditActiveStatus, permDeleteUser,
+	permAccessPermissions, permAssignAdmin, permCreateUser, permEditActiveStatus, permDeleteUser,
 }
 
 // requirePermissions fails with PermissionDenied naming the global

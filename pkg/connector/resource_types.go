@@ -2,8 +2,7 @@ package connector
 
 import (
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
 )
 
 // Resource type ids are a contract with ConductorOne and other tools.
@@ -13,7 +12,7 @@ var (
 		DisplayName: "User",
 		Description: "A Rocket.Chat account: a person, a bot or an app user.",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_USER},
-		Annotations: annotationsOf(&v2.SkipEntitlementsAndGrants{}),
+		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}),
 	}.Build()
 	roleResourceType = v2.ResourceType_builder{
 		Id:          "role",
@@ -28,9 +27,3 @@ var (
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_GROUP},
 	}.Build()
 )
-
-// invalidConfig marks a configuration error so the process exits with a
-// code that says so, before any sync work.
-func invalidConfig(err error) error {
-	return status.Error(codes.InvalidArgument, err.Error())
-}

@@ -28,9 +28,9 @@ func (s *roleSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	if err != nil {
 		return nil, nil, err
 	}
-	roles, err := snap.rolesList(ctx, s.c.client)
+	roles, err := snap.rolesList(s.c.client)
 	if err != nil {
-		return nil, nil, fmt.Errorf("listing roles: %w", err)
+		return nil, nil, err
 	}
 	base := s.c.httpsBase()
 	out := make([]*v2.Resource, 0, len(roles))
@@ -45,15 +45,18 @@ func (s *roleSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 }
 
 func (s *roleSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
-	desc := fmt.Sprintf("Holds the %s role across the workspace", r.GetDisplayName())
-	if roleScope(r) == client.ScopeSubscriptions {
-		desc = fmt.Sprintf("The %s role is held per room or team, not across the workspace; room-level holders are not synced", r.GetDisplayName())
-	}
-	e := entitlement.NewAssignmentEntitlement(r, roleAssigned,
-		entitlement.WithGrantableTo(userResourceType),
+	opts := []entitlement.EntitlementOption{
 		entitlement.WithDisplayName(clip(fmt.Sprintf("%s role", r.GetDisplayName()), maxDisplayName)),
-		entitlement.WithDescription(clip(desc, maxDescription)),
-	)
+		entitlement.WithDescription(clip(fmt.Sprintf("Holds the %s role across the workspace", r.GetDisplayName()), maxDescription)),
+	}
+	if roleScope(r) == client.ScopeSubscriptions {
+		// Held per room or team, never workspace-wide: nothing to request here.
+		opts[1] = entitlement.WithDescription(clip(fmt.Sprintf(
+			"The %s role is held per room or team, not across the workspace; room-level holders are not synced", r.GetDisplayName()), maxDescription))
+	} else {
+		opts = append(opts, entitlement.WithGrantableTo(userResourceType))
+	}
+	e := entitlement.NewAssignmentEntitlement(r, roleAssigned, opts...)
 	return []*v2.Entitlement{e}, &resource.SyncOpResults{}, nil
 }
 
@@ -67,15 +70,11 @@ func (s *roleSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 	if err != nil {
 		return nil, nil, err
 	}
-	offset, err := parseIndex(opts.PageToken.Token)
+	holders, err := snap.holders(ctx, r.GetId().GetResource())
 	if err != nil {
 		return nil, nil, err
 	}
-	holders, err := snap.holders(ctx, r.GetId().GetResource())
-	if err != nil {
-		return nil, nil, fmt.Errorf("listing holders of role %s: %w", r.GetId().GetResource(), err)
-	}
-	page, next := pageOf(holders, offset, grantPageSize)
+	page, next := pageOf(holders, snap.position(opts.PageToken.Token), grantPageSize)
 	out := make([]*v2.Grant, 0, len(page))
 	for _, userID := range page {
 		out = append(out, grant.NewGrant(r, roleAssigned, v2.ResourceId_builder{
@@ -83,7 +82,7 @@ func (s *roleSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 			Resource:     userID,
 		}.Build()))
 	}
-	return out, &resource.SyncOpResults{NextPageToken: next}, nil
+	return out, &resource.SyncOpResults{NextPageToken: snap.nextToken(next)}, nil
 }
 
 func roleResource(role *client.Role, base externalBase) (*v2.Resource, error) {
@@ -185,7 +184,9 @@ func (s *roleSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(u.Roles, roleID) {
+	// users.info shows roles only to callers with view-full-other-user-info;
+	// when they are hidden, let the server say whether the user holds it.
+	if u.Roles != nil && !slices.Contains(u.Roles, roleID) {
 		return annotations.New(&v2.GrantAlreadyRevoked{}), nil
 	}
 	if err := s.c.client.RemoveUserFromRole(ctx, u.Username, roleID); err != nil {

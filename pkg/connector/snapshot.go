@@ -2,9 +2,12 @@ package connector
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
@@ -30,6 +33,9 @@ const memberFetchers = 4
 // users' own role lists instead of one call per role.
 type snapshot struct {
 	syncID string
+	// nonce ties page tokens to this reading: a token from another
+	// process's reading (a resumed sync) restarts its listing.
+	nonce  string
 	ctx    context.Context
 	cancel context.CancelFunc
 	plan   loadPlan
@@ -45,8 +51,8 @@ type snapshot struct {
 	usersByRole map[string][]string
 
 	membersMu sync.Mutex
-	members   map[string]*memberLoad
-	queue     chan string
+	members   map[string]*teamMembers
+	queue     workQueue
 }
 
 // member is the part of a team membership the grants need.
@@ -55,7 +61,8 @@ type member struct {
 	roles  []string
 }
 
-type memberLoad struct {
+// teamMembers is one team's member list, read once.
+type teamMembers struct {
 	done    chan struct{}
 	members []member
 	err     error
@@ -69,21 +76,22 @@ type loadPlan struct {
 
 func newSnapshot(ctx context.Context, syncID string, c *client.Client, usersEndpoint client.UsersEndpoint, plan loadPlan) *snapshot {
 	// The loaders outlive the SDK call that started them; they end when
-	// the snapshot is replaced or the connector closes.
+	// the snapshot is evicted or the connector closes.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &snapshot{
 		syncID:  syncID,
+		nonce:   newNonce(),
 		ctx:     ctx,
 		cancel:  cancel,
 		plan:    plan,
 		users:   newStream[client.User](),
 		teams:   newStream[client.Team](),
-		members: map[string]*memberLoad{},
-		queue:   make(chan string, 1024),
+		members: map[string]*teamMembers{},
+		queue:   workQueue{wake: make(chan struct{}, 1)},
 	}
 	if plan.users {
 		go func() {
-			s.users.finish(listUsers(ctx, c, usersEndpoint, s.users.push))
+			s.users.finish(syncError("listing users", listUsers(ctx, c, usersEndpoint, s.users.push)))
 		}()
 	} else {
 		s.users.finish(nil)
@@ -95,11 +103,11 @@ func newSnapshot(ctx context.Context, syncID string, c *client.Client, usersEndp
 					return err
 				}
 				for _, t := range teams {
-					s.memberLoad(t.ID, true)
+					s.membersOf(t.ID)
 				}
 				return nil
 			})
-			s.teams.finish(err)
+			s.teams.finish(syncError("listing teams", err))
 		}()
 		for range memberFetchers {
 			go s.fetchMembers(ctx, c)
@@ -111,6 +119,22 @@ func newSnapshot(ctx context.Context, syncID string, c *client.Client, usersEndp
 }
 
 func (s *snapshot) close() { s.cancel() }
+
+// syncError prepares an error that a snapshot keeps for the rest of its
+// sync. The SDK retries Unavailable and DeadlineExceeded without limit and
+// takes NotFound as a warning that skips the listing: a kept error must be
+// neither, or the sync would loop forever or finish with data missing.
+func syncError(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.NotFound, codes.Canceled, codes.Unknown:
+		return status.Errorf(codes.Aborted, "%s: %v", what, err)
+	default:
+		return fmt.Errorf("%s: %w", what, err)
+	}
+}
 
 // listUsers reads users from the preferred endpoint, falling back to
 // users.list when the server predates users.listByStatus (a 404 before any
@@ -128,74 +152,68 @@ func listUsers(ctx context.Context, c *client.Client, endpoint client.UsersEndpo
 	return err
 }
 
-// memberLoad returns the load of one team's members, registering it if new.
-// Registered loads are queued for the fetchers; a load requested by a syncer
-// before the team listing reached it is queued too.
-func (s *snapshot) memberLoad(teamID string, enqueue bool) *memberLoad {
+// membersOf returns a team's member list, queueing it for the fetchers the
+// first time the team is named (by the team listing, or by a syncer that
+// got there first).
+func (s *snapshot) membersOf(teamID string) *teamMembers {
 	s.membersMu.Lock()
-	load, ok := s.members[teamID]
+	defer s.membersMu.Unlock()
+	tm, ok := s.members[teamID]
 	if !ok {
-		load = &memberLoad{done: make(chan struct{})}
-		s.members[teamID] = load
+		tm = &teamMembers{done: make(chan struct{})}
+		s.members[teamID] = tm
+		s.queue.push(teamID)
 	}
-	s.membersMu.Unlock()
-	if !ok && enqueue {
-		go func() {
-			select {
-			case s.queue <- teamID:
-			case <-s.ctx.Done():
-			}
-		}()
-	}
-	return load
+	return tm
 }
 
 func (s *snapshot) fetchMembers(ctx context.Context, c *client.Client) {
 	for {
-		select {
-		case <-ctx.Done():
+		teamID, ok := s.queue.pop(ctx)
+		if !ok {
 			return
-		case teamID := <-s.queue:
-			load := s.memberLoad(teamID, false)
-			var members []member
-			err := c.ListTeamMembers(ctx, teamID, func(batch []client.TeamMember) error {
-				for _, m := range batch {
-					members = append(members, member{userID: m.User.ID, roles: m.Roles})
-				}
-				return nil
-			})
-			if errors.Is(err, errTeamGone) {
-				// Deleted since it was listed: it has no members to report.
-				ctxzap.Extract(ctx).Warn("team disappeared during the sync", zap.String("team_id", teamID))
-				members, err = nil, nil
-			}
-			if err != nil {
-				err = fmt.Errorf("listing members of team %s: %w", teamID, err)
-			}
-			load.members, load.err = members, err
-			close(load.done)
 		}
+		tm := s.membersOf(teamID)
+		var members []member
+		err := c.ListTeamMembers(ctx, teamID, func(batch []client.TeamMember) error {
+			for _, m := range batch {
+				members = append(members, member{userID: m.User.ID, roles: m.Roles})
+			}
+			return nil
+		})
+		if errors.Is(err, errTeamGone) {
+			// Deleted since it was listed: it has no members to report.
+			ctxzap.Extract(ctx).Warn("team disappeared during the sync", zap.String("team_id", teamID))
+			members, err = nil, nil
+		}
+		tm.members, tm.err = members, syncError("listing members of team "+teamID, err)
+		close(tm.done)
 	}
 }
 
 // teamMembers waits for one team's members.
 func (s *snapshot) teamMembers(ctx context.Context, teamID string) ([]member, error) {
 	if !s.plan.teams {
-		return nil, errors.New("team members were not loaded: teams are not part of this sync")
+		return nil, status.Error(codes.FailedPrecondition, "team members were not loaded: teams are not part of this sync")
 	}
-	load := s.memberLoad(teamID, true)
+	tm := s.membersOf(teamID)
 	select {
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	case <-load.done:
-		return load.members, load.err
+	case <-s.ctx.Done():
+		return nil, status.Error(codes.Aborted, "the sync's workspace reading was stopped")
+	case <-tm.done:
+		return tm.members, tm.err
 	}
 }
 
-// rolesList reads roles.list once per sync.
-func (s *snapshot) rolesList(ctx context.Context, c *client.Client) ([]client.Role, error) {
+// rolesList reads roles.list once per sync. It runs on the snapshot's
+// context: a caller that gives up must not leave its cancellation behind
+// for the rest of the sync.
+func (s *snapshot) rolesList(c *client.Client) ([]client.Role, error) {
 	s.rolesOnce.Do(func() {
-		s.roles, s.rolesErr = c.ListRoles(ctx)
+		roles, err := c.ListRoles(s.ctx)
+		s.roles, s.rolesErr = roles, syncError("listing roles", err)
 	})
 	return s.roles, s.rolesErr
 }
@@ -221,6 +239,86 @@ func (s *snapshot) holders(ctx context.Context, roleID string) ([]string, error)
 	return s.usersByRole[roleID], nil
 }
 
+// pageToken makes the token of position n in one of this snapshot's lists.
+func (s *snapshot) pageToken(n int) string {
+	return s.nonce + "." + strconv.Itoa(n)
+}
+
+// position reads a page token back. A token from another reading of the
+// workspace (a sync resumed by a new process) starts the list over: the
+// SDK stores resources and grants by id, so repeats are harmless, while
+// skipping would lose data.
+func (s *snapshot) position(token string) int {
+	nonce, n, ok := strings.Cut(token, ".")
+	if !ok || nonce != s.nonce {
+		return 0
+	}
+	i, err := strconv.Atoi(n)
+	if err != nil || i < 0 {
+		return 0
+	}
+	return i
+}
+
+// nextToken is the token of position next, or "" for none (-1).
+func (s *snapshot) nextToken(next int) string {
+	if next < 0 {
+		return ""
+	}
+	return s.pageToken(next)
+}
+
+func newNonce() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// workQueue hands team ids to the member fetchers in the order they were
+// named, without a goroutine per waiting id.
+type workQueue struct {
+	mu    sync.Mutex
+	items []string
+	wake  chan struct{} // holds a signal while items may be waiting
+}
+
+func (q *workQueue) push(id string) {
+	q.mu.Lock()
+	q.items = append(q.items, id)
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *workQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pop waits for an id, or reports false when ctx ends.
+func (q *workQueue) pop(ctx context.Context) (string, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			id := q.items[0]
+			q.items = q.items[1:]
+			more := len(q.items) > 0
+			q.mu.Unlock()
+			if more {
+				q.signal() // let another fetcher take the next one
+			}
+			return id, true
+		}
+		q.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return "", false
+		case <-q.wake:
+		}
+	}
+}
+
 // stream is a listing read in the background: batches arrive in order and
 // readers wait for the one they need.
 type stream[T any] struct {
@@ -235,6 +333,7 @@ func newStream[T any]() *stream[T] {
 	return &stream[T]{changed: make(chan struct{})}
 }
 
+// push appends a batch; its error result lets it serve as a listing's yield.
 func (st *stream[T]) push(batch []T) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -252,7 +351,7 @@ func (st *stream[T]) finish(err error) {
 	st.changed = make(chan struct{})
 }
 
-// batch waits for batch i. more reports whether another batch may follow.
+// batch waits for batch i and reports whether another batch may follow.
 // A failed listing fails every read, so no partial listing looks complete.
 func (st *stream[T]) batch(ctx context.Context, i int) ([]T, bool, error) {
 	for {
@@ -297,16 +396,4 @@ func (st *stream[T]) all(ctx context.Context) ([][]T, error) {
 		case <-changed:
 		}
 	}
-}
-
-// parseIndex reads a page token that is a plain non-negative number.
-func parseIndex(token string) (int, error) {
-	if token == "" {
-		return 0, nil
-	}
-	i, err := strconv.Atoi(token)
-	if err != nil || i < 0 {
-		return 0, fmt.Errorf("invalid page token %q", token)
-	}
-	return i, nil
 }

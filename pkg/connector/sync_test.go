@@ -474,3 +474,74 @@ func TestSyncTwiceWithOneConnectorSeesChanges(t *testing.T) {
 		t.Errorf("second sync has %d grants, first %d: the change was not seen", len(second.Grants), len(first.Grants))
 	}
 }
+
+// TestSyncFailsOnA404MidListing: the SDK takes NotFound from a listing as a
+// warning and skips it, so a 404 in the middle of a sync (a proxy's
+// maintenance page, a rolling deploy) must fail the sync instead of
+// finishing it with the listing cut short.
+func TestSyncFailsOnA404MidListing(t *testing.T) {
+	for _, endpoint := range []string{"users.listByStatus", "teams.listAll", "teams.members", "roles.list"} {
+		t.Run(endpoint, func(t *testing.T) {
+			gen := variedWorkspace()
+			env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
+			env.Sim.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+				if !strings.HasSuffix(r.URL.Path, "/"+endpoint) {
+					return false
+				}
+				// Let the first users page through: the 404 comes mid-listing.
+				if endpoint == "users.listByStatus" && r.URL.Query().Get("offset") == "0" {
+					return false
+				}
+				w.Header().Set("Content-Type", "text/plain")
+				w.WriteHeader(http.StatusNotFound)
+				_, _ = w.Write([]byte("404 Not Found"))
+				return true
+			})
+			path, err := testenv.Sync(t, testenv.Connector(t, env.BaseURL, gen.Admin, nil, testenv.FastRetries))
+			if err == nil {
+				t.Fatal("sync succeeded with a listing answered 404")
+			}
+			if _, err := harness.ReadC1Z(context.Background(), path, t.TempDir()); err == nil {
+				t.Error("the failed sync left a finished sync in the c1z")
+			}
+		})
+	}
+}
+
+// TestConcurrentSyncsOnOneConnector: a daemon runs several tasks at once;
+// two syncs through one connector must not disturb each other.
+func TestConcurrentSyncsOnOneConnector(t *testing.T) {
+	gen := simulator.Generate(9, simulator.Size{Users: 150, Teams: 6, MembersPerTeam: 15})
+	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
+	c := testenv.Connector(t, env.BaseURL, gen.Admin, nil)
+	var ws *simulator.Workspace
+	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+
+	results := make(chan *harness.Contents, 2)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			path, err := testenv.Sync(t, c)
+			if err != nil {
+				errs <- err
+				return
+			}
+			got, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
+			if err != nil {
+				errs <- err
+				return
+			}
+			results <- got
+		}()
+	}
+	for range 2 {
+		select {
+		case err := <-errs:
+			t.Fatalf("sync: %v", err)
+		case got := <-results:
+			assertMatchesWorkspace(t, got, ws)
+		case <-time.After(60 * time.Second):
+			t.Fatal("concurrent syncs did not finish")
+		}
+	}
+}

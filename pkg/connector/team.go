@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
@@ -39,13 +38,10 @@ func (s *teamSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	if err != nil {
 		return nil, nil, err
 	}
-	i, err := parseIndex(opts.PageToken.Token)
-	if err != nil {
-		return nil, nil, err
-	}
+	i := snap.position(opts.PageToken.Token)
 	teams, more, err := snap.teams.batch(ctx, i)
 	if err != nil {
-		return nil, nil, fmt.Errorf("listing teams: %w", err)
+		return nil, nil, err
 	}
 	base := s.c.httpsBase()
 	out := make([]*v2.Resource, 0, len(teams))
@@ -58,7 +54,7 @@ func (s *teamSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	}
 	next := ""
 	if more {
-		next = strconv.Itoa(i + 1)
+		next = snap.pageToken(i + 1)
 	}
 	return out, &resource.SyncOpResults{NextPageToken: next}, nil
 }
@@ -89,15 +85,11 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 	if err != nil {
 		return nil, nil, err
 	}
-	offset, err := parseIndex(opts.PageToken.Token)
-	if err != nil {
-		return nil, nil, err
-	}
 	members, err := snap.teamMembers(ctx, r.GetId().GetResource())
 	if err != nil {
 		return nil, nil, err
 	}
-	page, next := pageOf(members, offset, grantPageSize)
+	page, next := pageOf(members, snap.position(opts.PageToken.Token), grantPageSize)
 	out := make([]*v2.Grant, 0, len(page))
 	for _, m := range page {
 		principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: m.userID}.Build()
@@ -108,7 +100,7 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 			}
 		}
 	}
-	return out, &resource.SyncOpResults{NextPageToken: next}, nil
+	return out, &resource.SyncOpResults{NextPageToken: snap.nextToken(next)}, nil
 }
 
 func teamResource(t *client.Team, base externalBase) (*v2.Resource, error) {
@@ -176,19 +168,16 @@ func (s *teamSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.En
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: reading the team's members: %w", op, err)
 	}
-	switch {
-	case m != nil && (slug == teamMember || slices.Contains(m.Roles, slug)):
+	if m != nil && (slug == teamMember || slices.Contains(m.Roles, slug)) {
 		return granted, annotations.New(&v2.GrantAlreadyExists{}), nil
-	case m == nil:
-		var roles []string
-		if slug != teamMember {
-			roles = []string{slug}
-		}
-		err = s.c.client.AddTeamMember(ctx, teamID, u.ID, roles)
-	default:
-		err = s.c.client.SetTeamMemberRoles(ctx, teamID, u.ID, append(slices.Clone(m.Roles), slug))
 	}
-	if err != nil {
+	var roles []string
+	if slug != teamMember {
+		roles = []string{slug}
+	}
+	// teams.addMembers adds roles to an existing member's (teams.updateMember
+	// would replace them), so no read-modify-write race with other changes.
+	if err := s.c.client.AddTeamMember(ctx, teamID, u.ID, roles); err != nil {
 		return nil, nil, guardError(op, err)
 	}
 	return granted, nil, nil
@@ -216,6 +205,10 @@ func (s *teamSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 		return nil, status.Errorf(codes.FailedPrecondition,
 			"%s: the user is deactivated, and Rocket.Chat's team APIs refuse deactivated users; reactivate the user, revoke, then deactivate again", op)
 	}
+	// teams.updateMember replaces the member's roles: keep this process's
+	// changes to one membership from interleaving between read and write.
+	unlock := s.c.lockMembership(teamID, u.ID)
+	defer unlock()
 	m, err := s.c.client.FindTeamMember(ctx, teamID, u.ID, u.Username)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the team's members: %w", op, err)

@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
@@ -26,13 +25,10 @@ func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	if err != nil {
 		return nil, nil, err
 	}
-	i, err := parseIndex(opts.PageToken.Token)
-	if err != nil {
-		return nil, nil, err
-	}
+	i := snap.position(opts.PageToken.Token)
 	users, more, err := snap.users.batch(ctx, i)
 	if err != nil {
-		return nil, nil, fmt.Errorf("listing users: %w", err)
+		return nil, nil, err
 	}
 	base := s.c.httpsBase()
 	out := make([]*v2.Resource, 0, len(users))
@@ -45,7 +41,7 @@ func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	}
 	next := ""
 	if more {
-		next = strconv.Itoa(i + 1)
+		next = snap.pageToken(i + 1)
 	}
 	return out, &resource.SyncOpResults{NextPageToken: next}, nil
 }

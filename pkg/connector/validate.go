@@ -53,6 +53,13 @@ func (c *Connector) validate(ctx context.Context) (*validation, error) {
 	return v, nil
 }
 
+// forgetValidation makes the next validate ask the server again.
+func (c *Connector) forgetValidation() {
+	c.validateMu.Lock()
+	defer c.validateMu.Unlock()
+	c.validated = nil
+}
+
 func (c *Connector) checkToken(ctx context.Context) (*validation, error) {
 	l := ctxzap.Extract(ctx)
 	info, err := c.client.Info(ctx)
