@@ -8,8 +8,6 @@ package client
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,14 +18,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/conductorone/baton-sdk/pkg/uhttp"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // Defaults for Config fields left at zero.
@@ -198,20 +193,6 @@ func sameHostRedirects(base *url.URL) func(*http.Request, []*http.Request) error
 		}
 		return nil
 	}
-}
-
-// RedirectError is returned when the server redirects to another host or
-// scheme. The request is not followed, so the credentials stay at home.
-type RedirectError struct{ Target string }
-
-func (e *RedirectError) Error() string {
-	return fmt.Sprintf("the server redirected to %s, another host or scheme; credentials are only sent to base-url: "+
-		"set base-url to the address it redirects to if that is the real workspace", e.Target)
-}
-
-// GRPCStatus marks a refused redirect as a configuration problem, not retried.
-func (e *RedirectError) GRPCStatus() *status.Status {
-	return status.New(codes.FailedPrecondition, e.Error())
 }
 
 // BaseURL returns the normalised workspace address.
@@ -437,80 +418,6 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (*RateLimit, 
 	return rl, true, nil
 }
 
-// NotRocketChatError means the server answered something other than JSON,
-// typically an HTML page: base-url does not point at Rocket.Chat's API.
-type NotRocketChatError struct {
-	Endpoint    string
-	ContentType string
-}
-
-func (e *NotRocketChatError) Error() string {
-	return fmt.Sprintf("rocket.chat %s answered %q instead of JSON: check that base-url is the address of the Rocket.Chat workspace (the one you open in a browser)", e.Endpoint, e.ContentType)
-}
-
-// GRPCStatus marks a non-JSON answer as a configuration problem, not retried.
-func (e *NotRocketChatError) GRPCStatus() *status.Status {
-	return status.New(codes.FailedPrecondition, e.Error())
-}
-
-// CertificateError means the server's TLS certificate is not trusted.
-// Retrying cannot help, and verification is never switched off.
-type CertificateError struct {
-	Endpoint string
-	Err      error
-}
-
-func (e *CertificateError) Error() string {
-	return fmt.Sprintf("rocket.chat %s: the server's TLS certificate is not trusted (%v): if the workspace uses a private CA, "+
-		"set SSL_CERT_FILE to a PEM bundle that includes it", e.Endpoint, e.Err)
-}
-
-func (e *CertificateError) Unwrap() error { return e.Err }
-
-// GRPCStatus marks an untrusted certificate as a configuration problem.
-func (e *CertificateError) GRPCStatus() *status.Status {
-	return status.New(codes.FailedPrecondition, e.Error())
-}
-
-func isCertificateError(err error) bool {
-	var (
-		unknownAuthority x509.UnknownAuthorityError
-		invalid          x509.CertificateInvalidError
-		hostname         x509.HostnameError
-		verification     *tls.CertificateVerificationError
-	)
-	return errors.As(err, &unknownAuthority) || errors.As(err, &invalid) || errors.As(err, &hostname) || errors.As(err, &verification)
-}
-
-// transportError is a failure to get a readable answer: worth retrying.
-type transportError struct {
-	method, endpoint string
-	err              error
-}
-
-func (e *transportError) Error() string {
-	return fmt.Sprintf("rocket.chat %s %s: %v", e.method, e.endpoint, e.err)
-}
-
-func (e *transportError) Unwrap() error { return e.err }
-
-// GRPCStatus reports Unavailable: the server may be back on the next try.
-func (e *transportError) GRPCStatus() *status.Status {
-	return status.New(codes.Unavailable, e.Error())
-}
-
-func isTransient(err error) bool {
-	var te *transportError
-	if errors.As(err, &te) {
-		return true
-	}
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.StatusCode >= 500 || apiErr.StatusCode == http.StatusRequestTimeout
-	}
-	return false
-}
-
 // scrubURLError drops the URL from a *url.Error: it is noise in messages and
 // the error text stays short. The URL never carries secrets, but its query
 // can be long.
@@ -537,32 +444,4 @@ func retryAfterFromMessage(msg string) time.Duration {
 		}
 	}
 	return 60 * time.Second
-}
-
-// waitLogger tells a person watching a long sync that it is paced, not
-// stuck: once per endpoint and window, at info level.
-type waitLogger struct {
-	mu     sync.Mutex
-	last   map[string]time.Time
-	logger *zap.Logger
-}
-
-func (w *waitLogger) log(endpoint string, wait time.Duration, resetAt time.Time) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.last == nil {
-		w.last = map[string]time.Time{}
-	}
-	if prev, ok := w.last[endpoint]; ok && prev.Equal(resetAt) {
-		return
-	}
-	w.last[endpoint] = resetAt
-	if w.logger == nil {
-		return
-	}
-	w.logger.Info("rocket.chat rate limit: waiting for the endpoint's window to reset",
-		zap.String("endpoint", endpoint),
-		zap.Duration("wait", wait.Round(time.Millisecond)),
-		zap.String("why", "the token's user lacks api-bypass-rate-limit; raise the limit under Administration > Settings > Rate Limiter or give the user that permission"),
-	)
 }

@@ -81,7 +81,7 @@ const stalePageLimit = 3
 func walkPass[T any](ctx context.Context, endpoint string, fetch fetchFunc[T], id func(T) string, seen map[string]int, pass int,
 	yield func([]T) error,
 ) (passResult, error) {
-	firstTotal, lastTotal := -2, -1
+	first, lastTotal := true, -1
 	changed := false
 	offset, stale := 0, 0
 	emptyRetried := false
@@ -95,8 +95,8 @@ func walkPass[T any](ctx context.Context, endpoint string, fetch fetchFunc[T], i
 			total = *p.Total
 		}
 		moved := false // the listing changed since the previous page
-		if firstTotal == -2 {
-			firstTotal = total
+		if first {
+			first = false
 		} else if total != lastTotal {
 			changed, moved = true, true
 		}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // resetMargin is added to the server's reset time before a paced request is
@@ -211,4 +213,32 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// waitLogger tells a person watching a long sync that it is paced, not
+// stuck: once per endpoint and window, at info level.
+type waitLogger struct {
+	mu     sync.Mutex
+	last   map[string]time.Time
+	logger *zap.Logger
+}
+
+func (w *waitLogger) log(endpoint string, wait time.Duration, resetAt time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last == nil {
+		w.last = map[string]time.Time{}
+	}
+	if prev, ok := w.last[endpoint]; ok && prev.Equal(resetAt) {
+		return
+	}
+	w.last[endpoint] = resetAt
+	if w.logger == nil {
+		return
+	}
+	w.logger.Info("rocket.chat rate limit: waiting for the endpoint's window to reset",
+		zap.String("endpoint", endpoint),
+		zap.Duration("wait", wait.Round(time.Millisecond)),
+		zap.String("why", "the token's user lacks api-bypass-rate-limit; raise the limit under Administration > Settings > Rate Limiter or give the user that permission"),
+	)
 }

@@ -2,10 +2,7 @@ package connector
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"github.com/conductorone/baton-rocketchat/pkg/client"
 
 	configv1 "github.com/conductorone/baton-sdk/pb/c1/config/v1"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
@@ -105,39 +102,4 @@ func (c *Connector) setActive(ctx context.Context, args *structpb.Struct, active
 		}
 	}
 	return actions.NewReturnValues(true), nil, nil
-}
-
-// refuseOwnAccount stops the connector from deactivating or deleting the
-// account its token belongs to: Rocket.Chat would revoke the token with it.
-func (c *Connector) refuseOwnAccount(ctx context.Context, userID, verb string) error {
-	if userID == c.client.UserID() {
-		return status.Errorf(codes.FailedPrecondition,
-			"refusing to %s %s: it is the account this connector's token belongs to, and Rocket.Chat would revoke the token", verb, userID)
-	}
-	return nil
-}
-
-// Delete removes a user for good (users.delete). Deactivation keeps the
-// audit trail and can be undone; deletion is for those who choose it.
-func (s *userSyncer) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (annotations.Annotations, error) {
-	if err := s.c.refuseOwnAccount(ctx, id.GetResource(), "delete"); err != nil {
-		return nil, err
-	}
-	if err := s.c.requirePermissions(ctx, "delete users", permDeleteUser); err != nil {
-		return nil, err
-	}
-	if err := s.c.client.DeleteUser(ctx, id.GetResource(), false); err != nil {
-		if isUserNotFound(err) {
-			return nil, nil
-		}
-		var apiErr *client.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorType == "user-last-owner" {
-			return nil, status.Errorf(codes.FailedPrecondition,
-				"deleting user %s: the user is the last owner of rooms (%s); hand those rooms over first, "+
-					"or deactivate the user instead (disable_user with confirm_relinquish lets Rocket.Chat pass them to their oldest member) (%v)",
-				id.GetResource(), ownedRooms(apiErr), err)
-		}
-		return nil, guardError(fmt.Sprintf("deleting user %s", id.GetResource()), err)
-	}
-	return nil, nil
 }

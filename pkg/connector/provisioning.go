@@ -101,12 +101,7 @@ func hasErrorType(err error, types ...string) bool {
 	if !errors.As(err, &apiErr) {
 		return false
 	}
-	for _, t := range types {
-		if apiErr.ErrorType == t || apiErr.Message == t {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(types, apiErr.ErrorType)
 }
 
 // ownedRooms lists the rooms a user-last-owner refusal names.
@@ -123,4 +118,14 @@ func ownedRooms(apiErr *client.APIError) string {
 		return "unnamed"
 	}
 	return strings.Join(rooms, ", ")
+}
+
+// refuseOwnAccount stops the connector from deactivating or deleting the
+// account its token belongs to: Rocket.Chat would revoke the token with it.
+func (c *Connector) refuseOwnAccount(ctx context.Context, userID, verb string) error {
+	if userID == c.client.UserID() {
+		return status.Errorf(codes.FailedPrecondition,
+			"refusing to %s %s: it is the account this connector's token belongs to, and Rocket.Chat would revoke the token", verb, userID)
+	}
+	return nil
 }

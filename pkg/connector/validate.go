@@ -26,9 +26,7 @@ const (
 // validation is what Validate learned about the token and the server.
 type validation struct {
 	me            *client.Me
-	version       string
 	permissions   map[string]bool // permissions the token's user holds globally
-	rateLimited   bool
 	usersEndpoint client.UsersEndpoint
 }
 
@@ -76,7 +74,6 @@ func (c *Connector) checkToken(ctx context.Context) (*validation, error) {
 	}
 	v := &validation{
 		me:            me,
-		version:       info.Version,
 		permissions:   heldPermissions(me.Roles, perms),
 		usersEndpoint: usersEndpointFor(info.Version),
 	}
@@ -86,8 +83,7 @@ func (c *Connector) checkToken(ctx context.Context) (*validation, error) {
 			zap.Strings("missing_permissions", missing))
 	}
 
-	v.rateLimited = !v.permissions[permBypassLimit]
-	if v.rateLimited {
+	if !v.permissions[permBypassLimit] {
 		l.Info("the token's user is subject to Rocket.Chat's API rate limiter (it lacks api-bypass-rate-limit): "+
 			"syncs are paced to the limit (10 calls per endpoint per minute by default). To speed them up, raise the limit under "+
 			"Administration > Settings > Rate Limiter, or give the user a role with api-bypass-rate-limit.",
