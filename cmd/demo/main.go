@@ -131,7 +131,9 @@ func printSummary(c *harness.Contents, path string, elapsed time.Duration) {
 		fmt.Printf("    %-24s %5d\n", r.name, r.n)
 	}
 	fmt.Println()
-	fmt.Println("Inspect the file with the baton CLI, e.g.: baton resources -f " + path + " -t user; baton grants -f " + path)
+	fmt.Println("Inspect it with the baton CLI (`make baton` installs it into .tools/bin):")
+	fmt.Println("    .tools/bin/baton resources -f " + path + " -t user")
+	fmt.Println("    .tools/bin/baton grants -f " + path + " -e role:admin:assigned")
 }
 
 func printCalls(stats simulator.Stats) {
