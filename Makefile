@@ -22,8 +22,7 @@ $(GENERATED_CONF): pkg/config/config.go go.mod
 test: unit check-generated
 
 unit:
-	go vet ./...
-	go test -count=1 ./...
+	scripts/test.sh
 
 generate: build
 	$(CONNECTOR) config > config_schema.json
