@@ -10,6 +10,7 @@ import (
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -59,6 +60,15 @@ func (c *Connector) target(ctx context.Context, principal *v2.ResourceId) (*clie
 		return nil, fmt.Errorf("looking up user %s: %w", principal.GetResource(), err)
 	}
 	return u, nil
+}
+
+// revokedIfGone answers a revoke whose user lookup failed: a deleted user
+// holds nothing, so the grant is already gone; other failures stand.
+func revokedIfGone(err error) (annotations.Annotations, error) {
+	if status.Code(err) == codes.NotFound {
+		return annotations.New(&v2.GrantAlreadyRevoked{}), nil
+	}
+	return nil, err
 }
 
 func isUserNotFound(err error) bool {

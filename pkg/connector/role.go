@@ -177,12 +177,8 @@ func (s *roleSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 		return nil, err
 	}
 	u, err := s.c.target(ctx, g.GetPrincipal().GetId())
-	if status.Code(err) == codes.NotFound {
-		// A deleted user holds nothing.
-		return annotations.New(&v2.GrantAlreadyRevoked{}), nil
-	}
 	if err != nil {
-		return nil, err
+		return revokedIfGone(err)
 	}
 	// users.info shows roles only to callers with view-full-other-user-info;
 	// when they are hidden, let the server say whether the user holds it.

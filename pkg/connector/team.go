@@ -194,11 +194,8 @@ func (s *teamSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 		return nil, err
 	}
 	u, err := s.c.target(ctx, g.GetPrincipal().GetId())
-	if status.Code(err) == codes.NotFound {
-		return annotations.New(&v2.GrantAlreadyRevoked{}), nil
-	}
 	if err != nil {
-		return nil, err
+		return revokedIfGone(err)
 	}
 	op := fmt.Sprintf("revoking %s of team %s from %s", slug, teamRes.GetDisplayName(), u.Username)
 	if !u.Active {
