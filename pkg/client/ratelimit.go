@@ -38,7 +38,9 @@ type budget struct {
 	limit     int
 	remaining int // calls left in the window, minus calls in flight
 	resetAt   time.Time
-	inFlight  int // calls acquired whose answers have not arrived
+	inFlight  int  // calls acquired whose answers have not arrived
+	sent      int  // calls acquired since the current window opened (or since the start)
+	opened    bool // the current window was opened by our own calls after a reset
 }
 
 func newPacer() *pacer {
@@ -56,6 +58,7 @@ func (p *pacer) acquire(ctx context.Context, endpoint string) error {
 		}
 		if !b.limited {
 			b.inFlight++
+			b.sent++
 			p.mu.Unlock()
 			return nil
 		}
@@ -65,6 +68,8 @@ func (p *pacer) acquire(ctx context.Context, endpoint string) error {
 			// reset time is unknown until that call's answer arrives.
 			b.remaining = b.limit
 			b.resetAt = time.Time{}
+			b.opened = true
+			b.sent = 0
 		}
 		if b.resetAt.IsZero() && b.remaining <= 0 && b.inFlight == 0 {
 			// Calls that never got an answer spent the budget of a window
@@ -74,6 +79,7 @@ func (p *pacer) acquire(ctx context.Context, endpoint string) error {
 		if b.remaining > 0 {
 			b.remaining--
 			b.inFlight++
+			b.sent++
 			p.mu.Unlock()
 			return nil
 		}
@@ -160,17 +166,28 @@ func (p *pacer) release(endpoint string, rl *RateLimit, outcome answer, retryIn 
 		// A late answer from a window that is over, after we reopened.
 		return
 	}
-	// Calls still in flight may not have been counted by the server yet:
-	// keep their share out of the budget.
-	serverLeft := max(rl.Remaining-b.inFlight, 0)
-	if over {
-		serverLeft = 0
-	}
-	sameWindow := b.limited && !b.resetAt.IsZero() && absDuration(rl.ResetAt.Sub(b.resetAt)) < time.Second
-	if sameWindow {
-		b.remaining = min(b.remaining, serverLeft)
-	} else {
-		b.remaining = serverLeft
+	sameWindow := b.limited &&
+		((!b.resetAt.IsZero() && absDuration(rl.ResetAt.Sub(b.resetAt)) < time.Second) ||
+			(b.resetAt.IsZero() && b.opened))
+	switch {
+	case over:
+		b.remaining = 0
+	case !b.limited:
+		// The first answer for this endpoint: every call so far went out
+		// unpaced in this window, and will all be counted.
+		b.remaining = max(min(rl.Limit-b.sent, rl.Remaining), 0)
+	case sameWindow:
+		// Every call this window has already been taken out of the local
+		// budget when it was acquired, so the local count is exact for our
+		// own calls. The server's count can only be lower if another client
+		// shares the budget. (Subtracting calls in flight here would count
+		// twice those the server has seen but whose answers are still on
+		// their way: answers to concurrent calls arrive in any order.)
+		b.remaining = min(b.remaining, rl.Remaining)
+	default:
+		// A window we did not see open: calls in flight may not have been
+		// counted yet, so keep their share out of the budget.
+		b.remaining = max(rl.Remaining-b.inFlight, 0)
 	}
 	b.limited = true
 	b.limit = rl.Limit

@@ -439,3 +439,41 @@ func TestPacerUnansweredCallsDoNotWedgeEndpoint(t *testing.T) {
 		t.Fatalf("acquire with nothing in flight, an hour after the last window: %v", err)
 	}
 }
+
+// TestPacerOutOfOrderAnswersSpendTheWholeWindow: answers to concurrent calls
+// arrive in any order. An answer that reports more calls left than the
+// local count must not make the pacer forget calls the server has already
+// counted, nor count twice the calls still in flight: the window's whole
+// budget gets spent, and not one call more.
+func TestPacerOutOfOrderAnswersSpendTheWholeWindow(t *testing.T) {
+	p := newPacer()
+	now := time.Unix(1_800_000_000, 0)
+	p.now = func() time.Time { return now }
+	const key = "GET teams.members"
+	// Learn the endpoint is limited, then let its window run out so the
+	// next calls open a fresh one.
+	if err := p.acquire(canceledCtx(), key); err != nil {
+		t.Fatal(err)
+	}
+	p.release(key, &RateLimit{Limit: 10, Remaining: 0, ResetAt: now.Add(time.Second)}, served, 0)
+	now = now.Add(2 * time.Second)
+	resetAt := now.Add(time.Minute)
+
+	for range 4 {
+		if err := p.acquire(canceledCtx(), key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The server counted them 1..4; their answers come back as 3rd, 1st, 4th, 2nd.
+	for _, remaining := range []int{7, 9, 6, 8} {
+		p.release(key, &RateLimit{Limit: 10, Remaining: remaining, ResetAt: resetAt}, served, 0)
+	}
+	for i := range 6 {
+		if err := p.acquire(canceledCtx(), key); err != nil {
+			t.Fatalf("call %d of the window's last 6 had to wait: budget lost to out-of-order answers", i+5)
+		}
+	}
+	if err := p.acquire(canceledCtx(), key); err == nil {
+		t.Fatal("an 11th call in a window of 10 did not wait")
+	}
+}

@@ -75,9 +75,10 @@ func (s *roleSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 		return nil, nil, err
 	}
 	page, next := pageOf(holders, snap.position(opts.PageToken.Token), grantPageSize)
+	target := grantTarget(r)
 	out := make([]*v2.Grant, 0, len(page))
 	for _, userID := range page {
-		out = append(out, grant.NewGrant(r, roleAssigned, v2.ResourceId_builder{
+		out = append(out, grant.NewGrant(target, roleAssigned, v2.ResourceId_builder{
 			ResourceType: userResourceType.GetId(),
 			Resource:     userID,
 		}.Build()))

@@ -90,13 +90,14 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 		return nil, nil, err
 	}
 	page, next := pageOf(members, snap.position(opts.PageToken.Token), grantPageSize)
+	target := grantTarget(r)
 	out := make([]*v2.Grant, 0, len(page))
 	for _, m := range page {
 		principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: m.userID}.Build()
-		out = append(out, grant.NewGrant(r, teamMember, principal))
+		out = append(out, grant.NewGrant(target, teamMember, principal))
 		for _, role := range teamRoles {
 			if slices.Contains(m.roles, role) {
-				out = append(out, grant.NewGrant(r, role, principal))
+				out = append(out, grant.NewGrant(target, role, principal))
 			}
 		}
 	}
