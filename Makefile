@@ -19,7 +19,7 @@ $(GENERATED_CONF): pkg/config/config.go go.mod
 
 # The README's test command: vet, every test, and a check that the committed
 # config schema and capabilities still match what the binary prints.
-test: unit check-generated
+test: check-generated unit
 
 unit:
 	scripts/test.sh
