@@ -545,3 +545,23 @@ func TestConcurrentSyncsOnOneConnector(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncWithoutAPIInfo: /api/info only picks the users endpoint; a proxy
+// that exposes just /api/v1 must not stop the sync.
+func TestSyncWithoutAPIInfo(t *testing.T) {
+	gen := variedWorkspace()
+	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
+	env.Sim.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/api/info" {
+			return false
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte("404 Not Found"))
+		return true
+	})
+	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Admin, nil))
+	var ws *simulator.Workspace
+	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+	assertMatchesWorkspace(t, got, ws)
+}

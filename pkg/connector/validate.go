@@ -61,7 +61,13 @@ func (c *Connector) forgetValidation() {
 func (c *Connector) checkToken(ctx context.Context) (*validation, error) {
 	l := ctxzap.Extract(ctx)
 	info, err := c.client.Info(ctx)
-	if err != nil {
+	switch {
+	case status.Code(err) == codes.NotFound:
+		// A proxy may expose only /api/v1. The version only picks the users
+		// endpoint, and listing falls back on its own; me decides the rest.
+		l.Warn("rocket.chat /api/info is not reachable (404); assuming a current server", zap.Error(err))
+		info = &client.ServerInfo{}
+	case err != nil:
 		return nil, fmt.Errorf("checking that base-url is a Rocket.Chat server: %w", err)
 	}
 	me, err := c.client.Me(ctx)
