@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"net/url"
 )
 
 // AddUserToRole gives a user a role workspace-wide (roles.addUserToRole, 8.x
@@ -54,18 +53,8 @@ func (c *Client) RemoveTeamMember(ctx context.Context, teamID, userID string) er
 // out of member lists).
 func (c *Client) FindTeamMember(ctx context.Context, teamID, userID, username string) (*TeamMember, error) {
 	var found *TeamMember
-	fetch := func(ctx context.Context, offset, count int) (page[TeamMember], error) {
-		var p membersPage
-		q := pageQuery(offset, count)
-		q.Set("teamId", teamID)
-		if username != "" {
-			// A contains-match narrows the listing; the id decides.
-			q.Set("username", username)
-		}
-		err := c.get(ctx, "teams.members", q, &p)
-		return page[TeamMember]{Items: p.Members, Total: p.Total}, err
-	}
-	err := walk(ctx, "teams.members", fetch, func(m TeamMember) string { return m.User.ID }, func(batch []TeamMember) error {
+	// A contains-match on the username narrows the listing; the id decides.
+	err := c.listTeamMembers(ctx, teamID, username, func(batch []TeamMember) error {
 		for i := range batch {
 			if batch[i].User.ID == userID {
 				m := batch[i]
@@ -75,22 +64,6 @@ func (c *Client) FindTeamMember(ctx context.Context, teamID, userID, username st
 		return nil
 	})
 	return found, err
-}
-
-// TeamOwners lists the ids of a team's owners.
-func (c *Client) TeamOwners(ctx context.Context, teamID string) ([]string, error) {
-	var owners []string
-	err := c.ListTeamMembers(ctx, teamID, func(batch []TeamMember) error {
-		for _, m := range batch {
-			for _, r := range m.Roles {
-				if r == "owner" {
-					owners = append(owners, m.User.ID)
-				}
-			}
-		}
-		return nil
-	})
-	return owners, err
 }
 
 // CreateUserRequest is the body of users.create.
@@ -134,15 +107,4 @@ func (c *Client) DeleteUser(ctx context.Context, userID string, confirmRelinquis
 		body["confirmRelinquish"] = true
 	}
 	return c.post(ctx, "users.delete", body, nil)
-}
-
-// UserByUsername reads one user by username.
-func (c *Client) UserByUsername(ctx context.Context, username string) (*User, error) {
-	var out struct {
-		User User `json:"user"`
-	}
-	if err := c.get(ctx, "users.info", url.Values{"username": {username}}, &out); err != nil {
-		return nil, err
-	}
-	return &out.User, nil
 }

@@ -28,10 +28,19 @@ type membersPage struct {
 // Rocket.Chat leaves deactivated users out, and answers an empty list (not
 // an error) to a caller who cannot see the team: check view-all-teams first.
 func (c *Client) ListTeamMembers(ctx context.Context, teamID string, yield func([]TeamMember) error) error {
+	return c.listTeamMembers(ctx, teamID, "", yield)
+}
+
+// listTeamMembers reads a team's members, narrowed to usernames containing
+// username when it is not empty.
+func (c *Client) listTeamMembers(ctx context.Context, teamID, username string, yield func([]TeamMember) error) error {
 	fetch := func(ctx context.Context, offset, count int) (page[TeamMember], error) {
 		var p membersPage
 		q := pageQuery(offset, count)
 		q.Set("teamId", teamID)
+		if username != "" {
+			q.Set("username", username)
+		}
 		err := c.get(ctx, "teams.members", q, &p)
 		return page[TeamMember]{Items: p.Members, Total: p.Total}, err
 	}

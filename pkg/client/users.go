@@ -36,10 +36,19 @@ func (c *Client) ListUsers(ctx context.Context, endpoint UsersEndpoint, yield fu
 
 // UserInfo reads one user by id.
 func (c *Client) UserInfo(ctx context.Context, userID string) (*User, error) {
+	return c.userInfo(ctx, url.Values{"userId": {userID}})
+}
+
+// UserByUsername reads one user by username.
+func (c *Client) UserByUsername(ctx context.Context, username string) (*User, error) {
+	return c.userInfo(ctx, url.Values{"username": {username}})
+}
+
+func (c *Client) userInfo(ctx context.Context, lookup url.Values) (*User, error) {
 	var out struct {
 		User User `json:"user"`
 	}
-	if err := c.get(ctx, "users.info", url.Values{"userId": {userID}}, &out); err != nil {
+	if err := c.get(ctx, "users.info", lookup, &out); err != nil {
 		return nil, err
 	}
 	return &out.User, nil

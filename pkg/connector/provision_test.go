@@ -470,6 +470,10 @@ func TestProvisionTeamRoles(t *testing.T) {
 	// Revoking owner keeps the others (alice is still an owner).
 	rresp, err := p.revoke(owner, pvBobID)
 	mustOK(t, "revoke bob's owner", err)
+	// One read of the member list finds bob and counts the owners.
+	if n := p.sim.Stats().Calls["GET teams.members"]; n != 1 {
+		t.Errorf("revoking owner read the member list %d times, want 1", n)
+	}
 	if hasAnnotation(rresp.GetAnnotations(), &v2.GrantAlreadyRevoked{}) {
 		t.Errorf("revoke reported GrantAlreadyRevoked")
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,9 +15,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
-
-// errTeamGone matches Rocket.Chat's answer for a team that no longer exists.
-var errTeamGone = &client.APIError{ErrorType: "team-does-not-exist"}
 
 // memberFetchers is how many teams' member lists are read at once. Under the
 // rate limiter they share one budget anyway; without it, a few parallel
@@ -181,7 +177,7 @@ func (s *snapshot) fetchMembers(ctx context.Context, c *client.Client) {
 			}
 			return nil
 		})
-		if errors.Is(err, errTeamGone) {
+		if hasErrorType(err, "team-does-not-exist") {
 			// Deleted since it was listed: it has no members to report.
 			ctxzap.Extract(ctx).Warn("team disappeared during the sync", zap.String("team_id", teamID))
 			members, err = nil, nil

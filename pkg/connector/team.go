@@ -207,7 +207,7 @@ func (s *teamSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 	// changes to one membership from interleaving between read and write.
 	unlock := s.c.lockMembership(teamID, u.ID)
 	defer unlock()
-	m, err := s.c.client.FindTeamMember(ctx, teamID, u.ID, u.Username)
+	m, owners, err := s.membership(ctx, teamID, u, slug == teamOwner)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the team's members: %w", op, err)
 	}
@@ -223,20 +223,41 @@ func (s *teamSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 		}
 		return nil, nil
 	}
-	if slug == teamOwner {
-		owners, err := s.c.client.TeamOwners(ctx, teamID)
-		if err != nil {
-			return nil, fmt.Errorf("%s: counting the team's owners: %w", op, err)
-		}
-		if len(owners) <= 1 {
-			return nil, status.Errorf(codes.FailedPrecondition, "%s: %s is the team's last owner; make another member owner first", op, u.Username)
-		}
+	if slug == teamOwner && owners <= 1 {
+		return nil, status.Errorf(codes.FailedPrecondition, "%s: %s is the team's last owner; make another member owner first", op, u.Username)
 	}
 	keep := slices.DeleteFunc(slices.Clone(m.Roles), func(r string) bool { return r == slug })
 	if err := s.c.client.SetTeamMemberRoles(ctx, teamID, u.ID, keep); err != nil {
 		return nil, guardError(op, err)
 	}
 	return nil, nil
+}
+
+// membership finds u's membership of a team. When owners are wanted the
+// whole member list is read once, for the member and the owner count alike;
+// otherwise a username-narrowed listing is enough.
+func (s *teamSyncer) membership(ctx context.Context, teamID string, u *client.User, countOwners bool) (*client.TeamMember, int, error) {
+	if !countOwners {
+		m, err := s.c.client.FindTeamMember(ctx, teamID, u.ID, u.Username)
+		return m, 0, err
+	}
+	var (
+		found  *client.TeamMember
+		owners int
+	)
+	err := s.c.client.ListTeamMembers(ctx, teamID, func(batch []client.TeamMember) error {
+		for i := range batch {
+			if slices.Contains(batch[i].Roles, teamOwner) {
+				owners++
+			}
+			if batch[i].User.ID == u.ID {
+				m := batch[i]
+				found = &m
+			}
+		}
+		return nil
+	})
+	return found, owners, err
 }
 
 // teamEntitlementSlug reads "owner" from "team:<id>:owner".
