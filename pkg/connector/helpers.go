@@ -34,7 +34,10 @@ func (b externalBase) link(path string, id string) *v2.ExternalLink {
 		return nil
 	}
 	u := *b.url
-	u.Path = strings.TrimRight(u.Path, "/") + "/" + path + "/" + url.PathEscape(id)
+	// Path holds the decoded form and RawPath the escaped one, so an id is
+	// escaped exactly once.
+	u.Path = strings.TrimRight(u.Path, "/") + "/" + path + "/" + id
+	u.RawPath = strings.TrimRight(b.url.EscapedPath(), "/") + "/" + path + "/" + url.PathEscape(id)
 	return v2.ExternalLink_builder{Url: u.String()}.Build()
 }
 
