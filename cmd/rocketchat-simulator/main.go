@@ -33,14 +33,23 @@ func run() error {
 	calls := flag.Int("rate-limit-calls", 10, "calls per endpoint, per client IP, per window")
 	window := flag.Duration("rate-limit-window", time.Minute, "rate limiter window")
 	noLimit := flag.Bool("no-rate-limit", false, "disable the rate limiter")
+	noInfinite := flag.Bool("no-infinite-count", false, "API_Allow_Infinite_Count=false: count=0 returns the default page size")
+	instances := flag.Int("instances", 1, "server instances behind a round-robin balancer, each with its own rate limiter")
 	flag.Parse()
 
 	gen := simulator.Generate(*seed, simulator.Size{Users: *users, Teams: *teams, MembersPerTeam: *perTeam})
-	srv := simulator.NewServer(gen.Workspace, simulator.Options{
-		RateLimitCalls:     *calls,
-		RateLimitWindow:    *window,
-		DisableRateLimiter: *noLimit,
-	})
+	opts := simulator.Options{
+		RateLimitCalls:        *calls,
+		RateLimitWindow:       *window,
+		DisableRateLimiter:    *noLimit,
+		InfiniteCountDisabled: *noInfinite,
+	}
+	var srv http.Handler
+	if *instances > 1 {
+		srv = simulator.NewCluster(gen.Workspace, opts, *instances)
+	} else {
+		srv = simulator.NewServer(gen.Workspace, opts)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -44,7 +44,7 @@ func newMicroEnv(b *testing.B) *microEnv {
 	}
 	c := connector.NewWithClient(cl, nil)
 	e := &microEnv{srv: srv, gen: gen, syncers: map[string]connectorbuilder.ResourceSyncerV2{}}
-	e.close = func() { _ = c.Close(); srv.Close() }
+	e.close = srv.Close
 	b.Cleanup(e.close)
 	for _, s := range c.ResourceSyncers(context.Background()) {
 		e.syncers[s.ResourceType(context.Background()).GetId()] = s

@@ -41,11 +41,28 @@ func pages(items, size int) int {
 	return max(1, (items+size-1)/size)
 }
 
-// MinimalPlan is the fewest calls a complete sync of ws can make: every
-// listing read once in pages of 100, role holders taken from the users' own
-// role lists, plus the three validation calls. A listing that is empty still
-// costs the one call that finds it empty.
+// MinimalPlan is the fewest calls a complete sync of ws can make when the
+// server serves whole listings (count=0, API_Allow_Infinite_Count on, the
+// default): one call per listing and one teams.members call per team, role
+// holders taken from the users' own role lists, plus the three validation
+// calls.
 func MinimalPlan(ws *simulator.Workspace) Plan {
+	return Plan{
+		EpInfo:        1,
+		EpMe:          1,
+		EpPermissions: 1,
+		EpRoles:       1,
+		EpUsers:       1,
+		EpTeams:       1,
+		EpMembers:     len(ws.Teams),
+	}
+}
+
+// PagedPlan is the fewest calls when the server ignores count=0
+// (API_Allow_Infinite_Count off): the first call of each listing brings the
+// default 50 items, each further one 100. A listing that is empty still
+// costs the one call that finds it empty.
+func PagedPlan(ws *simulator.Workspace) Plan {
 	active := activeSet(ws)
 	members := 0
 	for _, t := range ws.Teams {
@@ -55,17 +72,26 @@ func MinimalPlan(ws *simulator.Workspace) Plan {
 				n++
 			}
 		}
-		members += pages(n, PageSize)
+		members += pagedCalls(n)
 	}
 	return Plan{
 		EpInfo:        1,
 		EpMe:          1,
 		EpPermissions: 1,
 		EpRoles:       1,
-		EpUsers:       pages(len(ws.Users), PageSize),
-		EpTeams:       pages(len(ws.Teams), PageSize),
+		EpUsers:       pagedCalls(len(ws.Users)),
+		EpTeams:       pagedCalls(len(ws.Teams)),
 		EpMembers:     members,
 	}
+}
+
+// pagedCalls is the calls a listing of n items takes at 50, then 100 a call.
+func pagedCalls(n int) int {
+	const first = 50
+	if n <= first {
+		return 1
+	}
+	return 1 + pages(n-first, PageSize)
 }
 
 // activeSet holds the ids of active users: teams.members leaves deactivated

@@ -169,7 +169,6 @@ func connectorSync(ctx context.Context, ws *simulator.Workspace, opts simulator.
 		return nil, err
 	}
 	c := connector.NewWithClient(cl, nil)
-	defer c.Close()
 	path := filepath.Join(dir, "sync.c1z")
 	_ = os.Remove(path)
 	start := time.Now()

@@ -319,7 +319,6 @@ func TestChildSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := connector.NewWithClient(cl, nil)
-	defer c.Close()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sync.c1z")
 	profile := ""

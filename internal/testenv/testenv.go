@@ -57,9 +57,7 @@ func Connector(tb testing.TB, baseURL string, cred simulator.Credential, opts *c
 	if err != nil {
 		tb.Fatalf("client.New: %v", err)
 	}
-	c := connector.NewWithClient(cl, opts)
-	tb.Cleanup(func() { _ = c.Close() })
-	return c
+	return connector.NewWithClient(cl, opts)
 }
 
 // Sync runs a full in-process sync into a fresh c1z and returns its path.

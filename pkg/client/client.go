@@ -32,6 +32,13 @@ const (
 	DefaultMaxBackoff     = 8 * time.Second
 	DefaultAttemptTimeout = 60 * time.Second
 	DefaultMaxBodyBytes   = 32 << 20
+	// DefaultMaxListingBytes bounds a whole-listing (count=0) answer:
+	// about a million users, far beyond a real workspace, and still a
+	// bound on what a hostile server can make the connector read.
+	DefaultMaxListingBytes = 512 << 20
+	// DefaultListingTimeout bounds one whole-listing call: the server
+	// reads and serialises every user before the first byte arrives.
+	DefaultListingTimeout = 5 * time.Minute
 	DefaultMax429Waits    = 10
 	// PageSize is the largest page Rocket.Chat serves (API_Upper_Count_Limit).
 	PageSize = 100
@@ -57,6 +64,11 @@ type Config struct {
 	AttemptTimeout time.Duration
 	// MaxBodyBytes bounds the size of one response body.
 	MaxBodyBytes int64
+	// MaxListingBytes bounds the body of a whole-listing (count=0) answer,
+	// which is decoded as it streams in.
+	MaxListingBytes int64
+	// ListingTimeout replaces AttemptTimeout for whole-listing calls.
+	ListingTimeout time.Duration
 	// Max429Waits bounds how often one request waits out a 429 (another
 	// client sharing the budget) before giving up.
 	Max429Waits int
@@ -131,6 +143,12 @@ func setDefaults(cfg *Config) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxListingBytes <= 0 {
+		cfg.MaxListingBytes = DefaultMaxListingBytes
+	}
+	if cfg.ListingTimeout <= 0 {
+		cfg.ListingTimeout = DefaultListingTimeout
 	}
 	if cfg.Max429Waits <= 0 {
 		cfg.Max429Waits = DefaultMax429Waits
@@ -211,6 +229,9 @@ type request struct {
 	query    url.Values
 	body     any
 	auth     bool
+	// listing marks a whole-listing (count=0) read: a larger body bound
+	// and timeout apply.
+	listing bool
 }
 
 func (c *Client) url(r *request) string {
@@ -355,7 +376,11 @@ func mayRetry(r *request, err error) bool {
 // attempt sends the request once and reads the whole answer. It reports the
 // answer's rate-limit headers and whether an answer arrived at all.
 func (c *Client) attempt(ctx context.Context, r *request, out any) (*RateLimit, bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.AttemptTimeout)
+	timeout, maxBody := c.cfg.AttemptTimeout, c.cfg.MaxBodyBytes
+	if r.listing {
+		timeout, maxBody = c.cfg.ListingTimeout, c.cfg.MaxListingBytes
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
 	var body io.Reader
@@ -393,15 +418,31 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) (*RateLimit, 
 	}
 	defer resp.Body.Close()
 	rl := parseRateLimit(resp.Header)
+	capped := &cappedReader{r: resp.Body, n: maxBody}
+	tooLarge := func() error {
+		return fmt.Errorf("rocket.chat %s %s: response body is larger than %d bytes; refusing to read it", r.method, r.endpoint, maxBody)
+	}
 
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
-	if err != nil {
+	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
+	if stream, isStream := out.(streamDecoder); ok && isStream && isJSON(resp.Header.Get("Content-Type")) {
+		// Decoded as it arrives: a whole-workspace listing is held once.
+		if err := stream.decodeFrom(capped); err != nil {
+			if errors.Is(err, errBodyTooLarge) {
+				return rl, true, tooLarge()
+			}
+			return rl, true, &transportError{method: r.method, endpoint: r.endpoint, err: fmt.Errorf("decoding JSON answer: %w", scrubURLError(err))}
+		}
+		return rl, true, nil
+	}
+
+	data, err := io.ReadAll(capped)
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return rl, true, tooLarge()
+	case err != nil:
 		return rl, true, &transportError{method: r.method, endpoint: r.endpoint, err: fmt.Errorf("reading body: %w", scrubURLError(err))}
 	}
-	if int64(len(data)) > c.cfg.MaxBodyBytes {
-		return rl, true, fmt.Errorf("rocket.chat %s %s: response body is larger than %d bytes; refusing to read it", r.method, r.endpoint, c.cfg.MaxBodyBytes)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if !ok {
 		return rl, true, newAPIError(r.method, r.endpoint, resp.StatusCode, data, rl)
 	}
 	if !isJSON(resp.Header.Get("Content-Type")) {

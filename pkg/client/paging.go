@@ -19,6 +19,16 @@ type page[T any] struct {
 	Total *int
 }
 
+// walkPage adapts a listing's Page to walk's page.
+func walkPage[T any](p Page[T], err error) (page[T], error) {
+	out := page[T]{Items: p.Items}
+	if p.Total >= 0 {
+		total := p.Total
+		out.Total = &total
+	}
+	return out, err
+}
+
 // fetchFunc reads the page at offset with at most PageSize items.
 type fetchFunc[T any] func(ctx context.Context, offset, count int) (page[T], error)
 

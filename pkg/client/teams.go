@@ -4,24 +4,12 @@ import (
 	"context"
 )
 
-type teamsPage struct {
-	Teams []Team `json:"teams"`
-	Total *int   `json:"total"`
-}
-
 // ListTeams reads every team, public and private (needs view-all-teams).
 func (c *Client) ListTeams(ctx context.Context, yield func([]Team) error) error {
 	fetch := func(ctx context.Context, offset, count int) (page[Team], error) {
-		var p teamsPage
-		err := c.get(ctx, "teams.listAll", pageQuery(offset, count), &p)
-		return page[Team]{Items: p.Teams, Total: p.Total}, err
+		return walkPage(c.TeamsPage(ctx, offset, count))
 	}
 	return walk(ctx, "teams.listAll", fetch, func(t Team) string { return t.ID }, yield)
-}
-
-type membersPage struct {
-	Members []TeamMember `json:"members"`
-	Total   *int         `json:"total"`
 }
 
 // ListTeamMembers reads every member of a team with their team roles.
@@ -35,14 +23,12 @@ func (c *Client) ListTeamMembers(ctx context.Context, teamID string, yield func(
 // username when it is not empty.
 func (c *Client) listTeamMembers(ctx context.Context, teamID, username string, yield func([]TeamMember) error) error {
 	fetch := func(ctx context.Context, offset, count int) (page[TeamMember], error) {
-		var p membersPage
 		q := pageQuery(offset, count)
 		q.Set("teamId", teamID)
 		if username != "" {
 			q.Set("username", username)
 		}
-		err := c.get(ctx, "teams.members", q, &p)
-		return page[TeamMember]{Items: p.Members, Total: p.Total}, err
+		return walkPage(listPage[TeamMember](ctx, c, "teams.members", "members", q, offset))
 	}
 	return walk(ctx, "teams.members", fetch, func(m TeamMember) string { return m.User.ID }, yield)
 }

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"net/url"
-	"strconv"
 )
 
 // UsersEndpoint selects how users are listed.
@@ -18,18 +17,11 @@ const (
 	UsersList UsersEndpoint = "users.list"
 )
 
-type usersPage struct {
-	Users []User `json:"users"`
-	Total *int   `json:"total"`
-}
-
 // ListUsers reads every user, active or not, from endpoint and hands them
 // to yield in batches of users not seen before.
 func (c *Client) ListUsers(ctx context.Context, endpoint UsersEndpoint, yield func([]User) error) error {
 	fetch := func(ctx context.Context, offset, count int) (page[User], error) {
-		var p usersPage
-		err := c.get(ctx, string(endpoint), pageQuery(offset, count), &p)
-		return page[User]{Items: p.Users, Total: p.Total}, err
+		return walkPage(c.UsersPage(ctx, endpoint, offset, count))
 	}
 	return walk(ctx, string(endpoint), fetch, func(u User) string { return u.ID }, yield)
 }
@@ -52,8 +44,4 @@ func (c *Client) userInfo(ctx context.Context, lookup url.Values) (*User, error)
 		return nil, err
 	}
 	return &out.User, nil
-}
-
-func pageQuery(offset, count int) url.Values {
-	return url.Values{"offset": {strconv.Itoa(offset)}, "count": {strconv.Itoa(count)}}
 }

@@ -30,8 +30,8 @@ type Connector struct {
 	validateMu sync.Mutex
 	validated  *validation
 
-	snapMu sync.Mutex
-	snaps  []*snapshot // most recently used last
+	// local stands in for the session store when the SDK gives none.
+	local localStore
 
 	membershipLocks sync.Map // "teamID/userID" -> *sync.Mutex
 }
@@ -43,11 +43,6 @@ func (c *Connector) lockMembership(teamID, userID string) func() {
 	mu.Lock()
 	return mu.Unlock
 }
-
-// keptSnapshots bounds the syncs read at once: a daemon may run a few tasks
-// concurrently, and an abandoned sync's reading is dropped when newer ones
-// push it out.
-const keptSnapshots = 3
 
 // New builds the connector from its configuration.
 func New(ctx context.Context, c *cfg.Rocketchat, opts *cli.ConnectorOpts) (connectorbuilder.ConnectorBuilderV2, []connectorbuilder.Opt, error) {
@@ -104,54 +99,18 @@ func (c *Connector) Validate(ctx context.Context) (annotations.Annotations, erro
 	return nil, c.requireSync(v)
 }
 
-// Close stops background reading. The SDK calls it where it tears a
-// connector down in process (tests, some hosting modes); a CLI run's
-// connector process simply exits.
-func (c *Connector) Close() error {
-	c.snapMu.Lock()
-	defer c.snapMu.Unlock()
-	for _, s := range c.snaps {
-		s.close()
-	}
-	c.snaps = nil
-	return nil
-}
-
 // willSync reports whether a resource type is part of this run.
 func (c *Connector) willSync(resourceTypeID string) bool {
 	return c.opts == nil || c.opts.WillSyncResourceType(resourceTypeID)
 }
 
-// snapshotFor returns the reading of the workspace for the sync with
-// syncID, starting one if this sync is new. A long-running connector (daemon
-// mode) serves many syncs; each reads the workspace afresh.
-func (c *Connector) snapshotFor(ctx context.Context, syncID string) (*snapshot, error) {
-	v, err := c.validate(ctx)
-	if err != nil {
-		return nil, syncError("checking the token", err)
+// configured refuses sync calls on a connector built without credentials
+// (the capabilities command builds one).
+func (c *Connector) configured() error {
+	if c.client == nil {
+		return status.Error(codes.FailedPrecondition, "rocket.chat connector is not configured")
 	}
-	if err := c.requireSync(v); err != nil {
-		return nil, err
-	}
-	c.snapMu.Lock()
-	defer c.snapMu.Unlock()
-	for i, s := range c.snaps {
-		if s.syncID == syncID {
-			c.snaps = append(append(c.snaps[:i:i], c.snaps[i+1:]...), s)
-			return s, nil
-		}
-	}
-	if len(c.snaps) >= keptSnapshots {
-		c.snaps[0].close()
-		c.snaps = c.snaps[1:]
-	}
-	plan := loadPlan{
-		users: c.willSync(userResourceType.GetId()) || c.willSync(roleResourceType.GetId()),
-		teams: c.willSync(teamResourceType.GetId()),
-	}
-	s := newSnapshot(ctx, syncID, c.client, v.usersEndpoint, plan)
-	c.snaps = append(c.snaps, s)
-	return s, nil
+	return nil
 }
 
 // httpsBase returns the workspace address for external links, which

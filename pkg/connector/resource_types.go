@@ -19,6 +19,8 @@ var (
 		DisplayName: "Role",
 		Description: "A Rocket.Chat role, built-in or custom. Workspace-scoped roles are assigned to users; room-scoped roles are held per room or team.",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_ROLE},
+		// Every role's holders come from one pass over the users.
+		Annotations: annotations.New(&v2.TypeScopedGrants{}),
 	}.Build()
 	teamResourceType = v2.ResourceType_builder{
 		Id:          "team",

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -23,12 +24,13 @@ type roleSyncer struct{ c *Connector }
 
 func (s *roleSyncer) ResourceType(_ context.Context) *v2.ResourceType { return roleResourceType }
 
+// List returns every role in one page (roles.list is not paginated) and
+// leaves the roles' scopes and names in the session store for the grants.
 func (s *roleSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
-	snap, err := s.c.snapshotFor(ctx, opts.SyncID)
-	if err != nil {
+	if err := s.c.configured(); err != nil {
 		return nil, nil, err
 	}
-	roles, err := snap.rolesList(s.c.client)
+	roles, err := s.c.readRoles(ctx, s.c.shared(opts))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,36 +62,102 @@ func (s *roleSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.
 	return []*v2.Entitlement{e}, &resource.SyncOpResults{}, nil
 }
 
-// Grants come from the users' own global role lists, read once for all roles.
-// Room-scoped (Subscriptions) roles have no workspace-wide holders.
-func (s *roleSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
-	if roleScope(r) != client.ScopeUsers {
+// Grants: the role type's grants come from GrantsForResourceType, in one
+// pass over the users for every role (the type carries TypeScopedGrants, so
+// the SDK never asks role by role).
+func (s *roleSyncer) Grants(context.Context, *v2.Resource, resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
+	return nil, &resource.SyncOpResults{}, nil
+}
+
+// GrantsForResourceType returns the workspace-role grants of one page of
+// users, from the users' own global role lists: the reading the user listing
+// left in the session store, or a reading of its own when there is none.
+// Room-scoped (Subscriptions) roles have no workspace-wide holders, and a
+// role a user lists that roles.list does not know has no entitlement to
+// grant.
+func (s *roleSyncer) GrantsForResourceType(ctx context.Context, _ string, opts resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
+	if err := s.c.configured(); err != nil {
+		return nil, nil, err
+	}
+	if !s.c.willSync(roleResourceType.GetId()) {
 		return nil, &resource.SyncOpResults{}, nil
 	}
-	snap, err := s.c.snapshotFor(ctx, opts.SyncID)
+	store := s.c.shared(opts)
+	roles, err := s.c.readRoles(ctx, store)
 	if err != nil {
 		return nil, nil, err
 	}
-	holders, err := snap.holders(ctx, r.GetId().GetResource())
+	workspaceRoles := make(map[string]*v2.Resource, len(roles))
+	for i := range roles {
+		if roles[i].Scope == client.ScopeUsers {
+			workspaceRoles[roles[i].ID] = v2.Resource_builder{
+				Id:          v2.ResourceId_builder{ResourceType: roleResourceType.GetId(), Resource: roles[i].ID}.Build(),
+				DisplayName: clip(roleName(&roles[i]), maxDisplayName),
+			}.Build()
+		}
+	}
+
+	users := s.c.usersListing()
+	cur := parseCursor(ctx, opts.PageToken.Token)
+	if opts.PageToken.Token == "" {
+		if stored, ok := users.storedReading(ctx, store); ok {
+			cur = stored
+		}
+	}
+	page, next, err := users.page(ctx, store, cur)
 	if err != nil {
 		return nil, nil, err
 	}
-	page, next := pageOf(holders, snap.position(opts.PageToken.Token), grantPageSize)
-	target := grantTarget(r)
-	out := make([]*v2.Grant, 0, len(page))
-	for _, userID := range page {
-		out = append(out, grant.NewGrant(target, roleAssigned, v2.ResourceId_builder{
-			ResourceType: userResourceType.GetId(),
-			Resource:     userID,
-		}.Build()))
+	var out []*v2.Grant
+	for _, u := range page {
+		principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: u.ID}.Build()
+		for _, roleID := range u.Roles {
+			if target, ok := workspaceRoles[roleID]; ok {
+				out = append(out, grant.NewGrant(target, roleAssigned, principal))
+			}
+		}
 	}
-	return out, &resource.SyncOpResults{NextPageToken: snap.nextToken(next)}, nil
+	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
+}
+
+// rolesKey holds roles.list as the role listing read it.
+const rolesKey = "roles"
+
+// readRoles reads roles.list once per sync: from the session store when the
+// role listing has been served, else from Rocket.Chat (and stores it). Scopes
+// are defaulted: roles created before scopes existed are workspace roles.
+func (c *Connector) readRoles(ctx context.Context, store shared) ([]client.Role, error) {
+	if raw, ok := store.get(ctx, rolesKey); ok {
+		var roles []client.Role
+		if err := json.Unmarshal(raw, &roles); err == nil {
+			return roles, nil
+		}
+	}
+	roles, err := c.client.ListRoles(ctx)
+	if err != nil {
+		return nil, syncError("listing roles", err)
+	}
+	for i := range roles {
+		if roles[i].Scope == "" {
+			roles[i].Scope = client.ScopeUsers
+		}
+	}
+	if raw, err := json.Marshal(roles); err == nil {
+		store.setMany(ctx, map[string][]byte{rolesKey: raw})
+	}
+	return roles, nil
+}
+
+func roleName(role *client.Role) string {
+	if role.Name == "" {
+		return role.ID
+	}
+	return role.Name
 }
 
 func roleResource(role *client.Role, base externalBase) (*v2.Resource, error) {
 	scope := role.Scope
 	if scope == "" {
-		// Roles created before scopes existed are workspace roles.
 		scope = client.ScopeUsers
 	}
 	profile := map[string]any{
@@ -103,10 +171,7 @@ func roleResource(role *client.Role, base externalBase) (*v2.Resource, error) {
 	if role.Description != "" {
 		profile["description"] = role.Description
 	}
-	name := role.Name
-	if name == "" {
-		name = role.ID
-	}
+	name := roleName(role)
 	opts := []resource.ResourceOption{
 		resource.WithResourceProfile(profile),
 		resource.WithAnnotation(&v2.RawId{Id: role.ID}),

@@ -96,7 +96,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	// Faults on the sync and again on the direct calls below, so retries,
 	// waits and failures are logged with their errors. nil lets a request through.
 	f.install(
-		&fltRule{name: "users", match: fltPage("users.listByStatus", 100), actions: []fltAction{fltServerErrors[503], nil, fltReset}},
+		&fltRule{name: "users", match: fltPage("users.listByStatus", 0), actions: []fltAction{fltServerErrors[503], nil, fltReset}},
 		&fltRule{name: "teams", match: fltEndpoint("teams.listAll"), actions: []fltAction{fltSharedBudget429(&resetAt), nil, fltServerErrors[502]}},
 		&fltRule{name: "info", match: fltEndpoint("users.info"), actions: []fltAction{fltServerErrors[500]}},
 	)
@@ -114,7 +114,6 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Fatalf("client.New: %v", err)
 	}
 	c := connector.NewWithClient(cl, nil)
-	t.Cleanup(func() { _ = c.Close() })
 
 	// Validate directly first: in-process gRPC calls carry no logger, so
 	// this is how the connector's own validation logs reach the buffer.

@@ -33,13 +33,12 @@ type teamSyncer struct{ c *Connector }
 
 func (s *teamSyncer) ResourceType(_ context.Context) *v2.ResourceType { return teamResourceType }
 
+// List returns one page of teams; the page token says where the next begins.
 func (s *teamSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
-	snap, err := s.c.snapshotFor(ctx, opts.SyncID)
-	if err != nil {
+	if err := s.c.configured(); err != nil {
 		return nil, nil, err
 	}
-	i := snap.position(opts.PageToken.Token)
-	teams, more, err := snap.teams.batch(ctx, i)
+	teams, next, err := s.c.teamsListing().page(ctx, s.c.shared(opts), parseCursor(ctx, opts.PageToken.Token))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -52,11 +51,7 @@ func (s *teamSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 		}
 		out = append(out, r)
 	}
-	next := ""
-	if more {
-		next = snap.pageToken(i + 1)
-	}
-	return out, &resource.SyncOpResults{NextPageToken: next}, nil
+	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
 }
 
 func (s *teamSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
@@ -78,30 +73,28 @@ func (s *teamSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.
 	return ents, &resource.SyncOpResults{}, nil
 }
 
-// Grants pages through the team's members; each member gets the member
-// grant plus one grant per team role they hold.
+// Grants returns one page of the team's members: each member gets the
+// member grant plus one grant per team role they hold.
 func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
-	snap, err := s.c.snapshotFor(ctx, opts.SyncID)
+	if err := s.c.configured(); err != nil {
+		return nil, nil, err
+	}
+	members, next, err := s.c.membersListing(r.GetId().GetResource()).page(ctx, s.c.shared(opts), parseCursor(ctx, opts.PageToken.Token))
 	if err != nil {
 		return nil, nil, err
 	}
-	members, err := snap.teamMembers(ctx, r.GetId().GetResource())
-	if err != nil {
-		return nil, nil, err
-	}
-	page, next := pageOf(members, snap.position(opts.PageToken.Token), grantPageSize)
 	target := grantTarget(r)
-	out := make([]*v2.Grant, 0, len(page))
-	for _, m := range page {
-		principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: m.userID}.Build()
+	out := make([]*v2.Grant, 0, len(members))
+	for _, m := range members {
+		principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: m.User.ID}.Build()
 		out = append(out, grant.NewGrant(target, teamMember, principal))
 		for _, role := range teamRoles {
-			if slices.Contains(m.roles, role) {
+			if slices.Contains(m.Roles, role) {
 				out = append(out, grant.NewGrant(target, role, principal))
 			}
 		}
 	}
-	return out, &resource.SyncOpResults{NextPageToken: snap.nextToken(next)}, nil
+	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
 }
 
 func teamResource(t *client.Team, base externalBase) (*v2.Resource, error) {

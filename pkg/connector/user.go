@@ -18,15 +18,12 @@ type userSyncer struct{ c *Connector }
 
 func (s *userSyncer) ResourceType(_ context.Context) *v2.ResourceType { return userResourceType }
 
-// List returns the users batch by batch as the snapshot reads them; the page
-// token is the batch index.
+// List returns one page of users; the page token says where the next begins.
 func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
-	snap, err := s.c.snapshotFor(ctx, opts.SyncID)
-	if err != nil {
+	if err := s.c.configured(); err != nil {
 		return nil, nil, err
 	}
-	i := snap.position(opts.PageToken.Token)
-	users, more, err := snap.users.batch(ctx, i)
+	users, next, err := s.c.usersListing().page(ctx, s.c.shared(opts), parseCursor(ctx, opts.PageToken.Token))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -39,11 +36,7 @@ func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 		}
 		out = append(out, r)
 	}
-	next := ""
-	if more {
-		next = snap.pageToken(i + 1)
-	}
-	return out, &resource.SyncOpResults{NextPageToken: next}, nil
+	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
 }
 
 // Entitlements: users grant nothing; the resource type says so to the SDK.

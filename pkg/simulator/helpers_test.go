@@ -112,6 +112,8 @@ func smallWorkspace() *Workspace {
 type harness struct {
 	srv   *Server
 	clock *fakeClock
+	// handler, when set, receives the requests instead of srv (a Cluster).
+	handler http.Handler
 }
 
 func newHarness(ws *Workspace, opts Options) *harness {
@@ -161,7 +163,11 @@ func (h *harness) call(t *testing.T, method, target string, cred *Credential, bo
 		req.Header.Set(extra[i], extra[i+1])
 	}
 	rec := httptest.NewRecorder()
-	h.srv.ServeHTTP(rec, req)
+	var handler http.Handler = h.srv
+	if h.handler != nil {
+		handler = h.handler
+	}
+	handler.ServeHTTP(rec, req)
 	res := response{code: rec.Code, hdr: rec.Header(), raw: rec.Body.String()}
 	if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(rec.Body.Bytes(), &res.body); err != nil {

@@ -397,8 +397,9 @@ func truthy(v any) bool {
 }
 
 // pagination mirrors getPaginationItems. A count above the upper limit is
-// clamped, 0 means every item (API_Allow_Infinite_Count is on by default).
-// Where JavaScript would hand NaN or a negative number to MongoDB the
+// clamped; 0 means every item while API_Allow_Infinite_Count is on (the
+// default), else the default count, which — as on the server — is applied
+// after the clamp and so is not itself clamped. Where JavaScript would hand NaN or a negative number to MongoDB the
 // simulator picks the nearest sane reading: NaN count → default, negative
 // limit → its absolute value (Mongo's "single batch" reading), NaN or
 // negative offset → 0.
@@ -419,6 +420,9 @@ func (s *Server) pagination(q map[string]any) (int, int) {
 	}
 	if count > s.opts.UpperCountLimit {
 		count = s.opts.UpperCountLimit
+	}
+	if count == 0 && s.opts.InfiniteCountDisabled {
+		count = s.opts.DefaultCount
 	}
 	if count < 0 {
 		count = -count

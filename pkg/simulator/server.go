@@ -22,6 +22,9 @@ type Options struct {
 	UpperCountLimit int
 	// DefaultCount is API_Default_Count (default 50).
 	DefaultCount int
+	// InfiniteCountDisabled is API_Allow_Infinite_Count=false: count=0 then
+	// means DefaultCount items instead of every item.
+	InfiniteCountDisabled bool
 	// Version is the server version (default "8.7.1").
 	Version string
 	// Now is the clock (default time.Now).
@@ -43,12 +46,21 @@ type Stats struct {
 type Server struct {
 	opts Options
 
-	mu        sync.Mutex
-	ws        *Workspace
+	// shared is the database side: the workspace and the lock guarding it,
+	// which also guards the per-instance fields below. Instances of a
+	// Cluster point to the same one.
+	*shared
 	limiter   *rateLimiter
 	stats     Stats
 	intercept func(http.ResponseWriter, *http.Request) bool
 	routes    map[string]*route // "GET users.list" → route
+}
+
+// shared is what every instance of a deployment sees alike, as Rocket.Chat
+// instances share one MongoDB.
+type shared struct {
+	mu sync.Mutex
+	ws *Workspace
 }
 
 // route is one endpoint with the options Rocket.Chat declares for it.
@@ -81,6 +93,15 @@ type call struct {
 // NewServer returns a server over ws, which it then owns: mutate it only
 // through Update.
 func NewServer(ws *Workspace, opts Options) *Server {
+	opts = opts.withDefaults()
+	if ws == nil {
+		ws = NewWorkspace()
+	}
+	return newServer(&shared{ws: ws}, opts, opts.Now())
+}
+
+// withDefaults fills in Rocket.Chat's defaults for zero values.
+func (opts Options) withDefaults() Options {
 	if opts.RateLimitCalls <= 0 {
 		opts.RateLimitCalls = 10
 	}
@@ -99,23 +120,27 @@ func NewServer(ws *Workspace, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if ws == nil {
-		ws = NewWorkspace()
-	}
+	return opts
+}
+
+// newServer builds an instance over st whose rate-limit rules start their
+// first window at windowStart. opts must have its defaults filled in.
+func newServer(st *shared, opts Options, windowStart time.Time) *Server {
 	s := &Server{
 		opts:    opts,
-		ws:      ws,
+		shared:  st,
 		limiter: newRateLimiter(opts.RateLimitCalls, opts.RateLimitWindow),
 		routes:  map[string]*route{},
+		stats:   newStats(),
 	}
-	s.ResetStats()
-	now := opts.Now()
 	for _, rt := range s.routeTable() {
 		s.routes[rt.key()] = rt
-		s.limiter.addRule(rt.key(), now)
+		s.limiter.addRule(rt.key(), windowStart)
 	}
 	return s
 }
+
+func newStats() Stats { return Stats{Calls: map[string]int{}, RateLimited: map[string]int{}} }
 
 func (s *Server) routeTable() []*route {
 	return []*route{
@@ -172,7 +197,7 @@ func (s *Server) Stats() Stats {
 func (s *Server) ResetStats() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stats = Stats{Calls: map[string]int{}, RateLimited: map[string]int{}}
+	s.stats = newStats()
 }
 
 // Intercept installs a hook run before normal handling of every request. If
