@@ -17,5 +17,9 @@ func main() {
 	connector.Version = version
 	config.RunConnector(context.Background(), "baton-rocketchat", version, cfg.Configuration, connector.New,
 		connectorrunner.WithDefaultCapabilitiesConnectorBuilderV2(&connector.Connector{}),
+		// Pages of a listing are served by whichever connector process is
+		// free (ConductorOne's hosted runner): later pages find what the
+		// first read in the session store.
+		connectorrunner.WithSessionStoreEnabled(),
 	)
 }
