@@ -82,26 +82,37 @@ type SyncOptions struct {
 }
 
 // Sync runs a full sync of builder into the c1z file at path, as
-// `baton-rocketchat -f path` would.
+// `baton-rocketchat -f path` would: the connector gets a SessionStore through
+// connectorbuilder.WithSessionStore and the syncer fills it in with the
+// c1z-backed store of the sync (sdksync.WithSessionStore), as the CLI does.
+// Like the CLI, it resumes an unfinished sync already in the file.
 func Sync(ctx context.Context, builder connectorbuilder.ConnectorBuilderV2, path string, o SyncOptions) (err error) {
-	conn, err := Serve(ctx, builder)
+	store := &SessionStore{}
+	conn, err := Serve(ctx, builder, connectorbuilder.WithSessionStore(store))
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, conn.Close()) }()
+	return runSyncer(ctx, ctx, conn, store, path, o.TmpDir, o.Workers)
+}
 
-	opts := []sdksync.SyncOpt{sdksync.WithC1ZPath(path)}
-	if o.TmpDir != "" {
-		opts = append(opts, sdksync.WithTmpDir(o.TmpDir))
+// runSyncer runs the SDK syncer against client into the c1z at path. The
+// sync itself runs under syncCtx; the syncer is created and closed (the c1z
+// packed) under ctx, so cancelling syncCtx interrupts the sync but still
+// leaves a c1z carrying its last checkpoint.
+func runSyncer(ctx, syncCtx context.Context, client types.ConnectorClient, store *SessionStore, path, tmpDir string, workers int) error {
+	opts := []sdksync.SyncOpt{sdksync.WithC1ZPath(path), sdksync.WithSessionStore(store)}
+	if tmpDir != "" {
+		opts = append(opts, sdksync.WithTmpDir(tmpDir))
 	}
-	if o.Workers > 0 {
-		opts = append(opts, sdksync.WithWorkerCount(o.Workers))
+	if workers > 0 {
+		opts = append(opts, sdksync.WithWorkerCount(workers))
 	}
-	s, err := sdksync.NewSyncer(ctx, conn, opts...)
+	s, err := sdksync.NewSyncer(ctx, client, opts...)
 	if err != nil {
 		return fmt.Errorf("creating syncer: %w", err)
 	}
-	syncErr := s.Sync(ctx)
+	syncErr := s.Sync(syncCtx)
 	closeErr := s.Close(ctx)
 	if syncErr != nil {
 		return syncErr

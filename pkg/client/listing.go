@@ -159,16 +159,19 @@ type cappedReader struct {
 }
 
 func (c *cappedReader) Read(p []byte) (int, error) {
-	if c.n < 0 {
-		return 0, errBodyTooLarge
+	if c.n <= 0 {
+		// At the bound: the body must end here.
+		var probe [1]byte
+		n, err := c.r.Read(probe[:])
+		if n > 0 {
+			return 0, errBodyTooLarge
+		}
+		return 0, err
 	}
-	if int64(len(p)) > c.n+1 {
-		p = p[:c.n+1]
+	if int64(len(p)) > c.n {
+		p = p[:c.n]
 	}
 	n, err := c.r.Read(p)
 	c.n -= int64(n)
-	if c.n < 0 {
-		return n, errBodyTooLarge
-	}
 	return n, err
 }
