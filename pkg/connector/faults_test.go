@@ -569,7 +569,7 @@ func TestFaults(t *testing.T) {
 	scenarios := []fltScenario{
 		// Transient server errors, within the retry bound.
 		{
-			name: "5xx burst on the second users page",
+			name:  "5xx burst on the second users page",
 			paged: true,
 			rules: func(_ *testing.T, _ *fltEnv) []*fltRule {
 				return []*fltRule{{name: "users", match: fltPage("users.listByStatus", 50), actions: fltBurst(500, 502, 503, 504)}}
@@ -584,7 +584,7 @@ func TestFaults(t *testing.T) {
 			hits: map[string]int{"teams": 5}, faults: map[string]int{"teams": 4},
 		},
 		{
-			name: "5xx burst on the second members page of a large team",
+			name:  "5xx burst on the second members page of a large team",
 			paged: true,
 			rules: func(t *testing.T, f *fltEnv) []*fltRule {
 				team := fltBigTeam(t, f.state())
@@ -696,7 +696,7 @@ func TestFaults(t *testing.T) {
 			},
 		},
 		{
-			name: "a users page that is always invalid JSON",
+			name:  "a users page that is always invalid JSON",
 			paged: true,
 			rules: func(_ *testing.T, _ *fltEnv) []*fltRule {
 				return []*fltRule{{name: "users", match: fltPage("users.listByStatus", 50),
@@ -720,7 +720,7 @@ func TestFaults(t *testing.T) {
 
 		// Data that changes while it is read.
 		{
-			name: "users added before the offset and removed ahead of it between pages",
+			name:  "users added before the offset and removed ahead of it between pages",
 			paged: true,
 			rules: func(t *testing.T, f *fltEnv) []*fltRule {
 				victim := fltBystander(t, f, f.state(), 200, 260)
@@ -749,7 +749,7 @@ func TestFaults(t *testing.T) {
 			},
 		},
 		{
-			name: "a user already read is removed and another added at the end between pages",
+			name:  "a user already read is removed and another added at the end between pages",
 			paged: true,
 			rules: func(t *testing.T, f *fltEnv) []*fltRule {
 				readEarly = fltBystander(t, f, f.state(), 0, 50)
@@ -774,7 +774,7 @@ func TestFaults(t *testing.T) {
 
 		// Pages that say more exists than they deliver.
 		{
-			name: "an empty page once while the total says more",
+			name:  "an empty page once while the total says more",
 			paged: true,
 			rules: func(_ *testing.T, _ *fltEnv) []*fltRule {
 				return []*fltRule{{name: "users", match: fltPage("users.listByStatus", 150),
@@ -784,7 +784,7 @@ func TestFaults(t *testing.T) {
 			hits: map[string]int{"users": 2}, faults: map[string]int{"users": 1},
 		},
 		{
-			name: "a total that always overstates the listing by 5",
+			name:  "a total that always overstates the listing by 5",
 			paged: true,
 			rules: func(_ *testing.T, f *fltEnv) []*fltRule {
 				overstate := f.fltRewrite(func(body map[string]any) {
@@ -803,7 +803,7 @@ func TestFaults(t *testing.T) {
 			hits: map[string]int{"users": 6},
 		},
 		{
-			name: "a middle page that is always empty while the total says more",
+			name:  "a middle page that is always empty while the total says more",
 			paged: true,
 			rules: func(_ *testing.T, _ *fltEnv) []*fltRule {
 				// Every page after the first: a restart from offset 0 must not get past it either.

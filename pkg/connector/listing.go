@@ -9,6 +9,8 @@ import (
 	"slices"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/types/resource"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
@@ -395,6 +397,29 @@ func newReadingID() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// listResources serves one List call of a listing: the page its token
+// names, each item made a resource by build.
+func listResources[T any](ctx context.Context, c *Connector, l *listing[T], opts resource.SyncOpAttrs,
+	build func(*T) (*v2.Resource, error),
+) ([]*v2.Resource, *resource.SyncOpResults, error) {
+	if err := c.configured(); err != nil {
+		return nil, nil, err
+	}
+	items, next, err := l.page(ctx, c.shared(opts), parseCursor(ctx, opts.PageToken.Token))
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]*v2.Resource, 0, len(items))
+	for i := range items {
+		r, err := build(&items[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, r)
+	}
+	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
 }
 
 // syncError prepares a listing failure for the SDK. The SDK retries

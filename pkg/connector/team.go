@@ -34,24 +34,12 @@ type teamSyncer struct{ c *Connector }
 func (s *teamSyncer) ResourceType(_ context.Context) *v2.ResourceType { return teamResourceType }
 
 // List returns one page of teams; the page token says where the next begins.
+// List returns one page of teams; its token says where the next begins.
 func (s *teamSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
-	if err := s.c.configured(); err != nil {
-		return nil, nil, err
-	}
-	teams, next, err := s.c.teamsListing().page(ctx, s.c.shared(opts), parseCursor(ctx, opts.PageToken.Token))
-	if err != nil {
-		return nil, nil, err
-	}
 	base := s.c.httpsBase()
-	out := make([]*v2.Resource, 0, len(teams))
-	for idx := range teams {
-		r, err := teamResource(&teams[idx], base)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, r)
-	}
-	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
+	return listResources(ctx, s.c, s.c.teamsListing(), opts, func(t *client.Team) (*v2.Resource, error) {
+		return teamResource(t, base)
+	})
 }
 
 func (s *teamSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {

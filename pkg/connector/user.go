@@ -19,24 +19,12 @@ type userSyncer struct{ c *Connector }
 func (s *userSyncer) ResourceType(_ context.Context) *v2.ResourceType { return userResourceType }
 
 // List returns one page of users; the page token says where the next begins.
+// List returns one page of users; its token says where the next begins.
 func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
-	if err := s.c.configured(); err != nil {
-		return nil, nil, err
-	}
-	users, next, err := s.c.usersListing().page(ctx, s.c.shared(opts), parseCursor(ctx, opts.PageToken.Token))
-	if err != nil {
-		return nil, nil, err
-	}
 	base := s.c.httpsBase()
-	out := make([]*v2.Resource, 0, len(users))
-	for idx := range users {
-		r, err := userResource(ctx, &users[idx], base)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, r)
-	}
-	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
+	return listResources(ctx, s.c, s.c.usersListing(), opts, func(u *client.User) (*v2.Resource, error) {
+		return userResource(ctx, u, base)
+	})
 }
 
 // Entitlements: users grant nothing; the resource type says so to the SDK.
