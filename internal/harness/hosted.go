@@ -115,7 +115,7 @@ func (s HostedStats) String() string {
 // interrupted) is resumed from its checkpoint, not restarted; see
 // HostedOptions. The stats cover this call only, and are returned even with
 // an error.
-func SyncHosted(ctx context.Context, build func(i int) connectorbuilder.ConnectorBuilderV2, path string, o HostedOptions) (stats HostedStats, err error) {
+func SyncHosted(ctx context.Context, build func(i int) connectorbuilder.ConnectorBuilderV2, path string, o HostedOptions) (HostedStats, error) {
 	n := o.Instances
 	if n <= 0 {
 		n = DefaultHostedInstances
@@ -130,28 +130,29 @@ func SyncHosted(ctx context.Context, build func(i int) connectorbuilder.Connecto
 		stop:      func() { cancel(ErrStopped) },
 	}
 	conns := make([]*Conn, 0, n)
-	defer func() {
+	closeAll := func(err error) error {
 		for _, c := range conns {
 			err = errors.Join(err, c.Close())
 		}
-		stats = rr.stats()
-	}()
+		return err
+	}
 	for i := range n {
 		conn, err := Serve(ctx, build(i), connectorbuilder.WithSessionStore(store))
 		if err != nil {
-			return stats, fmt.Errorf("instance %d: %w", i, err)
+			return rr.stats(), closeAll(fmt.Errorf("instance %d: %w", i, err))
 		}
 		conns = append(conns, conn)
 		rr.conns = append(rr.conns, conn)
 		rr.calls[i] = map[string]int{}
 	}
 
-	// The deferred function fills stats in once every call is done.
-	err = runSyncer(ctx, syncCtx, rr, store, path, o.TmpDir, o.Workers)
+	err := runSyncer(ctx, syncCtx, rr, store, path, o.TmpDir, o.Workers)
 	if errors.Is(context.Cause(syncCtx), ErrStopped) && err != nil {
-		return stats, fmt.Errorf("%w after %d connector List calls (%w): %w", ErrStopped, o.StopAfter, context.Canceled, err)
+		err = fmt.Errorf("%w after %d connector List calls (%w): %w", ErrStopped, o.StopAfter, context.Canceled, err)
 	}
-	return stats, err
+	err = closeAll(err)
+	// Every call is done once the connections are closed.
+	return rr.stats(), err
 }
 
 var _ types.ConnectorClient = (*roundRobin)(nil)
@@ -161,9 +162,8 @@ var _ types.ConnectorClient = (*roundRobin)(nil)
 // roundrobin_methods.go).
 type roundRobin struct {
 	conns []types.ConnectorClient
-	next  atomic.Uint64
-
 	mu    sync.Mutex
+	next  int // the instance that gets the next call
 	calls []map[string]int
 
 	stopAfter int64
@@ -202,8 +202,9 @@ func dispatch[Req, Resp any](
 	opts []grpc.CallOption,
 	call func(types.ConnectorClient, context.Context, Req, ...grpc.CallOption) (Resp, error),
 ) (Resp, error) {
-	i := int((r.next.Add(1) - 1) % uint64(len(r.conns)))
 	r.mu.Lock()
+	i := r.next
+	r.next = (r.next + 1) % len(r.conns)
 	r.calls[i][rpc]++
 	r.mu.Unlock()
 

@@ -113,7 +113,9 @@ func (r *roundRobin) ListResources(ctx context.Context, in *v2.ResourcesServiceL
 	return dispatch(ctx, r, "ListResources", in, opts, types.ConnectorClient.ListResources)
 }
 
-func (r *roundRobin) ListStaticEntitlements(ctx context.Context, in *v2.EntitlementsServiceListStaticEntitlementsRequest, opts ...grpc.CallOption) (*v2.EntitlementsServiceListStaticEntitlementsResponse, error) {
+func (r *roundRobin) ListStaticEntitlements(
+	ctx context.Context, in *v2.EntitlementsServiceListStaticEntitlementsRequest, opts ...grpc.CallOption,
+) (*v2.EntitlementsServiceListStaticEntitlementsResponse, error) {
 	return dispatch(ctx, r, "ListStaticEntitlements", in, opts, types.ConnectorClient.ListStaticEntitlements)
 }
 

@@ -8,23 +8,6 @@ import (
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 )
 
-// grantPageSize bounds grants per answer: a role held by 100,000 users must
-// not become one enormous gRPC message.
-const grantPageSize = 500
-
-// pageOf returns items[offset:offset+size] and where the next page starts,
-// or -1 when this is the last.
-func pageOf[T any](items []T, offset, size int) ([]T, int) {
-	if offset >= len(items) {
-		return nil, -1
-	}
-	end := min(offset+size, len(items))
-	if end == len(items) {
-		return items[offset:end], -1
-	}
-	return items[offset:end], end
-}
-
 // externalBase builds links to pages of the workspace's web UI; its zero
 // value builds none.
 type externalBase struct{ url *url.URL }

@@ -40,7 +40,15 @@ func (c *Connector) shared(opts resource.SyncOpAttrs) shared {
 // get reads one value; a failing store reads as a missing value.
 func (s shared) get(ctx context.Context, key string) ([]byte, bool) {
 	if s.store != nil {
-		v, ok, err := guardSession(func() ([]byte, bool, error) { return s.store.Get(ctx, key) })
+		var (
+			v  []byte
+			ok bool
+		)
+		err := guardSession(func() error {
+			var err error
+			v, ok, err = s.store.Get(ctx, key)
+			return err
+		})
 		if err == nil {
 			return v, ok
 		}
@@ -67,9 +75,7 @@ func (s shared) setMany(ctx context.Context, values map[string][]byte) {
 				}
 			}
 		}
-		_, _, err := guardSession(func() ([]byte, bool, error) {
-			return nil, false, session.UnrollSetMany[[]byte](ctx, s.store, items)
-		})
+		err := guardSession(func() error { return session.UnrollSetMany[[]byte](ctx, s.store, items) })
 		if err == nil {
 			return
 		}
@@ -83,16 +89,20 @@ func (s shared) setMany(ctx context.Context, values map[string][]byte) {
 
 // guardSession runs one session store operation. The SDK hands a connector
 // built without a store a wrapper around a nil store, whose methods panic.
-func guardSession(op func() ([]byte, bool, error)) (v []byte, ok bool, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if _, isRuntime := r.(runtime.Error); !isRuntime {
-				panic(r)
+func guardSession(op func() error) error {
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, isRuntime := r.(runtime.Error); !isRuntime {
+					panic(r)
+				}
+				err = errNoSessionStore
 			}
-			v, ok, err = nil, false, errNoSessionStore
-		}
+		}()
+		err = op()
 	}()
-	return op()
+	return err
 }
 
 func noStore(err error) bool {
