@@ -3,26 +3,49 @@ GOOS ?= $(shell go env GOOS)
 GOARCH ?= $(shell go env GOARCH)
 BUILD_DIR := dist/$(GOOS)_$(GOARCH)
 CONNECTOR := $(BUILD_DIR)/baton-rocketchat
+# ConductorOne's hosted connectors run the binary built with this tag: the SDK
+# then adds a `lambda` subcommand (baton-sdk pkg/cli/lambda_server__added.go).
+LAMBDA_TAGS := -tags baton_lambda_support
+LAMBDA_CONNECTOR := $(BUILD_DIR)/baton-rocketchat-lambda
+# As in ConductorOne's connector Makefiles, `BATON_LAMBDA_SUPPORT=1 make build`
+# builds $(CONNECTOR) itself with the lambda tag (unset, empty, 0 or false: not).
+ifneq ($(filter-out 0 false,$(BATON_LAMBDA_SUPPORT)),)
+BUILD_TAGS := $(LAMBDA_TAGS)
+endif
 GENERATED_CONF := pkg/config/conf.gen.go
 GOLANGCI_LINT_VERSION := v2.15.0
 TOOLS_BIN := $(CURDIR)/.tools/bin
 GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint
 
-.PHONY: build test unit check-generated lint demo generate bench fuzz grant-revoke baton clean
+.PHONY: build build-lambda lambda-smoke test unit check-generated lint demo generate bench fuzz grant-revoke baton clean
 
 build: $(GENERATED_CONF)
-	go build -o $(CONNECTOR) ./cmd/baton-rocketchat
+	go build $(BUILD_TAGS) -o $(CONNECTOR) ./cmd/baton-rocketchat
+
+# The hosted (AWS Lambda) build, next to the plain one under its own name.
+build-lambda: $(GENERATED_CONF)
+	go build $(LAMBDA_TAGS) -o $(LAMBDA_CONNECTOR) ./cmd/baton-rocketchat
 
 $(GENERATED_CONF): pkg/config/config.go go.mod
 	go generate ./pkg/config
 	gofmt -w $(GENERATED_CONF)
 
-# The README's test command: vet, every test, and a check that the committed
-# config schema and capabilities still match what the binary prints.
-test: check-generated unit
+# The README's test command: vet and every test, with and without the lambda
+# tag; a check that the committed config schema and capabilities still match
+# what the binary prints; and a smoke run of the lambda binary. unit runs last:
+# its summary line closes the output.
+test: check-generated lambda-smoke unit
 
 unit:
 	scripts/test.sh
+
+# The lambda binary, with no credentials in its environment: capabilities and
+# config print what the committed files hold, and the lambda subcommand exists.
+lambda-smoke: build-lambda
+	@env -i PATH="$$PATH" HOME="$$HOME" $(LAMBDA_CONNECTOR) capabilities | diff -u baton_capabilities.json - || (echo "lambda build: capabilities differ from baton_capabilities.json" && exit 1)
+	@env -i PATH="$$PATH" HOME="$$HOME" $(LAMBDA_CONNECTOR) config | diff -u config_schema.json - || (echo "lambda build: config differs from config_schema.json" && exit 1)
+	@env -i PATH="$$PATH" HOME="$$HOME" $(LAMBDA_CONNECTOR) lambda --help | grep -q -- '--lambda-client-id' || (echo "lambda build: no lambda subcommand" && exit 1)
+	@echo "lambda smoke: capabilities, config and lambda --help ok ($(LAMBDA_CONNECTOR))"
 
 generate: build
 	$(CONNECTOR) config > config_schema.json
