@@ -74,8 +74,10 @@ type Team struct {
 	RoomID        string    `json:"roomId"`
 	CreatedAt     time.Time `json:"createdAt"`
 	CreatedBy     UserRef   `json:"createdBy"`
-	Rooms         int       `json:"rooms"`
-	NumberOfUsers int       `json:"numberOfUsers"`
+	// Rooms and NumberOfUsers are counted by teams.listAll only; teams.info
+	// leaves them out.
+	Rooms         *int `json:"rooms"`
+	NumberOfUsers *int `json:"numberOfUsers"`
 }
 
 // TeamMember is one membership from teams.members. Roles is empty for plain members.

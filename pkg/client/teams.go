@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"net/url"
 )
 
 // ListTeams reads every team, public and private (needs view-all-teams).
@@ -31,4 +32,16 @@ func (c *Client) listTeamMembers(ctx context.Context, teamID, username string, y
 		return walkPage(listPage[TeamMember](ctx, c, "teams.members", "members", q, offset))
 	}
 	return walk(ctx, "teams.members", fetch, func(m TeamMember) string { return m.User.ID }, yield)
+}
+
+// TeamInfo reads one team by id (the caller must see its main room or have
+// view-all-teams).
+func (c *Client) TeamInfo(ctx context.Context, teamID string) (*Team, error) {
+	var out struct {
+		TeamInfo Team `json:"teamInfo"`
+	}
+	if err := c.get(ctx, "teams.info", url.Values{"teamId": {teamID}}, &out); err != nil {
+		return nil, err
+	}
+	return &out.TeamInfo, nil
 }

@@ -46,6 +46,19 @@ func (s *roleSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	return out, &resource.SyncOpResults{}, nil
 }
 
+// Get reads one role, for a targeted sync.
+func (s *roleSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	if err := s.c.configured(); err != nil {
+		return nil, nil, err
+	}
+	role, err := s.c.role(ctx, id.GetResource())
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := roleResource(role, s.c.httpsBase())
+	return r, nil, err
+}
+
 func (s *roleSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
 	opts := []entitlement.EntitlementOption{
 		entitlement.WithDisplayName(clip(fmt.Sprintf("%s role", r.GetDisplayName()), maxDisplayName)),

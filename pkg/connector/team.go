@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -40,6 +41,24 @@ func (s *teamSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	return listResources(ctx, s.c, s.c.teamsListing(), opts, func(t *client.Team) (*v2.Resource, error) {
 		return teamResource(t, base)
 	})
+}
+
+// Get reads one team, for a targeted sync (ConductorOne refreshes a team
+// after provisioning it). teams.info does not count rooms and members, so
+// the profile leaves those out until the next full sync.
+func (s *teamSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	if err := s.c.configured(); err != nil {
+		return nil, nil, err
+	}
+	t, err := s.c.client.TeamInfo(ctx, id.GetResource())
+	if err != nil {
+		if isTeamNotFound(err) {
+			return nil, nil, status.Errorf(codes.NotFound, "team %s does not exist in Rocket.Chat", id.GetResource())
+		}
+		return nil, nil, fmt.Errorf("reading team %s: %w", id.GetResource(), err)
+	}
+	r, err := teamResource(t, s.c.httpsBase())
+	return r, nil, err
 }
 
 func (s *teamSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
@@ -91,12 +110,16 @@ func teamResource(t *client.Team, base externalBase) (*v2.Resource, error) {
 		kind = "private"
 	}
 	profile := map[string]any{
-		"team_id":         t.ID,
-		"name":            t.Name,
-		"type":            kind,
-		"main_room_id":    t.RoomID,
-		"rooms":           t.Rooms,
-		"number_of_users": t.NumberOfUsers,
+		"team_id":      t.ID,
+		"name":         t.Name,
+		"type":         kind,
+		"main_room_id": t.RoomID,
+	}
+	if t.Rooms != nil {
+		profile["rooms"] = *t.Rooms
+	}
+	if t.NumberOfUsers != nil {
+		profile["number_of_users"] = *t.NumberOfUsers
 	}
 	if t.CreatedBy.Username != "" {
 		profile["created_by"] = t.CreatedBy.Username
@@ -248,4 +271,11 @@ func teamEntitlementSlug(entitlementID, teamID string) (string, error) {
 		return "", status.Errorf(codes.InvalidArgument, "unknown team entitlement %q", entitlementID)
 	}
 	return slug, nil
+}
+
+// isTeamNotFound recognises teams.info's answer for an unknown team (400
+// "Team not found"), and the team service's "team-does-not-exist".
+func isTeamNotFound(err error) bool {
+	var apiErr *client.APIError
+	return hasErrorType(err, "team-does-not-exist") || (errors.As(err, &apiErr) && apiErr.Message == "Team not found")
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"
@@ -25,6 +26,20 @@ func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	return listResources(ctx, s.c, s.c.usersListing(), opts, func(u *client.User) (*v2.Resource, error) {
 		return userResource(ctx, u, base)
 	})
+}
+
+// Get reads one user, for a targeted sync (ConductorOne refreshes an
+// account after creating or changing it).
+func (s *userSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	if err := s.c.configured(); err != nil {
+		return nil, nil, err
+	}
+	u, err := s.c.target(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := userResource(ctx, u, s.c.httpsBase())
+	return r, nil, err
 }
 
 // Entitlements: users grant nothing; the resource type says so to the SDK.

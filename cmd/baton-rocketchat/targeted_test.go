@@ -1,0 +1,83 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/testenv"
+	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/types/resource"
+)
+
+// TestTargetedSync refreshes single resources with --sync-resources, as
+// ConductorOne does after provisioning: the binary reads just those, and
+// the partial sync holds them as Rocket.Chat has them now.
+func TestTargetedSync(t *testing.T) {
+	bin := buildBinary(t)
+	gen := simulator.Generate(4, simulator.Size{Users: 40, Teams: 3, MembersPerTeam: 5})
+	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
+	c1z := filepath.Join(t.TempDir(), "sync.c1z")
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"-f", c1z, "--log-format", "json"}, args...)...)
+		cmd.Env = append(cleanEnv(), "BATON_BASE_URL="+env.BaseURL, "BATON_USER_ID="+gen.Admin.UserID, "BATON_AUTH_TOKEN="+gen.Admin.Token)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	run() // a full sync first, as the parent of the targeted one
+
+	var user *simulator.User
+	var team *simulator.Team
+	env.Sim.Update(func(ws *simulator.Workspace) {
+		for _, u := range ws.Users {
+			if u.Active && u.Type == "user" && u.ID != gen.Admin.UserID {
+				user = u
+				break
+			}
+		}
+		user.Active = false // deactivated since the full sync
+		user.Name = "Renamed Since The Full Sync"
+		team = ws.Teams[0]
+	})
+	env.Sim.ResetStats()
+	run("--sync-resources", "bid:r:user/"+user.ID, "--sync-resources", "bid:r:team/"+team.ID, "--sync-resources", "bid:r:role/admin")
+
+	got, err := harness.ReadC1Z(t.Context(), c1z, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*v2.Resource{}
+	for _, r := range got.Resources {
+		byID[r.GetId().GetResourceType()+":"+r.GetId().GetResource()] = r
+	}
+	u := byID["user:"+user.ID]
+	if u == nil {
+		t.Fatalf("the targeted sync lacks the user; it holds %d resources", len(got.Resources))
+	}
+	if u.GetDisplayName() != "Renamed Since The Full Sync" {
+		t.Errorf("user display name %q: not read afresh", u.GetDisplayName())
+	}
+	if trait, err := resource.GetUserTrait(u); err != nil || trait.GetStatus().GetStatus() != v2.UserTrait_Status_STATUS_DISABLED {
+		t.Errorf("user status %v (%v), want disabled", trait.GetStatus(), err)
+	}
+	if r := byID["team:"+team.ID]; r == nil || r.GetDisplayName() != team.Name {
+		t.Errorf("team %s: %v", team.ID, r)
+	}
+	if byID["role:admin"] == nil {
+		t.Error("the targeted sync lacks the admin role")
+	}
+	stats := env.Sim.Stats()
+	for _, listing := range []string{"GET users.listByStatus", "GET teams.listAll"} {
+		if stats.Calls[listing] != 0 {
+			t.Errorf("%s called %d times: a targeted sync must not list everything", listing, stats.Calls[listing])
+		}
+	}
+	if !slices.ContainsFunc(got.Grants, func(g *v2.Grant) bool { return g.GetEntitlement().GetResource().GetId().GetResource() == team.ID }) {
+		t.Errorf("the targeted sync holds no grants of the team (%d grants in all): its members were not read", len(got.Grants))
+	}
+}
