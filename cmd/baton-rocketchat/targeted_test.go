@@ -10,7 +10,6 @@ import (
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
 	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
-	"github.com/conductorone/baton-sdk/pkg/types/resource"
 )
 
 // TestTargetedSync refreshes single resources with --sync-resources, as
@@ -62,8 +61,8 @@ func TestTargetedSync(t *testing.T) {
 	if u.GetDisplayName() != "Renamed Since The Full Sync" {
 		t.Errorf("user display name %q: not read afresh", u.GetDisplayName())
 	}
-	if trait, err := resource.GetUserTrait(u); err != nil || trait.GetStatus().GetStatus() != v2.UserTrait_Status_STATUS_DISABLED {
-		t.Errorf("user status %v (%v), want disabled", trait.GetStatus(), err)
+	if st := u.GetStatus().GetStatus(); st != v2.Status_RESOURCE_STATUS_DISABLED {
+		t.Errorf("user status %v, want disabled", st)
 	}
 	if r := byID["team:"+team.ID]; r == nil || r.GetDisplayName() != team.Name {
 		t.Errorf("team %s: %v", team.ID, r)

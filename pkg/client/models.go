@@ -68,12 +68,12 @@ type UserRef struct {
 
 // Team is a Rocket.Chat team as teams.listAll returns it.
 type Team struct {
-	ID            string    `json:"_id"`
-	Name          string    `json:"name"`
-	Type          int       `json:"type"`
-	RoomID        string    `json:"roomId"`
-	CreatedAt     time.Time `json:"createdAt"`
-	CreatedBy     UserRef   `json:"createdBy"`
+	ID        string    `json:"_id"`
+	Name      string    `json:"name"`
+	Type      int       `json:"type"`
+	RoomID    string    `json:"roomId"`
+	CreatedAt time.Time `json:"createdAt"`
+	CreatedBy UserRef   `json:"createdBy"`
 	// Rooms and NumberOfUsers are counted by teams.listAll only; teams.info
 	// leaves them out.
 	Rooms         *int `json:"rooms"`
