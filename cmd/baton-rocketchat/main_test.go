@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,42 +60,15 @@ func TestExitCodes(t *testing.T) {
 			dir := t.TempDir()
 			c1z := filepath.Join(dir, "sync.c1z")
 			args := append([]string{"-f", c1z, "--log-format", "json"}, tc.args...)
-			var (
-				out  bytes.Buffer
-				code int
-			)
-			// baton-sdk v0.25.0 races on failure: while the CLI exits with the
-			// error's gRPC code, a goroutine watching the connector's child
-			// process (internal/connector/connector.go) may call os.Exit(0)
-			// first when shutdown kills the child. Exit 0 after a failure is
-			// that race; anything else is the answer.
-			for attempt := 1; attempt <= 5; attempt++ {
-				out.Reset()
-				_ = os.Remove(c1z)
-				cmd := exec.Command(bin, args...)
-				cmd.Env = append(cleanEnv(), tc.env...)
-				cmd.Stdout, cmd.Stderr = &out, &out
-				err := cmd.Run()
-				code = 0
-				var exitErr *exec.ExitError
-				if errors.As(err, &exitErr) {
-					code = exitErr.ExitCode()
-				} else if err != nil {
-					t.Fatal(err)
-				}
-				if code != 0 || tc.wantCode == 0 {
-					break
-				}
-				t.Logf("attempt %d exited 0 after a failure (the SDK's shutdown race); running again", attempt)
-			}
+			out, code := runBinary(t, bin, args, append(cleanEnv(), tc.env...))
 			if code != tc.wantCode {
-				t.Fatalf("exit code %d, want %d\n%s", code, tc.wantCode, out.String())
+				t.Fatalf("exit code %d, want %d\n%s", code, tc.wantCode, out)
 			}
-			if tc.mentions != "" && !strings.Contains(out.String(), tc.mentions) {
-				t.Errorf("output does not mention %q:\n%s", tc.mentions, out.String())
+			if tc.mentions != "" && !strings.Contains(out, tc.mentions) {
+				t.Errorf("output does not mention %q:\n%s", tc.mentions, out)
 			}
 			for _, secret := range []string{gen.Plain.Token, gen.Admin.Token, "bogus-token-value"} {
-				if strings.Contains(out.String(), secret) {
+				if strings.Contains(out, secret) {
 					t.Errorf("output contains a token")
 				}
 			}
@@ -111,6 +85,69 @@ func TestExitCodes(t *testing.T) {
 				if len(got.Resources) == 0 || len(got.Grants) == 0 {
 					t.Errorf("sync wrote %d resources, %d grants", len(got.Resources), len(got.Grants))
 				}
+			}
+		})
+	}
+}
+
+// runBinary runs the connector and returns its combined output and exit code.
+func runBinary(t *testing.T, bin string, args, env []string) (string, int) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		return out.String(), exitErr.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return out.String(), 0
+}
+
+// TestExitCodesEveryTime runs each credential failure many times: ConductorOne's
+// CI checks the exit code of one run, so a run that exits 0 after a failure
+// (baton-sdk v0.25.0's shutdown race, which the connector avoids by
+// validating before the SDK starts its child process) fails it.
+func TestExitCodesEveryTime(t *testing.T) {
+	bin := buildBinary(t)
+	gen := simulator.Generate(2, simulator.Size{Users: 30, Teams: 2, MembersPerTeam: 5})
+	env := testenv.Start(t, gen.Workspace, simulator.Options{DisableRateLimiter: true}, "")
+	// A token whose user can read everything but the teams.
+	env.Sim.Update(func(ws *simulator.Workspace) {
+		ws.Permissions["view-all-teams"] = slices.DeleteFunc(ws.Permissions["view-all-teams"], func(r string) bool { return r != "admin" })
+	})
+	for _, tc := range []struct {
+		name     string
+		cred     simulator.Credential
+		token    string
+		runs     int
+		wantCode int
+	}{
+		{name: "bogus token", cred: gen.Admin, token: "bogus-token-value", runs: 40, wantCode: 16},
+		{name: "plain user's token", cred: gen.Plain, runs: 10, wantCode: 7},
+		{name: "reader without view-all-teams", cred: gen.Reader, runs: 10, wantCode: 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			token := tc.cred.Token
+			if tc.token != "" {
+				token = tc.token
+			}
+			environ := append(cleanEnv(), "BATON_BASE_URL="+env.BaseURL, "BATON_USER_ID="+tc.cred.UserID, "BATON_AUTH_TOKEN="+token)
+			counts := map[int]int{}
+			for i := range tc.runs {
+				c1z := filepath.Join(t.TempDir(), "sync.c1z")
+				out, code := runBinary(t, bin, []string{"-f", c1z, "--log-format", "json"}, environ)
+				counts[code]++
+				if code != tc.wantCode && counts[code] == 1 {
+					t.Errorf("run %d exited %d, want %d:\n%s", i+1, code, tc.wantCode, out)
+				}
+			}
+			if counts[tc.wantCode] != tc.runs {
+				t.Errorf("exit codes over %d runs: %v, want %d every time", tc.runs, counts, tc.wantCode)
 			}
 		})
 	}
