@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -460,9 +461,28 @@ func (c *Connector) usersListing() *listing[client.User] {
 				cur.Endpoint = client.UsersList
 				p, err = c.client.UsersPage(ctx, cur.Endpoint, offset, count)
 			}
+			if status.Code(err) == codes.PermissionDenied {
+				return p, outsideRoomRefusal(cur.Endpoint, err)
+			}
 			return p, syncError("listing users", err)
 		},
 	}
+}
+
+// outsideRoomRefusal explains a 403 on a users listing. Validation has
+// checked view-d-room, so the likely cause is the setting
+// API_Apply_permission_view-outside-room_on_users-list, which makes user
+// listings also require view-outside-room (apps/meteor/server/api/v1/users.ts).
+func outsideRoomRefusal(endpoint client.UsersEndpoint, err error) error {
+	msg := err.Error()
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) {
+		msg = apiErr.Message
+	}
+	return status.Errorf(codes.PermissionDenied,
+		"listing users: Rocket.Chat refused %s (403 %q). With the setting API_Apply_permission_view-outside-room_on_users-list on "+
+			"(Administration > Settings > General > REST API), listing users also needs the view-outside-room permission: "+
+			"give the token's user a role that holds view-outside-room, or turn the setting off", endpoint, msg)
 }
 
 // preferredUsersEndpoint is the users endpoint for the server's version when

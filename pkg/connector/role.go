@@ -236,6 +236,9 @@ func (s *roleSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.En
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := requireUsername(u, fmt.Sprintf("grant role %q", role.Name)); err != nil {
+		return nil, nil, err
+	}
 	granted := []*v2.Grant{grant.NewGrant(roleRes, roleAssigned, principal.GetId())}
 	if slices.Contains(u.Roles, roleID) {
 		return granted, annotations.New(&v2.GrantAlreadyExists{}), nil
@@ -264,6 +267,9 @@ func (s *roleSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 	if u.Roles != nil && !slices.Contains(u.Roles, roleID) {
 		return annotations.New(&v2.GrantAlreadyRevoked{}), nil
 	}
+	if err := requireUsername(u, fmt.Sprintf("revoke role %q", roleID)); err != nil {
+		return nil, err
+	}
 	if err := s.c.client.RemoveUserFromRole(ctx, u.Username, roleID); err != nil {
 		if hasErrorType(err, "error-user-not-in-role") {
 			return annotations.New(&v2.GrantAlreadyRevoked{}), nil
@@ -288,4 +294,16 @@ func (c *Connector) role(ctx context.Context, roleID string) (*client.Role, erro
 		}
 	}
 	return nil, status.Errorf(codes.NotFound, "role %s does not exist in Rocket.Chat (deleted since the last sync?)", roleID)
+}
+
+// requireUsername refuses a role change for a user without a username (a
+// registration never finished): Rocket.Chat's role endpoints name users by
+// username and would answer an opaque error-user-param-not-provided.
+func requireUsername(u *client.User, op string) error {
+	if u.Username != "" {
+		return nil
+	}
+	return status.Errorf(codes.FailedPrecondition,
+		"cannot %s for user %s: the user has no username (its registration was never finished), and Rocket.Chat's role endpoints "+
+			"name users by username; set a username for the user (Administration > Users), then try again", op, u.ID)
 }

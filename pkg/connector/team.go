@@ -185,7 +185,35 @@ func (s *teamSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.En
 	if err := s.c.client.AddTeamMember(ctx, teamID, u.ID, roles); err != nil {
 		return nil, nil, guardError(op, err)
 	}
+	if err := s.confirmGrant(ctx, op, teamID, u, slug); err != nil {
+		return nil, nil, err
+	}
 	return granted, nil, nil
+}
+
+// confirmGrant checks that teams.addMembers did what it answered: Rocket.Chat
+// skips the membership (and the roles sent with it) of a user who already
+// has a subscription to the team's main room without being a team member,
+// and still answers success (addUserToRoom returns early:
+// apps/meteor/server/lib/rooms/addUserToRoom.ts). A grant reported done
+// that the next sync contradicts would be worse than a clear failure.
+func (s *teamSyncer) confirmGrant(ctx context.Context, op, teamID string, u *client.User, slug string) error {
+	m, err := s.c.client.FindTeamMember(ctx, teamID, u.ID, u.Username)
+	if err != nil {
+		return fmt.Errorf("%s: Rocket.Chat accepted it, but reading the team's members to confirm failed: %w", op, err)
+	}
+	switch {
+	case m == nil:
+		return status.Errorf(codes.FailedPrecondition,
+			"%s: Rocket.Chat answered success but did not make %s a team member; it does this when the user is already in the "+
+				"team's main room without being a member of the team. Remove %s from the team's main room (or add them in "+
+				"Rocket.Chat's team members list), then grant again", op, u.Username, u.Username)
+	case slug != teamMember && !slices.Contains(m.Roles, slug):
+		return status.Errorf(codes.FailedPrecondition,
+			"%s: Rocket.Chat answered success but %s does not hold the %s role in the team; set it in the team's members list, then sync",
+			op, u.Username, slug)
+	}
+	return nil
 }
 
 // Revoke removes a user from a team, or takes one team role away while
