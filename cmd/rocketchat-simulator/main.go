@@ -35,6 +35,10 @@ func run() error {
 	noLimit := flag.Bool("no-rate-limit", false, "disable the rate limiter")
 	noInfinite := flag.Bool("no-infinite-count", false, "API_Allow_Infinite_Count=false: count=0 returns the default page size")
 	instances := flag.Int("instances", 1, "server instances behind a round-robin balancer, each with its own rate limiter")
+	viewOutside := flag.Bool("apply-view-outside-room", false,
+		"API_Apply_permission_view-outside-room_on_users-list=true: users.list and users.listByStatus answer 403 to callers without view-outside-room")
+	blockedNames := flag.String("blocked-usernames", "",
+		"Accounts_BlockedUsernameList: comma-separated usernames users.create refuses, besides all, here, admin, administrator, system and user")
 	flag.Parse()
 
 	gen := simulator.Generate(*seed, simulator.Size{Users: *users, Teams: *teams, MembersPerTeam: *perTeam})
@@ -43,6 +47,9 @@ func run() error {
 		RateLimitWindow:       *window,
 		DisableRateLimiter:    *noLimit,
 		InfiniteCountDisabled: *noInfinite,
+
+		ApplyViewOutsideRoomOnUsersList: *viewOutside,
+		BlockedUsernameList:             *blockedNames,
 	}
 	var srv http.Handler
 	if *instances > 1 {

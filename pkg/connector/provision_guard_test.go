@@ -1,8 +1,10 @@
 package connector_test
 
 import (
+	"slices"
 	"testing"
 
+	"github.com/conductorone/baton-rocketchat/internal/testenv"
 	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	"google.golang.org/grpc/codes"
 )
@@ -21,4 +23,41 @@ func TestProvisionRoleRefusesUserWithoutUsername(t *testing.T) {
 	_, err = p.revoke(roleEntitlement(pvSupportRole), unfinished)
 	wantCode(t, err, codes.FailedPrecondition, "no username", unfinished)
 	p.wantPosts(nil)
+}
+
+// Rocket.Chat answers teams.addMembers with success without making a member
+// of a user already subscribed to the team's main room: the grant must fail
+// saying so, not report a grant the next sync contradicts.
+func TestProvisionTeamGrantConfirmsTheMembership(t *testing.T) {
+	ws := provWorkspace()
+	if err := ws.SubscribeToMainRoom(pvTeamID, pvCarolID); err != nil {
+		t.Fatal(err)
+	}
+	p := startProvisioning(t, ws, pvAdmin)
+
+	for _, slug := range []string{"member", "moderator"} {
+		_, err := p.grant(engEntitlement(slug), pvCarolID)
+		wantCode(t, err, codes.FailedPrecondition, "answered success", "main room")
+		if m := p.member(pvTeamID, pvCarolID); m != nil {
+			t.Fatalf("carol became a member: %+v", m)
+		}
+	}
+	// A user who is not in the main room is added and confirmed as usual.
+	if _, err := p.grant(engEntitlement("leader"), pvAuditorID); err != nil {
+		t.Fatalf("grant to a user outside the main room: %v", err)
+	}
+	if m := p.member(pvTeamID, pvAuditorID); m == nil || !slices.Contains(m.Roles, "leader") {
+		t.Errorf("auditor's membership %+v, want one holding leader", m)
+	}
+}
+
+// With API_Apply_permission_view-outside-room_on_users-list on, Rocket.Chat
+// refuses user listings to callers without view-outside-room; the sync fails
+// naming the permission and the setting.
+func TestSyncNamesViewOutsideRoomWhenUserListingsAreRefused(t *testing.T) {
+	ws := provWorkspace()
+	ws.Permissions["view-outside-room"] = slices.DeleteFunc(ws.Permissions["view-outside-room"], func(r string) bool { return r == "user" })
+	env := testenv.Start(t, ws, simulator.Options{ApplyViewOutsideRoomOnUsersList: true}, "")
+	_, err := testenv.Sync(t, testenv.Connector(t, env.BaseURL, simulator.Credential{UserID: pvAuditorID, Token: pvAuditorTok}, nil))
+	wantCode(t, err, codes.PermissionDenied, "view-outside-room", "API_Apply_permission_view-outside-room_on_users-list")
 }

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -61,6 +62,15 @@ type TeamMember struct {
 	CreatedByID, CreatedByUsername string
 }
 
+// Subscription is a subscription to a team's main room
+// (rocketchat_subscription) held by a user without a membership row
+// (rocketchat_team_member). Roles holds its room roles; nil means the
+// document has none.
+type Subscription struct {
+	UserID string
+	Roles  []string
+}
+
 // Team is a Rocket.Chat team with its membership.
 type Team struct {
 	ID, Name string
@@ -70,7 +80,18 @@ type Team struct {
 	RoomID                         string
 	CreatedAt                      time.Time
 	CreatedByID, CreatedByUsername string
-	Members                        []TeamMember
+	// Members are the membership rows. Every member is also subscribed to
+	// the main room; the model keeps one set of roles for both, so a
+	// member's subscription is not listed in RoomSubscribers.
+	Members []TeamMember
+	// RoomSubscribers are users subscribed to the main room who have no
+	// membership row — for instance the users of a room converted into a
+	// team, as Team.create (apps/meteor/server/services/team/service.ts)
+	// writes rows only for the members it is given and the owner. Room
+	// permissions, roles.* and users.info's rooms see their subscriptions;
+	// teams.members, teams.list and users.listTeams do not; and
+	// teams.addMembers cannot turn them into members (see SubscribeToMainRoom).
+	RoomSubscribers []Subscription
 }
 
 // Workspace is the whole simulated data set.
@@ -269,6 +290,29 @@ func (w *Workspace) teamByRoomID(rid string) *Team {
 	return nil
 }
 
+// SubscribeToMainRoom gives userID a subscription to the main room of
+// team teamID without a membership row, the state in which Rocket.Chat's
+// teams.addMembers answers success but adds nothing: Team.addMembers
+// (apps/meteor/server/services/team/service.ts) calls addUserToRoom
+// (apps/meteor/server/lib/rooms/addUserToRoom.ts), which returns early when
+// the user already has a subscription to the room, before Team.addMember
+// writes the rocketchat_team_member row. Members are subscribed already, so
+// for them, as for a second call, it does nothing. It fails only for an
+// unknown team or user.
+func (w *Workspace) SubscribeToMainRoom(teamID, userID string) error {
+	t := w.TeamByID(teamID)
+	if t == nil {
+		return fmt.Errorf("simulator: no team %q", teamID)
+	}
+	if w.UserByID(userID) == nil {
+		return fmt.Errorf("simulator: no user %q", userID)
+	}
+	if !t.subscribed(userID) {
+		t.RoomSubscribers = append(t.RoomSubscribers, Subscription{UserID: userID})
+	}
+	return nil
+}
+
 func (w *Workspace) removeTeam(t *Team) {
 	w.Teams = slices.DeleteFunc(w.Teams, func(x *Team) bool { return x == t })
 }
@@ -303,6 +347,10 @@ func (w *Workspace) Clone() *Workspace {
 			m.Roles = slices.Clone(m.Roles) // keeps nil as nil
 			ct.Members[i] = m
 		}
+		ct.RoomSubscribers = slices.Clone(t.RoomSubscribers) // keeps nil as nil
+		for i := range ct.RoomSubscribers {
+			ct.RoomSubscribers[i].Roles = slices.Clone(ct.RoomSubscribers[i].Roles)
+		}
 		c.Teams = append(c.Teams, &ct)
 	}
 	for p, roles := range w.Permissions {
@@ -321,6 +369,39 @@ func (t *Team) member(uid string) *TeamMember {
 	return nil
 }
 
+// subscriber returns uid's subscription to the main room when uid has one
+// without being a member, or nil.
+func (t *Team) subscriber(uid string) *Subscription {
+	for i := range t.RoomSubscribers {
+		if t.RoomSubscribers[i].UserID == uid {
+			return &t.RoomSubscribers[i]
+		}
+	}
+	return nil
+}
+
+// subscriptionRoles returns the roles of uid's subscription to the main
+// room — a member's roles, or a plain subscriber's — or nil when uid is not
+// subscribed. Room-scoped permissions and roles read these.
+func (t *Team) subscriptionRoles(uid string) *[]string {
+	if m := t.member(uid); m != nil {
+		return &m.Roles
+	}
+	if sub := t.subscriber(uid); sub != nil {
+		return &sub.Roles
+	}
+	return nil
+}
+
+// subscribed reports whether uid is subscribed to the main room.
+func (t *Team) subscribed(uid string) bool { return t.subscriptionRoles(uid) != nil }
+
+// unsubscribe removes uid's subscription to the main room without touching
+// a membership row (removeUserFromRoom for a non-member).
+func (t *Team) unsubscribe(uid string) {
+	t.RoomSubscribers = slices.DeleteFunc(t.RoomSubscribers, func(s Subscription) bool { return s.UserID == uid })
+}
+
 func (t *Team) ownerCount() int {
 	n := 0
 	for _, m := range t.Members {
@@ -337,7 +418,7 @@ func (t *Team) removeMember(uid string) {
 
 // hasPermission answers like Rocket.Chat's hasPermissionAsync: the user's
 // global roles, plus — when the check is scoped to a team's main room — the
-// roles the user holds in that team.
+// roles of the user's subscription to that room.
 func (w *Workspace) hasPermission(u *User, perm string, scope *Team) bool {
 	holders := w.Permissions[perm]
 	if len(holders) == 0 || u == nil {
@@ -349,8 +430,8 @@ func (w *Workspace) hasPermission(u *User, perm string, scope *Team) bool {
 		}
 	}
 	if scope != nil {
-		if m := scope.member(u.ID); m != nil {
-			for _, r := range m.Roles {
+		if roles := scope.subscriptionRoles(u.ID); roles != nil {
+			for _, r := range *roles {
 				if slices.Contains(holders, r) {
 					return true
 				}

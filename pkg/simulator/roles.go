@@ -118,9 +118,10 @@ func (s *Server) rolesGetUsersInRole(c *call) reply {
 }
 
 // userHasRole answers for a global role from the user's roles, for a room
-// role from the team membership of the team whose main room is roomID. With
-// anyRoom, an empty roomID means any team; otherwise it matches nothing, as
-// a subscription lookup without rid does.
+// role from the user's subscription to the main room roomID (a member's
+// roles or a plain subscriber's). With anyRoom, an empty roomID means any
+// team; otherwise it matches nothing, as a subscription lookup without rid
+// does.
 func userHasRole(ws *Workspace, u *User, role *Role, roomID string, anyRoom bool) bool {
 	if role.Scope != "Subscriptions" {
 		return slices.Contains(u.Roles, role.ID)
@@ -129,7 +130,7 @@ func userHasRole(ws *Workspace, u *User, role *Role, roomID string, anyRoom bool
 		if roomID == "" && !anyRoom || roomID != "" && t.RoomID != roomID {
 			continue
 		}
-		if m := t.member(u.ID); m != nil && slices.Contains(m.Roles, role.ID) {
+		if roles := t.subscriptionRoles(u.ID); roles != nil && slices.Contains(*roles, role.ID) {
 			return true
 		}
 	}
@@ -178,7 +179,8 @@ func (s *Server) rolesAddUserToRole(c *call) reply {
 	var team *Team
 	if roomID != "" && role.Scope == "Subscriptions" {
 		team = c.ws.teamByRoomID(roomID)
-		if team == nil || team.member(u.ID) == nil {
+		// Roles.canAddUserToRole: the user must be subscribed to the room.
+		if team == nil || !team.subscribed(u.ID) {
 			return meteorError("error-invalid-user", "User is not part of given room", methodDetails(method))
 		}
 	}
@@ -186,8 +188,8 @@ func (s *Server) rolesAddUserToRole(c *call) reply {
 	case role.Scope != "Subscriptions":
 		u.Roles = append(u.Roles, role.ID)
 	case team != nil:
-		m := team.member(u.ID)
-		m.Roles = append(m.Roles, role.ID)
+		roles := team.subscriptionRoles(u.ID)
+		*roles = append(*roles, role.ID)
 	}
 	// A room role without roomId is accepted but lands nowhere, as on the server.
 	return success(field{"role", roleDoc(role, true)})
@@ -236,8 +238,8 @@ func (s *Server) rolesRemoveUserFromRole(c *call) reply {
 	if role.Scope != "Subscriptions" {
 		u.Roles = slices.DeleteFunc(u.Roles, func(r string) bool { return r == role.ID })
 	} else if t := c.ws.teamByRoomID(scope); t != nil {
-		m := t.member(u.ID)
-		m.Roles = slices.DeleteFunc(m.Roles, func(r string) bool { return r == role.ID })
+		roles := t.subscriptionRoles(u.ID)
+		*roles = slices.DeleteFunc(*roles, func(r string) bool { return r == role.ID })
 	}
 	return success(field{"role", roleDoc(role, true)})
 }

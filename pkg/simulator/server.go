@@ -4,6 +4,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,16 @@ type Options struct {
 	// InfiniteCountDisabled is API_Allow_Infinite_Count=false: count=0 then
 	// means DefaultCount items instead of every item.
 	InfiniteCountDisabled bool
+	// ApplyViewOutsideRoomOnUsersList is the setting
+	// API_Apply_permission_view-outside-room_on_users-list (default false):
+	// users.list and users.listByStatus then answer 403 to callers without
+	// the view-outside-room permission.
+	ApplyViewOutsideRoomOnUsersList bool
+	// BlockedUsernameList is Accounts_BlockedUsernameList, comma-separated
+	// usernames users.create refuses (default empty). "all", "here" and the
+	// hidden Accounts_SystemBlockedUsernameList (admin, administrator,
+	// system, user) are refused whatever it holds.
+	BlockedUsernameList string
 	// Version is the server version (default "8.7.1").
 	Version string
 	// Now is the clock (default time.Now).
@@ -336,14 +347,18 @@ func writeReply(w http.ResponseWriter, rep reply) {
 	_, _ = w.Write(b) // the client went away; nothing left to do
 }
 
-// info serves GET /api/info: no authentication required and never rate
-// limited; only a caller holding view-statistics sees the full version.
+// info serves GET /api/info (apps/meteor/server/api/default/info.ts →
+// getServerInfo in apps/meteor/server/api/lib/getServerInfo.ts): no
+// authentication required and never rate limited. Everyone gets the
+// version trimmed to major.minor (getTrimmedServerVersion); a caller
+// holding view-statistics gets the full version instead, in the same key
+// position, plus "info": the build's rocketchat.info.
 func (s *Server) info(r *http.Request) reply {
 	u := s.authenticate(r)
 	privileged := u != nil && s.ws.hasPermission(u, "view-statistics", nil)
-	version := s.opts.Version
-	if parts := strings.SplitN(version, ".", 3); len(parts) >= 2 && !privileged {
-		version = parts[0] + "." + parts[1]
+	version := trimmedVersion(s.opts.Version)
+	if privileged {
+		version = s.opts.Version
 	}
 	base := "http://" + r.Host
 	fields := []field{
@@ -352,9 +367,48 @@ func (s *Server) info(r *http.Request) reply {
 		{"version", version},
 	}
 	if privileged {
-		build := object{{"platform", "linux"}, {"arch", "x64"}}
-		fields = append(fields, field{"info", object{{"version", s.opts.Version}, {"build", build}}})
+		fields = append(fields, field{"info", buildInfo(s.opts.Version)})
 	}
 	fields = append(fields, field{"minimumClientVersions", object{{"desktop", "3.9.6"}, {"mobile", "4.39.0"}}})
 	return success(fields...)
+}
+
+// trimmedVersionRE is getTrimmedServerVersion's
+// Info.version.replace(/(\d+\.\d+).*/, '$1')
+// (apps/meteor/server/api/lib/getTrimmedServerVersion.ts).
+var trimmedVersionRE = regexp.MustCompile(`(\d+\.\d+).*`)
+
+func trimmedVersion(v string) string {
+	m := trimmedVersionRE.FindStringSubmatchIndex(v)
+	if m == nil {
+		return v
+	}
+	return v[:m[0]] + v[m[2]:m[3]] + v[m[1]:]
+}
+
+// buildInfo is the Info object the build writes into rocketchat.info
+// (apps/meteor/packages/rocketchat-version/plugin/compile-version.js): the
+// version, then build, marketplaceApiVersion (the Apps-Engine version) and
+// commit (git log hash, date, author, subject; then describe's tag and the
+// branch), in that key order. The values are stand-ins for a release build.
+func buildInfo(version string) object {
+	build := object{
+		{"date", "2026-05-04T09:12:41.512Z"},
+		{"nodeVersion", "v22.16.0"},
+		{"arch", "x64"},
+		{"platform", "linux"},
+		{"osRelease", "6.8.0-1027-aws"},
+		{"totalMemory", 16_508_653_568},
+		{"freeMemory", 9_118_285_824},
+		{"cpus", 4},
+	}
+	commit := object{
+		{"hash", "9c2f0e5b7d4a1e8c3b6f2d9a0e7c4b1f8d5a2e6c"},
+		{"date", "Mon May 4 06:02:17 2026 -0300"},
+		{"author", "Rocket.Chat Bot"},
+		{"subject", "Release " + version},
+		{"tag", version},
+		{"branch", "HEAD"},
+	}
+	return object{{"version", version}, {"build", build}, {"marketplaceApiVersion", "1.66.0"}, {"commit", commit}}
 }

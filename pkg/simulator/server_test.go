@@ -3,6 +3,7 @@ package simulator
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -176,5 +177,59 @@ func TestInterceptAndStats(t *testing.T) {
 	h.srv.ResetStats()
 	if st := h.srv.Stats(); len(st.Calls) != 0 || st.Total429 != 0 {
 		t.Errorf("after reset: %+v", st)
+	}
+}
+
+// TestInfoBuildInfo follows getServerInfo
+// (apps/meteor/server/api/lib/getServerInfo.ts): a caller holding
+// view-statistics gets the full version (in the key's original position)
+// and "info", the build's rocketchat.info, whose commit object and
+// marketplaceApiVersion the build plugin
+// (apps/meteor/packages/rocketchat-version/plugin/compile-version.js) adds
+// and Rocket.Chat's e2e test asserts
+// (apps/meteor/tests/end-to-end/api/miscellaneous.ts). Everyone else gets
+// getTrimmedServerVersion's /(\d+\.\d+).*/ → "$1"
+// (apps/meteor/server/api/lib/getTrimmedServerVersion.ts).
+func TestInfoBuildInfo(t *testing.T) {
+	cases := []struct {
+		version, trimmed string
+	}{
+		{"8.7.1", "8.7"},
+		{"7.11.0-rc.1", "7.11"},
+		{"8.7", "8.7"},
+		{"v8.10.2", "v8.10"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.version, func(t *testing.T) {
+			h := newHarness(smallWorkspace(), Options{DisableRateLimiter: true, Version: tc.version})
+			anon := h.get(t, "/api/info", nil)
+			if anon.body["version"] != tc.trimmed || hasKey(anon.body, "info") {
+				t.Errorf("anonymous: %s", anon.raw)
+			}
+			r := h.get(t, "/api/info", &credAdmin)
+			expectCode(t, r, http.StatusOK)
+			if !strings.Contains(r.raw, `,"version":"`+tc.version+`","info":{"version":"`+tc.version+`","build":{"date":`) {
+				t.Errorf("version and info order: %s", r.raw)
+			}
+			info, _ := r.body["info"].(map[string]any)
+			if _, ok := info["marketplaceApiVersion"].(string); !ok {
+				t.Errorf("marketplaceApiVersion: %s", r.raw)
+			}
+			commit, _ := info["commit"].(map[string]any)
+			for _, k := range []string{"hash", "date", "author", "subject", "tag", "branch"} {
+				if _, ok := commit[k].(string); !ok {
+					t.Errorf("commit.%s: %s", k, r.raw)
+				}
+			}
+			build, _ := info["build"].(map[string]any)
+			for _, k := range []string{"date", "nodeVersion", "arch", "platform", "osRelease", "totalMemory", "freeMemory", "cpus"} {
+				if !hasKey(build, k) {
+					t.Errorf("build.%s: %s", k, r.raw)
+				}
+			}
+			if !strings.Contains(r.raw, `"marketplaceApiVersion":"1.66.0","commit":{"hash":`) {
+				t.Errorf("info key order: %s", r.raw)
+			}
+		})
 	}
 }

@@ -95,14 +95,14 @@ func teamByIDOrName(ws *Workspace, p map[string]any) *Team {
 }
 
 // teamsInfo serves teams.info: visible to whoever can access the main room
-// (anyone allowed to view public rooms, members for private ones) or holds
-// view-all-teams.
+// (anyone allowed to view public rooms, subscribers of private ones) or
+// holds view-all-teams.
 func (s *Server) teamsInfo(c *call) reply {
 	t := teamByIDOrName(c.ws, c.query)
 	if t == nil {
 		return failure("Team not found")
 	}
-	canAccess := t.member(c.user.ID) != nil ||
+	canAccess := t.subscribed(c.user.ID) ||
 		t.Type == teamPublic && c.ws.hasPermission(c.user, "view-c-room", nil) ||
 		c.ws.hasPermission(c.user, "view-all-teams", nil)
 	if !canAccess {
@@ -233,8 +233,16 @@ var teamsAddMembersBody = &schema{
 	},
 }
 
-// teamsAddMembers serves teams.addMembers: idempotent for existing members,
-// whose given roles are added to the ones they hold.
+// teamsAddMembers serves teams.addMembers (Team.addMembers in
+// apps/meteor/server/services/team/service.ts). Each member goes through
+// addUserToRoom (apps/meteor/server/lib/rooms/addUserToRoom.ts) on the main
+// room, which returns early for a user already subscribed to it; only an
+// unsubscribed user gets a subscription and, through Team.addMember, a
+// membership row. The given roles are then added (never replaced) to the
+// membership row and to the subscription, each only if it exists. So the
+// call is idempotent for members, and for a user subscribed without a
+// membership row it succeeds while adding no membership: the roles land on
+// the subscription only.
 func (s *Server) teamsAddMembers(c *call) reply {
 	t := teamByIDOrName(c.ws, c.body)
 	if t == nil {
@@ -250,28 +258,34 @@ func (s *Server) teamsAddMembers(c *call) reply {
 		if c.ws.UserByID(uid) == nil {
 			return meteorError("user-not-found", "", nil)
 		}
-		m := t.member(uid)
-		if m == nil {
+		if !t.subscribed(uid) {
 			t.Members = append(t.Members, TeamMember{
 				UserID:            uid,
 				CreatedAt:         c.now.UTC().Truncate(time.Millisecond),
 				CreatedByID:       c.user.ID,
 				CreatedByUsername: c.user.Username,
 			})
-			m = &t.Members[len(t.Members)-1]
 		}
 		if roles, ok := stringItems(item["roles"]); ok && item["roles"] != nil {
-			if m.Roles == nil {
-				m.Roles = []string{}
-			}
-			for _, r := range roles {
-				if !slices.Contains(m.Roles, r) {
-					m.Roles = append(m.Roles, r)
-				}
-			}
+			// addRolesToMember and addRolesToSubscription; the model keeps
+			// a member's two role sets as one.
+			addRoles(t.subscriptionRoles(uid), roles)
 		}
 	}
 	return success()
+}
+
+// addRoles is $addToSet of roles on an existing roles field; the field is
+// created when missing.
+func addRoles(dst *[]string, roles []string) {
+	if *dst == nil {
+		*dst = []string{}
+	}
+	for _, r := range roles {
+		if !slices.Contains(*dst, r) {
+			*dst = append(*dst, r)
+		}
+	}
 }
 
 var teamsUpdateMemberBody = &schema{
@@ -285,9 +299,11 @@ var teamsUpdateMemberBody = &schema{
 	},
 }
 
-// teamsUpdateMember serves teams.updateMember: the roles given replace the
-// member's (null or absent clears them), with no last-owner guard, and an
-// unknown or non-member userId still succeeds.
+// teamsUpdateMember serves teams.updateMember (Team.updateMember): the
+// roles given replace those of the membership row and of the main-room
+// subscription (null or absent clears them), with no last-owner guard, and
+// an unknown or non-member userId still succeeds — a plain subscriber's
+// subscription roles are replaced all the same.
 func (s *Server) teamsUpdateMember(c *call) reply {
 	t := teamByIDOrName(c.ws, c.body)
 	if t == nil {
@@ -301,9 +317,9 @@ func (s *Server) teamsUpdateMember(c *call) reply {
 	if uid == "" {
 		return failure("invalid-user")
 	}
-	if m := t.member(uid); m != nil {
+	if r := t.subscriptionRoles(uid); r != nil {
 		roles, _ := stringItems(member["roles"])
-		m.Roles = append([]string{}, roles...)
+		*r = append([]string{}, roles...)
 	}
 	return success()
 }
@@ -325,8 +341,12 @@ var teamsRemoveMemberBody = &schema{
 	},
 }
 
-// teamsRemoveMember serves teams.removeMember. Deactivated users cannot be
-// removed (invalid-user), and the last owner stays.
+// teamsRemoveMember serves teams.removeMember (Team.removeMembers).
+// Deactivated users cannot be removed (invalid-user), and the last owner
+// stays. The membership row goes, then removeUserFromRoom drops the
+// main-room subscription; a user with only a subscription is removed from
+// the room all the same, and only a user with neither is
+// member-does-not-exist.
 func (s *Server) teamsRemoveMember(c *call) reply {
 	t := teamByIDOrName(c.ws, c.body)
 	if t == nil {
@@ -340,12 +360,13 @@ func (s *Server) teamsRemoveMember(c *call) reply {
 		return failure("invalid-user")
 	}
 	m := t.member(uid)
-	if m == nil {
+	if m == nil && t.subscriber(uid) == nil {
 		return failure("member-does-not-exist")
 	}
-	if slices.Contains(m.Roles, "owner") && t.ownerCount() == 1 {
+	if m != nil && slices.Contains(m.Roles, "owner") && t.ownerCount() == 1 {
 		return failure("last-owner-can-not-be-removed")
 	}
 	t.removeMember(uid)
+	t.unsubscribe(uid)
 	return success()
 }

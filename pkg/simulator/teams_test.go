@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -207,4 +208,114 @@ func TestTeamsRemoveMember(t *testing.T) {
 		}
 	})
 	expect(t, h.get(t, "/api/v1/teams.members?teamId="+teamAlpha, &credPlain), http.StatusOK, `{"members":[],"total":0,"count":0,"offset":0,"success":true}`)
+}
+
+// TestTeamsAddMembersSubscribedWithoutMembership follows Team.addMembers
+// (apps/meteor/server/services/team/service.ts): each member goes through
+// addUserToRoom (apps/meteor/server/lib/rooms/addUserToRoom.ts), which
+// returns early when the user already has a subscription to the team's main
+// room — before Team.addMember writes the rocketchat_team_member row — and
+// the roles are then added with addRolesToMember (matches no row) and
+// addRolesToSubscription (matches the subscription). teams.updateMember sets
+// the subscription's roles too, Team.removeMembers removes a user who has
+// only a subscription (member-does-not-exist needs neither), and
+// teams.info's canAccessRoom counts the subscription
+// (apps/meteor/server/api/v1/teams.ts).
+func TestTeamsAddMembersSubscribedWithoutMembership(t *testing.T) {
+	h := small()
+	h.srv.Update(func(ws *Workspace) {
+		for _, c := range []struct {
+			team, user string
+			ok         bool
+		}{
+			{teamAlpha, idBot, true},
+			{teamAlpha, idBot, true},   // idempotent
+			{teamAlpha, idAlice, true}, // a member is subscribed already
+			{teamBeta, idPlain, true},
+			{"NoSuchTeamXXXXXXX", idBot, false},
+			{teamAlpha, "NoSuchUserXXXXXXX", false},
+		} {
+			if err := ws.SubscribeToMainRoom(c.team, c.user); (err == nil) != c.ok {
+				t.Errorf("SubscribeToMainRoom(%s, %s): %v", c.team, c.user, err)
+			}
+		}
+		if got := ws.TeamByID(teamAlpha).RoomSubscribers; len(got) != 1 || got[0].UserID != idBot || got[0].Roles != nil {
+			t.Errorf("alpha subscribers: %+v", got)
+		}
+	})
+	members := func(ms ...map[string]any) []any {
+		out := make([]any, len(ms))
+		for i, m := range ms {
+			out[i] = m
+		}
+		return out
+	}
+	// Success for all three; only the unsubscribed user becomes a member.
+	expect(t, h.post(t, "/api/v1/teams.addMembers", &credAdmin, map[string]any{"teamId": teamAlpha, "members": members(
+		map[string]any{"userId": idBot, "roles": []string{"moderator"}},
+		map[string]any{"userId": idFed, "roles": []string{"leader"}},
+		map[string]any{"userId": idCarol, "roles": []string{"leader"}},
+	)}), http.StatusOK, `{"success":true}`)
+	h.srv.View(func(ws *Workspace) {
+		tm := ws.TeamByID(teamAlpha)
+		for _, c := range []struct {
+			user   string
+			member bool
+			roles  []string // of the subscription (for members, of both)
+		}{
+			{idBot, false, []string{"moderator"}},
+			{idFed, true, []string{"leader"}},
+			{idCarol, true, []string{"moderator", "leader"}},
+		} {
+			if (tm.member(c.user) != nil) != c.member || !slices.Equal(*tm.subscriptionRoles(c.user), c.roles) {
+				t.Errorf("%s: member=%v roles=%v", c.user, tm.member(c.user) != nil, *tm.subscriptionRoles(c.user))
+			}
+		}
+	})
+	var listed []string
+	for _, m := range items(t, h.get(t, "/api/v1/teams.members?teamId="+teamAlpha, &credAdmin), "members") {
+		listed = append(listed, m["user"].(map[string]any)["_id"].(string))
+	}
+	if slices.Contains(listed, idBot) || !slices.Contains(listed, idFed) {
+		t.Errorf("teams.members: %v", listed)
+	}
+	if n := num(items(t, h.get(t, "/api/v1/teams.listAll", &credAdmin), "teams")[0]["numberOfUsers"]); n != 5 {
+		t.Errorf("numberOfUsers %d, want 5", n)
+	}
+	// The subscription and its role are visible where Rocket.Chat reads subscriptions.
+	r := h.get(t, "/api/v1/users.info?userId="+idBot+"&includeUserRooms=true", &credAdmin)
+	if rooms := items(t, response{body: r.body["user"].(map[string]any)}, "rooms"); len(rooms) != 1 || rooms[0]["rid"] != roomAlpha ||
+		fmt.Sprint(rooms[0]["roles"]) != "[moderator]" {
+		t.Errorf("rooms: %s", r.raw)
+	}
+	if got := ids(items(t, h.get(t, "/api/v1/roles.getUsersInRole?role=moderator&roomId="+roomAlpha, &credAdmin), "users")); !slices.Contains(got, idBot) {
+		t.Errorf("moderators of alpha: %v", got)
+	}
+
+	// updateMember replaces the subscription's roles; owner there is not a team owner.
+	expectCode(t, h.post(t, "/api/v1/teams.updateMember", &credAdmin, map[string]any{"teamId": teamAlpha, "member": map[string]any{"userId": idBot, "roles": []string{"owner"}}}), http.StatusOK)
+	expect(t, h.post(t, "/api/v1/teams.removeMember", &credAdmin, map[string]any{"teamId": teamAlpha, "userId": idAlice}), http.StatusBadRequest,
+		`{"success":false,"error":"last-owner-can-not-be-removed"}`)
+	// removeMember drops the subscription; then the user is neither.
+	expect(t, h.post(t, "/api/v1/teams.removeMember", &credAdmin, map[string]any{"teamId": teamAlpha, "userId": idBot}), http.StatusOK, `{"success":true}`)
+	expect(t, h.post(t, "/api/v1/teams.removeMember", &credAdmin, map[string]any{"teamId": teamAlpha, "userId": idBot}), http.StatusBadRequest,
+		`{"success":false,"error":"member-does-not-exist"}`)
+	// Unsubscribed now, so the next add makes a member.
+	expectCode(t, h.post(t, "/api/v1/teams.addMembers", &credAdmin, map[string]any{"teamId": teamAlpha, "members": members(map[string]any{"userId": idBot})}), http.StatusOK)
+	h.srv.View(func(ws *Workspace) {
+		if tm := ws.TeamByID(teamAlpha); tm.member(idBot) == nil || tm.subscriber(idBot) != nil {
+			t.Errorf("bot after re-add: %+v / %+v", tm.Members, tm.RoomSubscribers)
+		}
+	})
+
+	// A subscription opens a private team's info, as canAccessRoom allows.
+	expectCode(t, small().get(t, "/api/v1/teams.info?teamId="+teamBeta, &credPlain), http.StatusForbidden)
+	expectCode(t, h.get(t, "/api/v1/teams.info?teamId="+teamBeta, &credPlain), http.StatusOK)
+	// Deleting a user removes its subscriptions.
+	expectCode(t, h.post(t, "/api/v1/users.delete", &credAdmin, map[string]any{"userId": idPlain}), http.StatusOK)
+	h.srv.View(func(ws *Workspace) {
+		if got := ws.TeamByID(teamBeta).RoomSubscribers; len(got) != 0 {
+			t.Errorf("beta subscribers after delete: %+v", got)
+		}
+	})
 }

@@ -167,6 +167,9 @@ var usersListQuery = &schema{
 // view-full-other-user-info the projection loses emails, roles and
 // lastLogin; createdAt and federated are never part of it.
 func (s *Server) usersList(c *call) reply {
+	if rep := s.viewOutsideRoomCheck(c); rep != nil {
+		return *rep
+	}
 	canFull := c.ws.hasPermission(c.user, "view-full-other-user-info", nil)
 	offset, count := s.pagination(c.query)
 	keys, bad := parseSort(c.query)
@@ -217,6 +220,18 @@ func (s *Server) usersList(c *call) reply {
 	return success(field{"users", items}, field{"count", len(items)}, field{"offset", offset}, field{"total", total})
 }
 
+// viewOutsideRoomCheck is the first thing users.list and users.listByStatus
+// do (apps/meteor/server/api/v1/users.ts): with
+// API_Apply_permission_view-outside-room_on_users-list on, a caller without
+// view-outside-room (global roles only) gets API.v1.forbidden().
+func (s *Server) viewOutsideRoomCheck(c *call) *reply {
+	if s.opts.ApplyViewOutsideRoomOnUsersList && !c.ws.hasPermission(c.user, "view-outside-room", nil) {
+		r := forbidden()
+		return &r
+	}
+	return nil
+}
+
 func hasEmail(u *User, addr string) bool {
 	addr = strings.TrimSpace(addr)
 	for _, e := range u.Emails {
@@ -249,6 +264,9 @@ var usersListByStatusQuery = &schema{
 // no default filter, and emails, roles, lastLogin and federated come back
 // whatever the caller's permissions.
 func (s *Server) usersListByStatus(c *call) reply {
+	if rep := s.viewOutsideRoomCheck(c); rep != nil {
+		return *rep
+	}
 	offset, count := s.pagination(c.query)
 	keys, bad := parseSort(c.query)
 	if bad != nil {
@@ -400,21 +418,22 @@ func (s *Server) usersInfo(c *call) reply {
 	return success(field{"user", doc})
 }
 
-// userRooms lists u's team main-room subscriptions, sorted by type then name.
+// userRooms lists u's team main-room subscriptions (Subscriptions.findByUserId,
+// so plain subscribers' rooms too), sorted by type then name.
 func userRooms(ws *Workspace, u *User) []object {
 	type sub struct {
-		t    string
-		team *Team
-		m    *TeamMember
+		t     string
+		team  *Team
+		roles []string
 	}
 	var subs []sub
 	for _, t := range ws.Teams {
-		if m := t.member(u.ID); m != nil {
+		if roles := t.subscriptionRoles(u.ID); roles != nil {
 			typ := "c"
 			if t.Type == teamPrivate {
 				typ = "p"
 			}
-			subs = append(subs, sub{typ, t, m})
+			subs = append(subs, sub{typ, t, *roles})
 		}
 	}
 	slices.SortStableFunc(subs, func(a, b sub) int {
@@ -426,8 +445,8 @@ func userRooms(ws *Workspace, u *User) []object {
 	out := make([]object, len(subs))
 	for i, x := range subs {
 		o := object{{"_id", derivedID(x.team.RoomID, u.ID)}, {"rid", x.team.RoomID}, {"name", x.team.Name}, {"t", x.t}}
-		if x.m.Roles != nil {
-			o = o.with("roles", x.m.Roles)
+		if x.roles != nil {
+			o = o.with("roles", x.roles)
 		}
 		out[i] = o.with("unread", 0)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -389,4 +390,158 @@ func TestUsersListTeams(t *testing.T) {
 		t.Errorf("plain view: %v", got)
 	}
 	expectCode(t, h.get(t, "/api/v1/users.listTeams", &credAdmin), http.StatusBadRequest)
+}
+
+// TestUsersCreateEmailValidation follows validateEmailDomain
+// (apps/meteor/app/lib/server/lib/validateEmailDomain.ts), which checks a new
+// user's address with validateEmail's default 'basic' style
+// (packages/tools/src/validateEmail.ts, /^[^@]+@[^@]+$/): exactly one "@"
+// with something on both sides. Rocket.Chat's own e2e suite creates users
+// with addresses like "apiuser.test@rocket.chat-1796111564845"
+// (apps/meteor/tests/data/api-data.ts, used by
+// apps/meteor/tests/end-to-end/api/users.ts).
+func TestUsersCreateEmailValidation(t *testing.T) {
+	cases := []struct {
+		email string
+		ok    bool
+	}{
+		{"jdoe@rocket.chat-1796111564845", true},
+		{"apiuser.test@rocket.chat-1796111564845", true},
+		{"user.test.1796111564845.0.123@rocket.chat", true},
+		{"root@localhost", true},
+		{"a@b", true},
+		{"first last@example.com", true}, // the basic style does not look at the characters
+		{"not-an-email", false},
+		{"a@b@example.com", false},
+		{"@example.com", false},
+		{"jdoe@", false},
+		{"", false},
+	}
+	for i, tc := range cases {
+		t.Run(tc.email, func(t *testing.T) {
+			h := small()
+			username := "new.person" + itoa(int64(i))
+			r := h.post(t, "/api/v1/users.create", &credAdmin, map[string]any{
+				"email": tc.email, "name": "New Person", "password": "s3cret!", "username": username,
+			})
+			if tc.ok {
+				expectCode(t, r, http.StatusOK)
+				if u, _ := r.body["user"].(map[string]any); u == nil || u["username"] != username {
+					t.Errorf("created: %s", r.raw)
+				}
+				return
+			}
+			expect(t, r, http.StatusBadRequest, `{"success":false,"error":"Invalid email `+tc.email+` [error-invalid-email]",`+
+				`"errorType":"error-invalid-email","details":{"function":"RocketChat.validateEmailDomain","email":"`+tc.email+`"}}`)
+		})
+	}
+}
+
+// TestUsersCreateBlockedUsernames follows checkUsernameAvailability
+// (apps/meteor/server/lib/users/checkUsernameAvailability.ts), called by
+// validateUserData (apps/meteor/server/lib/users/saveUser/validateUserData.ts)
+// after the username and password checks: "all", "here" and the entries of
+// Accounts_BlockedUsernameList (default "") match case-insensitively against
+// the regexp-escaped name, and validateName
+// (apps/meteor/server/lib/shared/validateName.ts) refuses the lower-cased
+// name if it is in the hidden Accounts_SystemBlockedUsernameList, default
+// "admin,administrator,system,user" (apps/meteor/server/settings/accounts.ts).
+// The e2e suite expects exactly these four to fail with this message
+// (reservedWords in apps/meteor/tests/data/api-data.ts,
+// apps/meteor/tests/end-to-end/api/users.ts).
+func TestUsersCreateBlockedUsernames(t *testing.T) {
+	blocked := func(name string) string {
+		return `{"success":false,"error":"` + name + ` is blocked and can't be used! [error-blocked-username]",` +
+			`"errorType":"error-blocked-username","details":{"method":"checkUsernameAvailability","field":"` + name + `"}}`
+	}
+	cases := []struct {
+		username string
+		list     string // Accounts_BlockedUsernameList
+		blocked  bool
+	}{
+		{"admin", "", true},
+		{"administrator", "", true},
+		{"system", "", true},
+		{"user", "", true},
+		{"Admin", "", true}, // validateName lower-cases
+		{"all", "", true},
+		{"HERE", "", true},
+		{"admin2", "", false},
+		{"users", "", false},
+		{"evil", "bad.actor, evil ,", true},
+		{"EVIL", "bad.actor, evil ,", true},
+		// The name is escaped before it is matched, so list entries with
+		// regexp metacharacters never match.
+		{"bad.actor", "bad.actor, evil ,", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.username+"/"+tc.list, func(t *testing.T) {
+			h := newHarness(smallWorkspace(), Options{DisableRateLimiter: true, BlockedUsernameList: tc.list})
+			r := h.post(t, "/api/v1/users.create", &credAdmin, map[string]any{
+				"email": "someone@example.com", "name": "Some One", "password": "s3cret!", "username": tc.username,
+			})
+			if tc.blocked {
+				expect(t, r, http.StatusBadRequest, blocked(tc.username))
+			} else {
+				expectCode(t, r, http.StatusOK)
+			}
+		})
+	}
+	// The check runs after the password check and before the "in use" ones.
+	h := small()
+	expect(t, h.post(t, "/api/v1/users.create", &credAdmin, map[string]any{
+		"email": "someone@example.com", "name": "Some One", "password": "", "username": "admin",
+	}), http.StatusBadRequest, `{"success":false,"error":"The field Password is required [error-the-field-is-required]",`+
+		`"errorType":"error-the-field-is-required","details":{"method":"insertOrUpdateUser","field":"Password"}}`)
+	expect(t, h.post(t, "/api/v1/users.create", &credAdmin, map[string]any{
+		"email": "alice@example.com", "name": "Some One", "password": "x", "username": "system",
+	}), http.StatusBadRequest, blocked("system"))
+}
+
+// TestUsersListViewOutsideRoom follows users.list and users.listByStatus in
+// apps/meteor/server/api/v1/users.ts: with the setting
+// API_Apply_permission_view-outside-room_on_users-list on, a caller without
+// view-outside-room gets API.v1.forbidden() before anything else is read
+// (sort included). The permission's default roles come from
+// apps/meteor/app/authorization/server/constant/permissions.ts.
+func TestUsersListViewOutsideRoom(t *testing.T) {
+	if got := NewWorkspace().Permissions["view-outside-room"]; !slices.Equal(got, []string{"admin", "owner", "moderator", "user", "federated-external"}) {
+		t.Errorf("view-outside-room defaults: %v", got)
+	}
+	const denied = `{"success":false,"error":"unauthorized"}`
+	cases := []struct {
+		name   string
+		on     bool
+		cred   *Credential
+		revoke bool // take view-outside-room from the user role
+		want   int
+	}{
+		{"off, reader", false, &credReader, false, http.StatusOK},
+		{"on, admin", true, &credAdmin, false, http.StatusOK},
+		{"on, plain user", true, &credPlain, false, http.StatusOK},
+		{"on, reader without view-outside-room", true, &credReader, false, http.StatusForbidden},
+		{"on, plain user after revoking", true, &credPlain, true, http.StatusForbidden},
+		{"off, plain user after revoking", false, &credPlain, true, http.StatusOK},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(smallWorkspace(), Options{DisableRateLimiter: true, ApplyViewOutsideRoomOnUsersList: tc.on})
+			if tc.revoke {
+				h.srv.Update(func(ws *Workspace) {
+					ws.Permissions["view-outside-room"] = slices.DeleteFunc(ws.Permissions["view-outside-room"], func(r string) bool { return r == "user" })
+				})
+			}
+			for _, target := range []string{"/api/v1/users.list", "/api/v1/users.listByStatus", "/api/v1/users.list?sort=%7B%22username%22%3A2%7D"} {
+				r := h.get(t, target, tc.cred)
+				switch {
+				case tc.want == http.StatusForbidden:
+					expect(t, r, http.StatusForbidden, denied)
+				case strings.Contains(target, "sort="):
+					expectCode(t, r, http.StatusBadRequest) // the sort error, once past the check
+				default:
+					expectCode(t, r, http.StatusOK)
+				}
+			}
+		})
+	}
 }

@@ -36,7 +36,13 @@ var usersCreateBody = &schema{
 // defaultUsernameRE is UTF8_User_Names_Validation's default, [0-9a-zA-Z-_.]+.
 var defaultUsernameRE = regexp.MustCompile(`^[0-9a-zA-Z\-_.]+$`)
 
-var emailRE = regexp.MustCompile(`(?i)^[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}$`)
+// basicEmailRE is the default ('basic') style of validateEmail in
+// packages/tools/src/validateEmail.ts, which validateEmailDomain
+// (apps/meteor/app/lib/server/lib/validateEmailDomain.ts) applies to new
+// users' addresses: one "@" with something on either side, nothing more. No
+// trimming and no top-level-domain rule, so Rocket.Chat's own e2e addresses
+// such as "apiuser.test@rocket.chat-1796111564845" pass.
+var basicEmailRE = regexp.MustCompile(`^[^@]+@[^@]+$`)
 
 // usersCreate serves users.create (saveUser → validateUserData →
 // saveNewUser). Permission failures are 400s raised inside, not 403s.
@@ -76,13 +82,17 @@ func (s *Server) usersCreate(c *call) reply {
 	if password == "" && !setRandom {
 		return required("Password")
 	}
+	if s.usernameBlocked(username) {
+		return meteorError("error-blocked-username", htmlEscape(username)+" is blocked and can't be used!",
+			methodDetails("checkUsernameAvailability", field{"field", username}))
+	}
 	if !usernameAvailable(c.ws, username) {
 		return meteorError("error-field-unavailable", htmlEscape(username)+" is already in use :(", methodDetails(method, field{"field", username}))
 	}
 	if email != "" && c.ws.userByEmail(email) != nil {
 		return meteorError("error-field-unavailable", htmlEscape(email)+" is already in use :(", methodDetails(method, field{"field", email}))
 	}
-	if !emailRE.MatchString(email) {
+	if !basicEmailRE.MatchString(email) {
 		return meteorError("error-invalid-email", "Invalid email "+email,
 			object{{"function", "RocketChat.validateEmailDomain"}, {"email", email}})
 	}
@@ -139,8 +149,45 @@ func validNameChars(name string) bool {
 	return err == nil && !strings.ContainsAny(dec, invalid)
 }
 
-// usernameAvailable mirrors checkUsernameAvailability: no user (ignoring
-// case) and no team may hold the name.
+// systemBlockedUsernames is Accounts_SystemBlockedUsernameList's default
+// (hidden setting, apps/meteor/server/settings/accounts.ts).
+var systemBlockedUsernames = []string{"admin", "administrator", "system", "user"}
+
+// usernameBlocked is the first test of checkUsernameAvailability
+// (apps/meteor/server/lib/users/checkUsernameAvailability.ts), which throws
+// error-blocked-username: the name matches, ignoring case, "all", "here" or
+// an entry of Accounts_BlockedUsernameList (each entry trimmed; the default
+// "" blocks only the empty name), or validateName
+// (apps/meteor/server/lib/shared/validateName.ts) finds its lower-cased form
+// in Accounts_SystemBlockedUsernameList. The server matches the name after
+// escaping it for a regular expression, so a name with regexp
+// metacharacters (".", "-") never matches a list entry; that is mirrored.
+func (s *Server) usernameBlocked(username string) bool {
+	escaped := strings.TrimSpace(escapeRegExp(username))
+	for _, b := range append([]string{"all", "here"}, strings.Split(s.opts.BlockedUsernameList, ",")...) {
+		if strings.EqualFold(escaped, strings.TrimSpace(b)) {
+			return true
+		}
+	}
+	return slices.Contains(systemBlockedUsernames, strings.ToLower(username))
+}
+
+// escapeRegExp is escapeRegExp of @rocket.chat/string-helpers
+// (RocketChat/fuselage packages/string-helpers/src/escapeRegExp.ts), whose
+// set of escaped characters differs from regexp.QuoteMeta's.
+func escapeRegExp(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`-.*+?^=!:${}()|[]/\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// usernameAvailable mirrors the rest of checkUsernameAvailability: no user
+// (ignoring case) and no team may hold the name.
 func usernameAvailable(ws *Workspace, name string) bool {
 	return ws.userByUsernameFold(name) == nil && ws.teamByName(name) == nil
 }
@@ -343,6 +390,12 @@ func (s *Server) usersDelete(c *call) reply {
 	}
 	for _, t := range c.ws.Teams {
 		t.removeMember(u.ID)
+		if u.Username != "" {
+			// Subscriptions.removeByUserId, skipped with the rest of the
+			// clean-up for users without a username (deleteUser in
+			// apps/meteor/server/lib/users/deleteUser.ts).
+			t.unsubscribe(u.ID)
+		}
 	}
 	c.ws.removeUser(u)
 	return success(field{"deletedRooms", deleted})
