@@ -82,8 +82,10 @@ type Team struct {
 
 // TeamMember is one membership from teams.members. Roles is empty for plain members.
 type TeamMember struct {
-	User      UserRef   `json:"user"`
-	Roles     []string  `json:"roles"`
+	User  UserRef  `json:"user"`
+	Roles []string `json:"roles"`
+	// CreatedBy and CreatedAt say who added the member, and when.
+	CreatedBy UserRef   `json:"createdBy"`
 	CreatedAt time.Time `json:"createdAt"`
 }
 

@@ -567,3 +567,53 @@ func TestSyncWithoutAPIInfo(t *testing.T) {
 	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
 	assertMatchesWorkspace(t, got, ws)
 }
+
+// TestTeamGrantsCarryProvenance: each membership grant says who added the
+// member and when, as teams.members reports it, so an access review can ask
+// "added by whom, when".
+func TestTeamGrantsCarryProvenance(t *testing.T) {
+	gen := variedWorkspace()
+	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
+	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Admin, nil))
+	var ws *simulator.Workspace
+	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+
+	checked := 0
+	for _, team := range ws.Teams {
+		for _, m := range team.Members {
+			g := findGrant(got, "team:"+team.ID+":member:user:"+m.UserID)
+			if g == nil {
+				continue // deactivated users are not listed by teams.members
+			}
+			byID, by := m.CreatedByID, m.CreatedByUsername
+			if byID == "" { // the simulator's default, as Rocket.Chat records the team's creator
+				byID, by = team.CreatedByID, team.CreatedByUsername
+			}
+			meta := &v2.GrantMetadata{}
+			annos := annotations.Annotations(g.GetAnnotations())
+			if ok, err := annos.Pick(meta); err != nil || !ok {
+				t.Fatalf("grant %s has no metadata (%v)", g.GetId(), err)
+			}
+			f := meta.GetMetadata().GetFields()
+			if f["added_by"].GetStringValue() != by || f["added_by_id"].GetStringValue() != byID {
+				t.Errorf("grant %s added by %q (%q), want %q (%q)", g.GetId(), f["added_by"].GetStringValue(), f["added_by_id"].GetStringValue(), by, byID)
+			}
+			if at, err := time.Parse(time.RFC3339Nano, f["added_at"].GetStringValue()); err != nil || !at.Equal(m.CreatedAt.Truncate(time.Millisecond)) {
+				t.Errorf("grant %s added at %q, want %v", g.GetId(), f["added_at"].GetStringValue(), m.CreatedAt)
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no membership grant checked")
+	}
+}
+
+func findGrant(c *harness.Contents, id string) *v2.Grant {
+	for _, g := range c.Grants {
+		if g.GetId() == id {
+			return g
+		}
+	}
+	return nil
+}

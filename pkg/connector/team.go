@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
@@ -94,7 +95,7 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 	out := make([]*v2.Grant, 0, len(members))
 	for _, m := range members {
 		principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: m.User.ID}.Build()
-		out = append(out, grant.NewGrant(target, teamMember, principal))
+		out = append(out, grant.NewGrant(target, teamMember, principal, grant.WithGrantMetadata(provenance(&m))))
 		for _, role := range teamRoles {
 			if slices.Contains(m.Roles, role) {
 				out = append(out, grant.NewGrant(target, role, principal))
@@ -102,6 +103,22 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 		}
 	}
 	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
+}
+
+// provenance is what teams.members says of how a member came in: who added
+// them, and when, for access reviews ("added by whom, when").
+func provenance(m *client.TeamMember) map[string]any {
+	meta := map[string]any{}
+	if m.CreatedBy.ID != "" {
+		meta["added_by_id"] = m.CreatedBy.ID
+	}
+	if m.CreatedBy.Username != "" {
+		meta["added_by"] = m.CreatedBy.Username
+	}
+	if !m.CreatedAt.IsZero() {
+		meta["added_at"] = m.CreatedAt.UTC().Format(time.RFC3339Nano)
+	}
+	return meta
 }
 
 func teamResource(t *client.Team, base externalBase) (*v2.Resource, error) {
