@@ -108,4 +108,9 @@ type ServerInfo struct {
 type Permission struct {
 	ID    string   `json:"_id"`
 	Roles []string `json:"roles"`
+	// Permissions to change one setting also name it and where it lives.
+	Level     string `json:"level,omitempty"`
+	SettingID string `json:"settingId,omitempty"`
+	Group     string `json:"group,omitempty"`
+	Section   string `json:"section,omitempty"`
 }

@@ -74,6 +74,7 @@ func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.Resour
 		&userSyncer{c: c},
 		&roleSyncer{c: c},
 		&teamSyncer{c: c},
+		&permissionSyncer{c: c},
 	}
 }
 

@@ -28,4 +28,11 @@ var (
 		Description: "A Rocket.Chat team, public or private, with its members and their team roles.",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_GROUP},
 	}.Build()
+	permissionResourceType = v2.ResourceType_builder{
+		Id:          "permission",
+		DisplayName: "Permission",
+		Description: "A Rocket.Chat permission and the roles that hold it; through a workspace role, every holder of the role holds it.",
+		// Every permission's holders come from one pass over permissions.listAll.
+		Annotations: annotations.New(&v2.TypeScopedGrants{}),
+	}.Build()
 )

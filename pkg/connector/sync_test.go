@@ -112,7 +112,10 @@ func assertMatchesWorkspace(t *testing.T, got *harness.Contents, ws *simulator.W
 	if len(byType["team"]) != len(ws.Teams) {
 		t.Errorf("teams: got %d, want %d", len(byType["team"]), len(ws.Teams))
 	}
-	if len(byType) != 3 {
+	if len(byType["permission"]) != len(ws.Permissions) {
+		t.Errorf("permissions: got %d, want %d", len(byType["permission"]), len(ws.Permissions))
+	}
+	if len(byType) != 4 {
 		t.Errorf("resource types with resources: %v", keys(byType))
 	}
 
@@ -124,6 +127,9 @@ func assertMatchesWorkspace(t *testing.T, got *harness.Contents, ws *simulator.W
 		for _, e := range []string{"member", "owner", "moderator", "leader"} {
 			wantEnts = append(wantEnts, "team:"+team.ID+":"+e)
 		}
+	}
+	for id := range ws.Permissions {
+		wantEnts = append(wantEnts, "permission:"+id+":granted")
 	}
 	var gotEnts []string
 	for _, e := range got.Entitlements {
@@ -152,11 +158,45 @@ func assertMatchesWorkspace(t *testing.T, got *harness.Contents, ws *simulator.W
 			}
 		}
 	}
+	wantGrants = append(wantGrants, permissionGrants(ws)...)
 	var gotGrants []string
 	for _, g := range got.Grants {
 		gotGrants = append(gotGrants, g.GetId())
 	}
 	diffSets(t, "grants", gotGrants, wantGrants)
+}
+
+// permissionGrants is the oracle of the permission grants: one to each
+// known role holding the permission, and, after the SDK's expansion, one to
+// each user holding a workspace role that holds it.
+func permissionGrants(ws *simulator.Workspace) []string {
+	roles := map[string]*simulator.Role{}
+	for _, r := range ws.Roles {
+		roles[r.ID] = r
+	}
+	var out []string
+	for id, holders := range ws.Permissions {
+		users := map[string]bool{}
+		for _, rid := range holders {
+			role, ok := roles[rid]
+			if !ok {
+				continue
+			}
+			out = append(out, "permission:"+id+":granted:role:"+rid)
+			if role.Scope != "Users" {
+				continue
+			}
+			for _, u := range ws.Users {
+				if slices.Contains(u.Roles, rid) {
+					users[u.ID] = true
+				}
+			}
+		}
+		for uid := range users {
+			out = append(out, "permission:"+id+":granted:user:"+uid)
+		}
+	}
+	return out
 }
 
 func checkUser(t *testing.T, r *v2.Resource, u *simulator.User) {
