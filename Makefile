@@ -17,7 +17,7 @@ GOLANGCI_LINT_VERSION := v2.15.0
 TOOLS_BIN := $(CURDIR)/.tools/bin
 GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint
 
-.PHONY: build build-lambda lambda-smoke test unit check-generated lint demo generate bench fuzz grant-revoke baton clean
+.PHONY: build build-lambda lambda-smoke test unit check-generated lint demo generate bench fuzz grant-revoke baton clean docs-check
 
 build: $(GENERATED_CONF)
 	go build $(BUILD_TAGS) -o $(CONNECTOR) ./cmd/baton-rocketchat
@@ -62,6 +62,16 @@ $(GOLANGCI_LINT):
 lint: $(GOLANGCI_LINT)
 	$(GOLANGCI_LINT) run ./...
 
+# docs/connector.mdx as ConductorOne's docs renderer takes it: valid MDX, no
+# component outside its allow-list (no plain HTML either), no javascript:,
+# vbscript: or data: URL, no code. The checker's own cases run first.
+# tools/mdx-check/check.mjs says what it checks; its packages are pinned in
+# tools/mdx-check/package-lock.json.
+docs-check:
+	@npm ci --prefix tools/mdx-check --prefer-offline --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+	@node tools/mdx-check/check.mjs --self-test
+	@node tools/mdx-check/check.mjs docs/connector.mdx
+
 # Starts the simulator, syncs it with the real binary, prints what it found.
 demo: build
 	go run ./cmd/demo -connector $(CONNECTOR)
@@ -74,6 +84,26 @@ baton:
 grant-revoke: build baton
 	CONNECTOR=$(CURDIR)/$(CONNECTOR) scripts/grant-revoke.sh
 
+.PHONY: account-provisioning account-status
+
+# The account scripts read the baton CLI's JSON with jq, as ConductorOne's do;
+# gojq, pinned and built from source, stands in on machines without it.
+GOJQ_VERSION := v0.12.17
+JQ := $(TOOLS_BIN)/jq
+$(JQ):
+	GOBIN=$(TOOLS_BIN) go install github.com/itchyny/gojq/cmd/gojq@$(GOJQ_VERSION)
+	ln -sf gojq $(JQ)
+
+# ConductorOne's account provisioning CI cycle (sync, create, find by e-mail,
+# login or display name, delete, delete again, sync) against the simulator.
+account-provisioning: build baton $(JQ)
+	PATH=$(TOOLS_BIN):$$PATH CONNECTOR=$(CURDIR)/$(CONNECTOR) scripts/account-provisioning.sh
+
+# ConductorOne's account status CI cycle (disable_user, check STATUS_DISABLED,
+# enable_user, check STATUS_ENABLED) against the simulator.
+account-status: build baton $(JQ)
+	PATH=$(TOOLS_BIN):$$PATH CONNECTOR=$(CURDIR)/$(CONNECTOR) scripts/account-status.sh
+
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
 
@@ -83,6 +113,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME) ./pkg/client
 	go test -run '^$$' -fuzz '^FuzzMutatingListing$$' -fuzztime $(FUZZTIME) ./pkg/client
 	go test -run '^$$' -fuzz '^FuzzDecodeError$$' -fuzztime $(FUZZTIME) ./pkg/client
+	go test -run '^$$' -fuzz '^FuzzUsernameFromEmail$$' -fuzztime $(FUZZTIME) ./pkg/connector
 
 clean:
 	rm -rf dist .tools sync.c1z

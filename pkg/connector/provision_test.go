@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -807,6 +809,509 @@ func TestProvisionCreateAccountThatExists(t *testing.T) {
 			}
 			if len(resp.GetEncryptedData()) != 0 {
 				t.Errorf("an existing account revealed secrets")
+			}
+		})
+	}
+}
+
+// --- Accounts from an e-mail address, username collisions, password policy --
+
+// usersCreateHook stands in front of the simulator's users.create: it records
+// every call's body and lets answer, given the call's number (from 1) and
+// body, reply in the simulator's place. answer returning status 0 lets the
+// simulator serve the call; passThen500 makes the simulator serve it and
+// then answers 500 (the account exists, the answer was lost).
+type usersCreateHook struct {
+	mu     sync.Mutex
+	bodies []map[string]any
+	answer func(n int, body map[string]any) (code int, reply string)
+	inner  bool
+}
+
+const passThen500 = -1
+
+func (h *usersCreateHook) install(sim *simulator.Server) {
+	sim.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/users.create") {
+			return false
+		}
+		h.mu.Lock()
+		if h.inner {
+			h.mu.Unlock()
+			return false
+		}
+		raw, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		var body map[string]any
+		_ = json.Unmarshal(raw, &body)
+		h.bodies = append(h.bodies, body)
+		n := len(h.bodies)
+		answer := h.answer
+		h.mu.Unlock()
+		code, reply := 0, ""
+		if answer != nil {
+			code, reply = answer(n, body)
+		}
+		switch code {
+		case 0:
+			return false
+		case passThen500:
+			h.mu.Lock()
+			h.inner = true
+			h.mu.Unlock()
+			sim.ServeHTTP(httptest.NewRecorder(), r)
+			h.mu.Lock()
+			h.inner = false
+			h.mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, `{"success":false,"error":"Internal server error"}`)
+			return true
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_, _ = io.WriteString(w, reply)
+		return true
+	})
+}
+
+func (h *usersCreateHook) calls() []map[string]any {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.bodies)
+}
+
+// policyRefusal is Rocket.Chat's answer to a password its policy refuses
+// (packages/password-policies: PasswordPolicyError, its reasons as details).
+func policyRefusal(rules ...string) string {
+	var details []map[string]string
+	for _, r := range rules {
+		details = append(details, map[string]string{"error": r, "message": "The password does not meet the password policy."})
+	}
+	b, _ := json.Marshal(map[string]any{
+		"success":   false,
+		"error":     "The password provided does not meet the server's password policy. [error-password-policy-not-met]",
+		"errorType": "error-password-policy-not-met",
+		"details":   details,
+	})
+	return string(b)
+}
+
+func randomPassword(length int64) *v2.CredentialOptions {
+	return v2.CredentialOptions_builder{RandomPassword: v2.CredentialOptions_RandomPassword_builder{Length: length}.Build()}.Build()
+}
+
+func noPassword() *v2.CredentialOptions {
+	return v2.CredentialOptions_builder{NoPassword: &v2.CredentialOptions_NoPassword{}}.Build()
+}
+
+// createdAccount is what CreateAccount returned, its secret decrypted.
+type createdAccount struct {
+	resp     *v2.CreateAccountResponse
+	password string // the revealed password; empty when none was revealed
+}
+
+// createAccount calls the SDK's AccountManager service like ConductorOne
+// does, with a key to encrypt the revealed password for.
+func (p *provEnv) createAccount(info *v2.AccountInfo, creds *v2.CredentialOptions) (*createdAccount, error) {
+	p.t.Helper()
+	provider := &jwk.JWKEncryptionProvider{}
+	encCfg, privKey, err := provider.GenerateKey(context.Background())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.sim.ResetStats()
+	resp, err := p.conn.CreateAccount(context.Background(), v2.CreateAccountRequest_builder{
+		AccountInfo:       info,
+		CredentialOptions: creds,
+		EncryptionConfigs: []*v2.EncryptionConfig{encCfg},
+	}.Build())
+	if err != nil {
+		return nil, err
+	}
+	out := &createdAccount{resp: resp}
+	switch enc := resp.GetEncryptedData(); len(enc) {
+	case 0:
+	case 1:
+		plain, err := provider.Decrypt(context.Background(), enc[0], privKey)
+		if err != nil {
+			p.t.Fatalf("decrypting: %v", err)
+		}
+		out.password = string(plain.GetBytes())
+	default:
+		p.t.Fatalf("got %d encrypted secrets, want at most 1", len(enc))
+	}
+	return out, nil
+}
+
+// wantPolicyPassword checks pw against Rocket.Chat's password policy with
+// every rule on at its defaults (packages/password-policies): a lower-case
+// and an upper-case letter, a digit, a special character, and no character
+// more than 3 times in a row.
+func wantPolicyPassword(t *testing.T, pw string) {
+	t.Helper()
+	for _, rule := range []struct {
+		re   string
+		must bool
+	}{{`[a-z]`, true}, {`[A-Z]`, true}, {`[0-9]`, true}, {`[^A-Za-z0-9 ]`, true}} {
+		if regexp.MustCompile(rule.re).MatchString(pw) != rule.must {
+			t.Errorf("password (len %d) breaks the policy rule %s", len(pw), rule.re)
+		}
+	}
+	run := 1
+	for i := 1; i < len(pw); i++ {
+		if pw[i] == pw[i-1] {
+			run++
+		} else {
+			run = 1
+		}
+		if run > 3 {
+			t.Errorf("password (len %d) repeats a character more than 3 times in a row", len(pw))
+		}
+	}
+}
+
+func TestProvisionCreateAccountFromEmail(t *testing.T) {
+	for _, tc := range []struct {
+		name               string
+		info               func(t *testing.T) *v2.AccountInfo
+		creds              *v2.CredentialOptions
+		username, fullName string
+		email              string
+		reveal             bool
+	}{
+		// --create-account-profile='{"email":"new.hire@example.com"}': the
+		// SDK puts the address in the account's e-mails and the profile.
+		{name: "e-mail only, as the CLI sends it", info: func(t *testing.T) *v2.AccountInfo {
+			return accountInfo(t, "", []string{"new.hire@example.com"}, map[string]any{"email": "new.hire@example.com"})
+		}, creds: randomPassword(20), username: "new.hire", fullName: "new.hire", email: "new.hire@example.com", reveal: true},
+		{name: "e-mail in the account's e-mails only", info: func(t *testing.T) *v2.AccountInfo {
+			return accountInfo(t, "", []string{"Grace.Hopper@Example.com"}, nil)
+		}, creds: randomPassword(12), username: "grace.hopper", fullName: "grace.hopper", email: "Grace.Hopper@Example.com", reveal: true},
+		{name: "first and last name, +tag", info: func(t *testing.T) *v2.AccountInfo {
+			return accountInfo(t, "", nil, map[string]any{"email": "jane.roe+chat@example.com", "first_name": "Jane", "last_name": "Roe"})
+		}, creds: randomPassword(20), username: "jane.roe", fullName: "Jane Roe", email: "jane.roe+chat@example.com", reveal: true},
+		{name: "display name", info: func(t *testing.T) *v2.AccountInfo {
+			return accountInfo(t, "", nil, map[string]any{"email": "d_okafor@example.com", "display_name": "Dee Okafor"})
+		}, creds: randomPassword(20), username: "d_okafor", fullName: "Dee Okafor", email: "d_okafor@example.com", reveal: true},
+		{name: "no password (SSO)", info: func(t *testing.T) *v2.AccountInfo {
+			return accountInfo(t, "", nil, map[string]any{"email": "sso.only@example.com"})
+		}, creds: noPassword(), username: "sso.only", fullName: "sso.only", email: "sso.only@example.com"},
+		// An explicit login still wins over the e-mail address.
+		{name: "explicit login wins", info: func(t *testing.T) *v2.AccountInfo {
+			return accountInfo(t, "chosen.name", []string{"new.hire@example.com"}, map[string]any{"email": "new.hire@example.com"})
+		}, creds: randomPassword(20), username: "chosen.name", fullName: "chosen.name", email: "new.hire@example.com", reveal: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startProvisioning(t, provWorkspace(), pvAdmin)
+			var hook usersCreateHook
+			hook.install(p.sim)
+			got, err := p.createAccount(tc.info(t), tc.creds)
+			mustOK(t, "CreateAccount", err)
+			p.wantPosts(map[string]int{"POST users.create": 1})
+
+			success := got.resp.GetSuccess()
+			if success == nil {
+				t.Fatalf("result is not a success: %v", got.resp)
+			}
+			u := p.state().UserByUsername(tc.username)
+			if u == nil {
+				t.Fatalf("no user %s was created", tc.username)
+			}
+			if id := success.GetResource().GetId().GetResource(); id != u.ID {
+				t.Errorf("returned resource id %q, want the new user's %q", id, u.ID)
+			}
+			if !u.Active || u.Name != tc.fullName || len(u.Emails) != 1 || u.Emails[0].Address != tc.email {
+				t.Errorf("created user %+v, want active %s <%s> named %q", u, tc.username, tc.email, tc.fullName)
+			}
+			if u.RequirePasswordChange {
+				t.Errorf("requirePasswordChange set without being asked for")
+			}
+			calls := hook.calls()
+			if len(calls) != 1 {
+				t.Fatalf("%d users.create calls, want 1", len(calls))
+			}
+			// No welcome e-mail: sendWelcomeEmail is sent, as false.
+			if v, ok := calls[0]["sendWelcomeEmail"]; !ok || v != false {
+				t.Errorf("sendWelcomeEmail sent as %v (present %v), want false", v, ok)
+			}
+			if calls[0]["username"] != tc.username {
+				t.Errorf("users.create sent username %v, want %s", calls[0]["username"], tc.username)
+			}
+			if calls[0]["password"] != u.Password {
+				t.Errorf("the stored password is not the one sent")
+			}
+			wantPolicyPassword(t, u.Password)
+			if !tc.reveal {
+				if got.password != "" {
+					t.Errorf("a no-password account revealed its password")
+				}
+				return
+			}
+			if got.password != u.Password {
+				t.Errorf("the revealed password (len %d) is not the stored one (len %d)", len(got.password), len(u.Password))
+			}
+		})
+	}
+}
+
+func TestProvisionCreateAccountDerivedUsernameTaken(t *testing.T) {
+	// dana's e-mail address does not match her username.
+	ws := provWorkspace()
+	ws.AddUser(&simulator.User{ID: "danaUserId0000001", Username: "d.smith", Name: "Dana Smith", Active: true, Roles: []string{"user"},
+		Emails: []simulator.Email{{Address: "dana@example.com", Verified: true}}})
+
+	t.Run("someone else holds the username", func(t *testing.T) {
+		p := startProvisioning(t, ws.Clone(), pvAdmin)
+		before := len(p.state().Users)
+		// alice@example.org is not alice@example.com: another person.
+		_, err := p.createAccount(accountInfo(t, "", nil, map[string]any{"email": "alice@example.org", "first_name": "Alice", "last_name": "Other"}), randomPassword(20))
+		wantCode(t, err, codes.FailedPrecondition, `username "alice"`, "derived from the e-mail address", pvAliceID, "no account was created", `"username" field`)
+		p.wantPosts(map[string]int{"POST users.create": 1})
+		if n := len(p.state().Users); n != before {
+			t.Errorf("users went from %d to %d", before, n)
+		}
+		if u := p.state().UserByUsername("alice"); u == nil || u.ID != pvAliceID {
+			t.Errorf("alice's account changed: %+v", u)
+		}
+	})
+	t.Run("a team holds the username", func(t *testing.T) {
+		p := startProvisioning(t, ws.Clone(), pvAdmin)
+		_, err := p.createAccount(accountInfo(t, "", nil, map[string]any{"email": "engineering@example.com"}), randomPassword(20))
+		wantCode(t, err, codes.FailedPrecondition, `username "engineering"`, "or a team", `"username" field`)
+		if u := p.state().UserByUsername("engineering"); u != nil {
+			t.Errorf("an account was created: %+v", u)
+		}
+	})
+	t.Run("the same person's account", func(t *testing.T) {
+		p := startProvisioning(t, ws.Clone(), pvAdmin)
+		got, err := p.createAccount(accountInfo(t, "", nil, map[string]any{"email": "Alice@Example.com"}), randomPassword(20))
+		mustOK(t, "CreateAccount", err)
+		exists := got.resp.GetAlreadyExists()
+		if exists == nil || exists.GetResource().GetId().GetResource() != pvAliceID {
+			t.Fatalf("result %v, want AlreadyExists pointing at alice", got.resp)
+		}
+		if got.password != "" {
+			t.Errorf("an existing account revealed a password")
+		}
+	})
+	t.Run("created, then asked for again", func(t *testing.T) {
+		p := startProvisioning(t, ws.Clone(), pvAdmin)
+		info := accountInfo(t, "", []string{"new.hire@example.com"}, map[string]any{"email": "new.hire@example.com"})
+		first, err := p.createAccount(info, randomPassword(20))
+		mustOK(t, "first CreateAccount", err)
+		id := first.resp.GetSuccess().GetResource().GetId().GetResource()
+		if id == "" {
+			t.Fatalf("first result %v, want a success", first.resp)
+		}
+		before := len(p.state().Users)
+		again, err := p.createAccount(info, randomPassword(20))
+		mustOK(t, "second CreateAccount", err)
+		if got := again.resp.GetAlreadyExists().GetResource().GetId().GetResource(); got != id {
+			t.Errorf("second result %v, want AlreadyExists pointing at %s", again.resp, id)
+		}
+		if n := len(p.state().Users); n != before {
+			t.Errorf("users went from %d to %d", before, n)
+		}
+		if u := p.user(id); u.Password != first.password {
+			t.Errorf("the second call changed the password")
+		}
+	})
+	t.Run("the e-mail address is another username's", func(t *testing.T) {
+		p := startProvisioning(t, ws.Clone(), pvAdmin)
+		before := len(p.state().Users)
+		got, err := p.createAccount(accountInfo(t, "", nil, map[string]any{"email": "dana@example.com"}), randomPassword(20))
+		mustOK(t, "CreateAccount", err)
+		exists := got.resp.GetAlreadyExists()
+		if exists == nil {
+			t.Fatalf("result %v, want AlreadyExists", got.resp)
+		}
+		// Found by e-mail, not by username: not linked, as for an explicit username.
+		if r := exists.GetResource(); r != nil {
+			t.Errorf("AlreadyExists points at %v, want no resource", r.GetId())
+		}
+		if n := len(p.state().Users); n != before || p.state().UserByUsername("dana") != nil {
+			t.Errorf("an account was created")
+		}
+	})
+}
+
+func TestProvisionCreateAccountReservedLocalPart(t *testing.T) {
+	for _, email := range []string{"admin@example.com", "Administrator@example.org", "system+ops@example.com", "user@example.com", "here@example.com", "all@example.com"} {
+		t.Run(email, func(t *testing.T) {
+			p := startProvisioning(t, provWorkspace(), pvAdmin)
+			before := len(p.state().Users)
+			_, err := p.createAccount(accountInfo(t, "", []string{email}, map[string]any{"email": email}), randomPassword(20))
+			wantCode(t, err, codes.InvalidArgument, "reserved", `"username" field`)
+			p.wantPosts(nil)
+			if n := len(p.state().Users); n != before {
+				t.Errorf("users went from %d to %d", before, n)
+			}
+		})
+	}
+
+	// A name on the workspace's own Blocked Username List is only known to
+	// the server, which refuses it with error-blocked-username.
+	t.Run("workspace blocked list", func(t *testing.T) {
+		env := testenv.Start(t, provWorkspace(), simulator.Options{BlockedUsernameList: "ceo, cfo"}, "")
+		conn, err := harness.Serve(context.Background(), testenv.Connector(t, env.BaseURL, pvAdmin, nil, testenv.FastRetries))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		p := &provEnv{t: t, sim: env.Sim, conn: conn}
+		var hook usersCreateHook
+		hook.install(p.sim)
+		_, err = p.createAccount(accountInfo(t, "", nil, map[string]any{"email": "CEO@example.com"}), randomPassword(20))
+		wantCode(t, err, codes.InvalidArgument, `username "ceo"`, "derived from CEO@example.com", "Blocked Username List", `"username" field`)
+		if n := len(hook.calls()); n != 1 {
+			t.Errorf("%d users.create calls, want 1", n)
+		}
+		if p.state().UserByUsername("ceo") != nil {
+			t.Errorf("an account was created")
+		}
+	})
+}
+
+func asString(v any) string { s, _ := v.(string); return s }
+
+func TestProvisionCreateAccountPasswordPolicy(t *testing.T) {
+	const (
+		repeating = "error-password-policy-not-met-repeatingCharacters"
+		minLength = "error-password-policy-not-met-minLength"
+		maxLength = "error-password-policy-not-met-maxLength"
+	)
+	profile := map[string]any{"email": "new.hire@example.com", "first_name": "New", "last_name": "Hire"}
+	for _, tc := range []struct {
+		name    string
+		creds   *v2.CredentialOptions
+		answer  func(n int, body map[string]any) (int, string)
+		calls   int
+		created bool
+		length  int // of the password the account got
+		reveal  bool
+		code    codes.Code
+		mention []string
+	}{
+		{name: "refused once, then created", creds: randomPassword(20),
+			answer: func(n int, _ map[string]any) (int, string) {
+				if n == 1 {
+					return http.StatusBadRequest, policyRefusal(repeating)
+				}
+				return 0, ""
+			}, calls: 2, created: true, length: 20, reveal: true},
+		{name: "an older server's error type", creds: randomPassword(20),
+			answer: func(n int, _ map[string]any) (int, string) {
+				if n == 1 {
+					return http.StatusBadRequest, `{"success":false,"error":"The password does not contain at least one special character ` +
+						`which is against the password policy. [error-password-policy-not-met-oneSpecial]","errorType":"error-password-policy-not-met-oneSpecial"}`
+				}
+				return 0, ""
+			}, calls: 2, created: true, length: 20, reveal: true},
+		{name: "no-password account refused twice, then created", creds: noPassword(),
+			answer: func(n int, _ map[string]any) (int, string) {
+				if n < 3 {
+					return http.StatusBadRequest, policyRefusal(repeating)
+				}
+				return 0, ""
+			}, calls: 3, created: true, length: 40},
+		// Accounts_Password_Policy_MinLength = 30, above the 20 asked for.
+		{name: "minimum length above the one asked for", creds: randomPassword(20),
+			answer: func(_ int, body map[string]any) (int, string) {
+				if len(asString(body["password"])) < 30 {
+					return http.StatusBadRequest, policyRefusal(minLength)
+				}
+				return 0, ""
+			}, calls: 2, created: true, length: 40, reveal: true},
+		// Accounts_Password_Policy_MaxLength = 24: nobody sees this password, so it is shortened.
+		{name: "no-password account above the maximum length", creds: noPassword(),
+			answer: func(_ int, body map[string]any) (int, string) {
+				if len(asString(body["password"])) > 24 {
+					return http.StatusBadRequest, policyRefusal(maxLength)
+				}
+				return 0, ""
+			}, calls: 2, created: true, length: 20},
+		// ...but a password for a person is not made shorter than asked.
+		{name: "revealed password above the maximum length", creds: randomPassword(20),
+			answer: func(_ int, body map[string]any) (int, string) {
+				if len(asString(body["password"])) > 12 {
+					return http.StatusBadRequest, policyRefusal(maxLength)
+				}
+				return 0, ""
+			}, calls: 1, code: codes.FailedPrecondition, mention: []string{"Accounts_Password_Policy_MaxLength", "no account was created"}},
+		{name: "refused every time", creds: randomPassword(20),
+			answer: func(int, map[string]any) (int, string) { return http.StatusBadRequest, policyRefusal(repeating) },
+			calls:  3, code: codes.FailedPrecondition, mention: []string{"refused 3 generated passwords", "repeatingCharacters", "Password Policy", "no account was created"}},
+		// A failure that may have created the account is never resent.
+		{name: "answer lost after the account was created", creds: randomPassword(20),
+			answer: func(n int, _ map[string]any) (int, string) {
+				if n == 1 {
+					return passThen500, ""
+				}
+				return 0, ""
+			},
+			calls: 1, code: codes.Unavailable, mention: []string{"500"}},
+		{name: "server error", creds: randomPassword(20),
+			answer: func(int, map[string]any) (int, string) {
+				return http.StatusInternalServerError, `{"success":false,"error":"Internal server error"}`
+			},
+			calls: 1, code: codes.Unavailable, mention: []string{"500"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startProvisioning(t, provWorkspace(), pvAdmin)
+			hook := usersCreateHook{answer: tc.answer}
+			hook.install(p.sim)
+			got, err := p.createAccount(accountInfo(t, "", nil, profile), tc.creds)
+			calls := hook.calls()
+			if len(calls) != tc.calls {
+				t.Errorf("%d users.create calls, want %d", len(calls), tc.calls)
+			}
+			seen := map[string]bool{}
+			for _, c := range calls {
+				pw := asString(c["password"])
+				if seen[pw] {
+					t.Errorf("a refused password was sent again")
+				}
+				seen[pw] = true
+				wantPolicyPassword(t, pw)
+			}
+			u := p.state().UserByUsername("new.hire")
+			if tc.code != codes.OK {
+				wantCode(t, err, tc.code, tc.mention...)
+				if tc.name == "answer lost after the account was created" {
+					if u == nil {
+						t.Fatalf("the simulator did not create the account")
+					}
+					// What ConductorOne does after Unavailable: ask again. The
+					// account is found, not created twice.
+					again, err := p.createAccount(accountInfo(t, "", nil, profile), tc.creds)
+					mustOK(t, "CreateAccount after the lost answer", err)
+					if r := again.resp.GetAlreadyExists().GetResource(); r.GetId().GetResource() != u.ID {
+						t.Errorf("retry result %v, want AlreadyExists pointing at %s", again.resp, u.ID)
+					}
+					return
+				}
+				if u != nil {
+					t.Errorf("an account was created: %+v", u)
+				}
+				return
+			}
+			mustOK(t, "CreateAccount", err)
+			if u == nil || got.resp.GetSuccess().GetResource().GetId().GetResource() != u.ID {
+				t.Fatalf("result %v, user %+v: want a success for the new user", got.resp, u)
+			}
+			last := asString(calls[len(calls)-1]["password"])
+			if u.Password != last || len(last) != tc.length {
+				t.Errorf("stored password (len %d) is not the last one sent (len %d), or not %d long", len(u.Password), len(last), tc.length)
+			}
+			if tc.reveal && got.password != u.Password {
+				t.Errorf("revealed password (len %d) is not the stored one (len %d)", len(got.password), len(u.Password))
+			}
+			if !tc.reveal && got.password != "" {
+				t.Errorf("a no-password account revealed its password")
+			}
+			if u.Name != "New Hire" {
+				t.Errorf("name %q, want New Hire", u.Name)
 			}
 		})
 	}
