@@ -14,7 +14,8 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// Bodies copied from docs/rocketchat-api.md §0, §1, §5 and §6.
+// Bodies copied from docs/rocketchat-api.md §0.3 (status mapping), §1.4 (2FA),
+// §5.4 and §5.7 (team errors) and §6.5 (the 429).
 const (
 	body401          = `{"success":false,"error":"You must be logged in to do this.","status":"error","message":"You must be logged in to do this."}`
 	body403Mw        = `{"success":false,"error":"User does not have the permissions required for this action [error-unauthorized]"}`

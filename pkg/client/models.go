@@ -16,24 +16,25 @@ type Federation struct {
 }
 
 // User is a Rocket.Chat account as the user listing endpoints return it.
-// Fields the server omits stay at their zero value.
+// Fields the server omits stay at their zero value; empty fields are left
+// out when a user is stored again (a listing kept in the session store).
 type User struct {
 	ID                    string      `json:"_id"`
-	Username              string      `json:"username"`
-	Name                  string      `json:"name"`
-	Nickname              string      `json:"nickname"`
+	Username              string      `json:"username,omitempty"`
+	Name                  string      `json:"name,omitempty"`
+	Nickname              string      `json:"nickname,omitempty"`
 	Emails                []Email     `json:"emails"`
-	Type                  string      `json:"type"`
-	Active                bool        `json:"active"`
+	Type                  string      `json:"type,omitempty"`
+	Active                bool        `json:"active,omitempty"`
 	Roles                 []string    `json:"roles"`
-	Status                string      `json:"status"`
-	LastLogin             time.Time   `json:"lastLogin"`
-	CreatedAt             time.Time   `json:"createdAt"`
-	Federated             bool        `json:"federated"`
-	Federation            *Federation `json:"federation"`
-	InactiveReason        string      `json:"inactiveReason"`
-	Reason                string      `json:"reason"`
-	RequirePasswordChange bool        `json:"requirePasswordChange"`
+	Status                string      `json:"status,omitempty"`
+	LastLogin             time.Time   `json:"lastLogin,omitzero"`
+	CreatedAt             time.Time   `json:"createdAt,omitzero"`
+	Federated             bool        `json:"federated,omitempty"`
+	Federation            *Federation `json:"federation,omitempty"`
+	InactiveReason        string      `json:"inactiveReason,omitempty"`
+	Reason                string      `json:"reason,omitempty"`
+	RequirePasswordChange bool        `json:"requirePasswordChange,omitempty"`
 }
 
 // Role is a workspace role. Scope "Users" roles are held workspace-wide;

@@ -12,7 +12,7 @@ import (
 )
 
 // windowLimiter imitates Rocket.Chat's fixed-window limiter for one route
-// (docs §6): the window opens on the first request after the previous one
+// (docs/rocketchat-api.md §6.3–§6.4): the window opens on the first request after the previous one
 // has elapsed, request N of a window is allowed while N <= limit, and every
 // answer carries X-RateLimit-* headers with Reset in epoch milliseconds.
 type windowLimiter struct {

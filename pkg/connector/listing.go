@@ -204,6 +204,9 @@ func (l *listing[T]) readAll(ctx context.Context, store shared, cur cursor) ([]T
 		}
 		return p.Items, &next, nil
 	}
+	if len(p.Items) <= pageItems && !l.storeFirst {
+		return p.Items, nil, nil // one page, nothing to keep
+	}
 	chunks, err := encodeChunks(p.Items)
 	if err != nil {
 		return nil, nil, fmt.Errorf("storing %s: %w", l.what, err)

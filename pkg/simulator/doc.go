@@ -4,6 +4,6 @@
 // It serves the subset of endpoints an identity-governance connector uses,
 // with the real server's status codes, error bodies, envelopes, projections,
 // permission checks and rate limiter. The facts it follows are collected in
-// the project's Rocket.Chat API notes; where they leave a gap, Rocket.Chat's
+// the project's Rocket.Chat API notes, docs/rocketchat-api.md; where they leave a gap, Rocket.Chat's
 // own source was the reference.
 package simulator
