@@ -27,12 +27,19 @@ type Baseline struct {
 	HTTP    *http.Client
 	// Max429 bounds the 429s one request may receive (default 1000).
 	Max429 int
+	// Permissions counts the permissions and their grants too, as a sync
+	// with a permission resource type must.
+	Permissions bool
 }
 
 // BaselineResult is what the baseline read.
 type BaselineResult struct {
-	Users, Roles, Teams    int
-	RoleGrants, TeamGrants int
+	Users, Roles, Teams, Permissions int
+	RoleGrants, TeamGrants           int
+	// PermissionGrants and ExpandedGrants are counted as Expected counts
+	// them, from the validation's permissions.listAll answer and the role
+	// holders; zero when the connector does not sync permissions.
+	PermissionGrants, ExpandedGrants int
 	// Calls counts requests sent per endpoint key (429s included).
 	Calls   Plan
 	Got429  int
@@ -77,7 +84,13 @@ func (b *Baseline) Sync(ctx context.Context) (*BaselineResult, error) {
 	if err := b.get(ctx, res, "/api/v1/me", nil, &struct{}{}); err != nil {
 		return nil, err
 	}
-	if err := b.get(ctx, res, "/api/v1/permissions.listAll", nil, &struct{}{}); err != nil {
+	var perms struct {
+		Update []struct {
+			ID    string   `json:"_id"`
+			Roles []string `json:"roles"`
+		} `json:"update"`
+	}
+	if err := b.get(ctx, res, "/api/v1/permissions.listAll", nil, &perms); err != nil {
 		return nil, err
 	}
 
@@ -100,6 +113,7 @@ func (b *Baseline) Sync(ctx context.Context) (*BaselineResult, error) {
 		return nil, err
 	}
 	res.Roles = len(roles.Roles)
+	holders := map[string][]string{} // workspace role → its holders
 	for _, r := range roles.Roles {
 		if r.Scope == "Subscriptions" {
 			continue
@@ -110,10 +124,33 @@ func (b *Baseline) Sync(ctx context.Context) (*BaselineResult, error) {
 			}
 			err := json.Unmarshal(raw, &p)
 			res.RoleGrants += len(p.Users)
+			for _, u := range p.Users {
+				holders[r.ID] = append(holders[r.ID], u.ID)
+			}
 			return len(p.Users), err
 		})
 		if err != nil {
 			return nil, err
+		}
+	}
+	if b.Permissions {
+		known := map[string]bool{}
+		for _, r := range roles.Roles {
+			known[r.ID] = true
+		}
+		res.Permissions = len(perms.Update)
+		for _, p := range perms.Update {
+			users := map[string]bool{}
+			for _, r := range p.Roles {
+				if !known[r] {
+					continue
+				}
+				res.PermissionGrants++
+				for _, u := range holders[r] {
+					users[u] = true
+				}
+			}
+			res.ExpandedGrants += len(users)
 		}
 	}
 
@@ -247,7 +284,11 @@ var ErrMismatch = errors.New("counts differ from the workspace")
 
 // Check compares what the baseline read with the oracle counts.
 func (r *BaselineResult) Check(want Expected) error {
-	got := Expected{Users: r.Users, Roles: r.Roles, Teams: r.Teams, RoleGrants: r.RoleGrants, TeamGrants: r.TeamGrants}
+	got := Expected{
+		Users: r.Users, Roles: r.Roles, Teams: r.Teams, Permissions: r.Permissions,
+		RoleGrants: r.RoleGrants, TeamGrants: r.TeamGrants,
+		PermissionGrants: r.PermissionGrants, ExpandedGrants: r.ExpandedGrants,
+	}
 	want.Memberships = 0
 	if got != want {
 		return fmt.Errorf("%w: got %+v, want %+v", ErrMismatch, got, want)

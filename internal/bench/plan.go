@@ -6,12 +6,17 @@ package bench
 
 import (
 	"bufio"
+	"context"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/conductorone/baton-rocketchat/pkg/client"
+	"github.com/conductorone/baton-rocketchat/pkg/connector"
 	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 )
 
@@ -26,6 +31,10 @@ const (
 	EpTeams       = "GET teams.listAll"
 	EpMembers     = "GET teams.members"
 	EpUsersInRole = "GET roles.getUsersInRole"
+	// The optional types' listings: integrations.list once per kind
+	// (incoming, outgoing webhooks), oauth-apps.list (not paginated).
+	EpIntegrations = "GET integrations.list"
+	EpOAuthApps    = "GET oauth-apps.list"
 )
 
 // PageSize is the largest page Rocket.Chat serves (API_Upper_Count_Limit).
@@ -41,48 +50,122 @@ func pages(items, size int) int {
 	return max(1, (items+size-1)/size)
 }
 
+// syncedTypes are the resource types the connector can sync, as a
+// connector built without credentials (the capabilities command's) lists
+// them.
+func syncedTypes() []string {
+	ctx := context.Background()
+	var out []string
+	for _, s := range (&connector.Connector{}).ResourceSyncers(ctx) {
+		out = append(out, s.ResourceType(ctx).GetId())
+	}
+	return out
+}
+
+// typesFor are the resource types a connector configured with cred syncs
+// on ws: optional types (webhooks, OAuth apps) are offered only to a token
+// that can list them. It asks such a connector, against a throwaway server
+// over ws (which must not be in use meanwhile); when that fails, every type.
+func typesFor(ws *simulator.Workspace, cred simulator.Credential) []string {
+	ctx := context.Background()
+	srv := httptest.NewServer(simulator.NewServer(ws, simulator.Options{DisableRateLimiter: true}))
+	defer srv.Close()
+	cl, err := client.New(ctx, client.Config{BaseURL: srv.URL, UserID: cred.UserID, Token: cred.Token})
+	if err != nil {
+		return syncedTypes()
+	}
+	var out []string
+	for _, s := range connector.NewWithClient(cl, nil).ResourceSyncers(ctx) {
+		out = append(out, s.ResourceType(ctx).GetId())
+	}
+	return out
+}
+
+// planFor is the validation calls (/api/info, me, permissions.listAll)
+// plus, per resource type in types, the calls listing counts for its
+// listing. A resource type the plans do not know gets an entry of its own,
+// unknownType(typ), that no sync makes: every check of a sync against the
+// plan then fails, naming it, until its calls are added here.
+func planFor(types []string, listing func(typ string) Plan) Plan {
+	plan := Plan{EpInfo: 1, EpMe: 1, EpPermissions: 1}
+	for _, typ := range types {
+		calls := listing(typ)
+		if calls == nil {
+			calls = Plan{unknownType(typ): 1}
+		}
+		for ep, n := range calls {
+			plan[ep] += n
+		}
+	}
+	return plan
+}
+
+// unknownType is the plan entry of a resource type the plans do not know.
+func unknownType(typ string) string {
+	return fmt.Sprintf("resource type %q (its calls are not in MinimalPlan and PagedPlan yet: add them)", typ)
+}
+
 // MinimalPlan is the fewest calls a complete sync of ws can make when the
 // server serves whole listings (count=0, API_Allow_Infinite_Count on, the
-// default): one call per listing and one teams.members call per team, role
-// holders taken from the users' own role lists, plus the three validation
-// calls.
-func MinimalPlan(ws *simulator.Workspace) Plan {
-	return Plan{
-		EpInfo:        1,
-		EpMe:          1,
-		EpPermissions: 1,
-		EpRoles:       1,
-		EpUsers:       1,
-		EpTeams:       1,
-		EpMembers:     len(ws.Teams),
-	}
+// default): the three validation calls, then one call per listing and one
+// teams.members call per team, role holders taken from the users' own role
+// lists. The permission listing is permissions.listAll again: the SDK's
+// Validate has no session store to leave the validation's answer in for
+// whichever instance lists the permissions.
+func MinimalPlan(ws *simulator.Workspace, cred simulator.Credential) Plan {
+	return planFor(typesFor(ws, cred), func(typ string) Plan {
+		switch typ {
+		case "user":
+			return Plan{EpUsers: 1}
+		case "role":
+			return Plan{EpRoles: 1}
+		case "team":
+			return Plan{EpTeams: 1, EpMembers: len(ws.Teams)}
+		case "permission":
+			return Plan{EpPermissions: 1}
+		case "incoming-webhook", "outgoing-webhook":
+			return Plan{EpIntegrations: 1}
+		case "oauth-app":
+			return Plan{EpOAuthApps: 1}
+		}
+		return nil
+	})
 }
 
 // PagedPlan is the fewest calls when the server ignores count=0
 // (API_Allow_Infinite_Count off): the first call of each listing brings the
 // default 50 items, each further one 100. A listing that is empty still
-// costs the one call that finds it empty.
-func PagedPlan(ws *simulator.Workspace) Plan {
+// costs the one call that finds it empty. roles.list and
+// permissions.listAll are not paginated.
+func PagedPlan(ws *simulator.Workspace, cred simulator.Credential) Plan {
 	active := activeSet(ws)
-	members := 0
-	for _, t := range ws.Teams {
-		n := 0
-		for _, m := range t.Members {
-			if active[m.UserID] {
-				n++
+	return planFor(typesFor(ws, cred), func(typ string) Plan {
+		switch typ {
+		case "user":
+			return Plan{EpUsers: pagedCalls(len(ws.Users))}
+		case "role":
+			return Plan{EpRoles: 1}
+		case "team":
+			members := 0
+			for _, t := range ws.Teams {
+				n := 0
+				for _, m := range t.Members {
+					if active[m.UserID] {
+						n++
+					}
+				}
+				members += pagedCalls(n)
 			}
+			return Plan{EpTeams: pagedCalls(len(ws.Teams)), EpMembers: members}
+		case "permission":
+			return Plan{EpPermissions: 1}
+		case "incoming-webhook", "outgoing-webhook":
+			return Plan{EpIntegrations: pagedCalls(integrations(ws, typ))}
+		case "oauth-app":
+			return Plan{EpOAuthApps: 1}
 		}
-		members += pagedCalls(n)
-	}
-	return Plan{
-		EpInfo:        1,
-		EpMe:          1,
-		EpPermissions: 1,
-		EpRoles:       1,
-		EpUsers:       pagedCalls(len(ws.Users)),
-		EpTeams:       pagedCalls(len(ws.Teams)),
-		EpMembers:     members,
-	}
+		return nil
+	})
 }
 
 // pagedCalls is the calls a listing of n items takes at 50, then 100 a call.
@@ -122,26 +205,82 @@ func FloorWindows(calls Plan, limit int) int {
 	return worst
 }
 
-// Expected is what a complete sync of a workspace must produce.
-type Expected struct {
-	Users, Roles, Teams    int
-	RoleGrants, TeamGrants int
-	Memberships            int // active team memberships
+// PhaseFloor is the earliest, counted from the sync's start, that the last
+// call of calls can reach the simulator's limiter (limit calls per endpoint
+// per window): FloorWindows × window, corrected for the phase of the
+// simulator's windows.
+//
+// The simulator, like Rocket.Chat, opens every endpoint's first window when
+// the server starts (its rules are created at startup; see
+// pkg/simulator/ratelimit.go), and each later window on the first call
+// after the previous one ran out. FloorWindows × window assumes the sync
+// can spend its first window: true when the sync first calls the endpoint
+// before that window runs out, and then the endpoint's last window opens at
+// the earliest (windows−1) × window after the server started. But the sync
+// cannot call an endpoint at once: teams.members needs the teams, and the
+// SDK asks for grants only once every resource and entitlement is in, which
+// takes the same time whatever the window. Under the real 60 s window that
+// happens well inside the first window and costs nothing; under a window
+// scaled down to a fraction of a second the first window has often run out,
+// unused, by then, and the endpoint's windows start over from its first
+// call. The simple formula would then charge the scaled-down benchmark for
+// a whole window plus work that the real limiter hides entirely: the ratio
+// would measure the scaling, not the pacing. So, per endpoint, when its
+// first call (first[ep], since the server started) comes after its first
+// window ran out, the floor is that call plus one window per further batch
+// of limit calls; otherwise it is the simple one. The largest over the
+// endpoints is the floor, less started (when the sync started, since the
+// server did).
+//
+// It never exceeds what an ideal client would need: that one sends every
+// batch the moment its window opens and nothing after the last call. The
+// SDK's work after the last call (writing the c1z) is not in it.
+func PhaseFloor(calls Plan, limit int, window, started time.Duration, first map[string]time.Duration) time.Duration {
+	var floor time.Duration
+	for ep, n := range calls {
+		if ep == EpInfo || n == 0 {
+			continue
+		}
+		waits := time.Duration((n+limit-1)/limit-1) * window
+		if t, ok := first[ep]; ok && t > window && waits > 0 {
+			waits += t
+		}
+		floor = max(floor, waits-started)
+	}
+	return max(floor, 0)
 }
 
-// Resources counts users, roles and teams.
-func (e Expected) Resources() int { return e.Users + e.Roles + e.Teams }
+// Expected is what a complete sync of a workspace must produce.
+type Expected struct {
+	Users, Roles, Teams, Permissions int
+	RoleGrants, TeamGrants           int
+	// PermissionGrants counts the grants of permissions to the roles
+	// holding them, ExpandedGrants those the SDK derives from them: one to
+	// each user holding a workspace role that holds the permission.
+	PermissionGrants, ExpandedGrants int
+	Memberships                      int // active team memberships
+}
 
-// Grants counts role and team grants.
-func (e Expected) Grants() int { return e.RoleGrants + e.TeamGrants }
+// Resources counts users, roles, teams and permissions.
+func (e Expected) Resources() int { return e.Users + e.Roles + e.Teams + e.Permissions }
+
+// Grants counts every grant, expanded ones included.
+func (e Expected) Grants() int {
+	return e.RoleGrants + e.TeamGrants + e.PermissionGrants + e.ExpandedGrants
+}
 
 // Expect computes the oracle counts straight from the simulator's data:
-// one grant per holder of each workspace-scoped role, and per active team
-// member one membership grant plus one per team role held.
+// one grant per holder of each workspace-scoped role; per active team
+// member one membership grant plus one per team role held; and, when the
+// connector syncs permissions, one grant per permission to each role
+// roles.list knows that holds it, and one expanded grant per permission to
+// each user holding it through a workspace role.
 func Expect(ws *simulator.Workspace) Expected {
 	e := Expected{Users: len(ws.Users), Roles: len(ws.Roles), Teams: len(ws.Teams)}
 	usersScope := map[string]bool{}
+	known := map[string]bool{}
 	for _, r := range ws.Roles {
+		known[r.ID] = true
 		if r.Scope != "Subscriptions" {
 			usersScope[r.ID] = true
 		}
@@ -167,6 +306,32 @@ func Expect(ws *simulator.Workspace) Expected {
 				}
 			}
 		}
+	}
+	if !slices.Contains(syncedTypes(), "permission") {
+		return e
+	}
+	e.Permissions = len(ws.Permissions)
+	// Through which workspace roles each permission is held.
+	byRole := map[string][]string{}
+	for perm, holders := range ws.Permissions {
+		for _, r := range holders {
+			if !known[r] {
+				continue
+			}
+			e.PermissionGrants++
+			if usersScope[r] {
+				byRole[r] = append(byRole[r], perm)
+			}
+		}
+	}
+	for _, u := range ws.Users {
+		held := map[string]bool{}
+		for _, r := range u.Roles {
+			for _, perm := range byRole[r] {
+				held[perm] = true
+			}
+		}
+		e.ExpandedGrants += len(held)
 	}
 	return e
 }
@@ -234,4 +399,20 @@ func ProcStatus() (int64, int64, error) {
 // /proc/self/clear_refs sets the peak to the current RSS).
 func ResetPeakRSS() error {
 	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// integrations counts ws's webhook integrations of the kind resource type
+// typ lists (a credential allowed only its own sees fewer).
+func integrations(ws *simulator.Workspace, typ string) int {
+	kind := client.IntegrationIncoming
+	if typ == "outgoing-webhook" {
+		kind = client.IntegrationOutgoing
+	}
+	n := 0
+	for _, it := range ws.Integrations {
+		if it.Type == kind {
+			n++
+		}
+	}
+	return n
 }

@@ -2,12 +2,15 @@ package bench
 
 import (
 	"context"
+	"encoding/gob"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +20,7 @@ import (
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	"github.com/conductorone/baton-rocketchat/pkg/connector"
 	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 )
 
 // busyHandler measures the wall time during which the simulator was
@@ -35,13 +39,43 @@ type busyHandler struct {
 	// windows holds, per endpoint, the X-RateLimit-Reset values answered:
 	// one per limiter window the endpoint was called in.
 	windows map[string]map[string]int
+	// arrivals holds, per endpoint, when each request arrived, since start.
+	arrivals map[string][]time.Duration
+	// bytes counts, per endpoint, the response body bytes written.
+	bytes map[string]int64
 }
 
-func (b *busyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// countingWriter counts the body bytes written through it.
+type countingWriter struct {
+	http.ResponseWriter
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func endpointKey(r *http.Request) string {
+	if r.URL.Path == "/api/info" {
+		return EpInfo
+	}
+	return r.Method + " " + strings.TrimPrefix(r.URL.Path, "/api/v1/")
+}
+
+func (b *busyHandler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	key := endpointKey(r)
+	w := &countingWriter{ResponseWriter: rw}
 	b.mu.Lock()
 	now := time.Now()
 	b.last = now.Sub(b.start)
 	b.requests++
+	if b.arrivals == nil {
+		b.arrivals = map[string][]time.Duration{}
+		b.bytes = map[string]int64{}
+	}
+	b.arrivals[key] = append(b.arrivals[key], b.last)
 	if b.inFlight == 0 {
 		b.since = now
 	}
@@ -49,8 +83,8 @@ func (b *busyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.mu.Unlock()
 	defer func() {
 		b.mu.Lock()
+		b.bytes[key] += w.n
 		if reset := w.Header().Get("X-RateLimit-Reset"); reset != "" {
-			key := r.Method + " " + strings.TrimPrefix(r.URL.Path, "/api/v1/")
 			if b.windows == nil {
 				b.windows = map[string]map[string]int{}
 			}
@@ -85,6 +119,25 @@ func (b *busyHandler) WindowsUsed() map[string]int {
 	return out
 }
 
+// Arrivals is, per endpoint, when each request arrived since the server
+// started, in arrival order.
+func (b *busyHandler) Arrivals() map[string][]time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make(map[string][]time.Duration, len(b.arrivals))
+	for k, v := range b.arrivals {
+		out[k] = slices.Clone(v)
+	}
+	return out
+}
+
+// Bytes is, per endpoint, the response body bytes sent.
+func (b *busyHandler) Bytes() map[string]int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.bytes)
+}
+
 // Requests counts the requests served.
 func (b *busyHandler) Requests() int {
 	b.mu.Lock()
@@ -99,17 +152,39 @@ func (b *busyHandler) PerWindow() map[string][]int {
 	defer b.mu.Unlock()
 	out := map[string][]int{}
 	for k, v := range b.windows {
-		resets := make([]string, 0, len(v))
-		for r := range v {
-			resets = append(resets, r)
-		}
-		// Reset values are epoch milliseconds of equal length.
-		slices.Sort(resets)
-		for _, r := range resets {
+		for _, r := range sortedResets(v) {
 			out[k] = append(out[k], v[r])
 		}
 	}
 	return out
+}
+
+// Resets is, per endpoint, the end of each limiter window it was called
+// in (X-RateLimit-Reset, epoch milliseconds), in window order. A window
+// opened at its end less the limiter's window.
+func (b *busyHandler) Resets() map[string][]int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := map[string][]int64{}
+	for k, v := range b.windows {
+		for _, r := range sortedResets(v) {
+			ms, err := strconv.ParseInt(r, 10, 64)
+			if err == nil {
+				out[k] = append(out[k], ms)
+			}
+		}
+	}
+	return out
+}
+
+func sortedResets(v map[string]int) []string {
+	resets := make([]string, 0, len(v))
+	for r := range v {
+		resets = append(resets, r)
+	}
+	// Reset values are epoch milliseconds of equal length.
+	slices.Sort(resets)
+	return resets
 }
 
 // LastCall is when the latest request arrived, since the server started.
@@ -144,6 +219,9 @@ func (s *server) Close() { s.http.Close() }
 type syncRun struct {
 	Wall    time.Duration
 	SimBusy time.Duration
+	// Started is when the sync started, since the server did (and with it
+	// the limiter's first windows).
+	Started time.Duration
 	// LastCall is when the sync's last API call arrived, since the server
 	// started; the rest of Wall is the SDK finishing the c1z.
 	LastCall time.Duration
@@ -151,34 +229,95 @@ type syncRun struct {
 	Windows map[string]int
 	// PerWindow is, per endpoint, the calls made in each window.
 	PerWindow map[string][]int
+	// Resets is, per endpoint, when each of its windows ended (epoch ms).
+	Resets map[string][]int64
+	// Arrivals is, per endpoint, when each call arrived since the server
+	// started.
+	Arrivals map[string][]time.Duration
+	// Bytes is, per endpoint, the response body bytes the server sent.
+	Bytes map[string]int64
 	// Requests counts the HTTP requests the sync sent.
 	Requests int
 	Stats    simulator.Stats
 	C1ZPath  string
 	C1ZSize  int64
+	// Hosted is what each instance served, for a hosted sync.
+	Hosted *harness.HostedStats
 }
 
-// connectorSync runs a full in-process sync of ws as cred into dir/sync.c1z
-// through the SDK, the way `baton-rocketchat -f` does, on a fresh server
-// (so the limiter's windows start with the run).
-func connectorSync(ctx context.Context, ws *simulator.Workspace, opts simulator.Options, cred simulator.Credential, dir string, wrap func(http.Handler) http.Handler) (*syncRun, error) {
-	srv := startServer(ws, opts, wrap)
-	defer srv.Close()
-	cl, err := client.New(ctx, client.Config{BaseURL: srv.http.URL, UserID: cred.UserID, Token: cred.Token})
+// measure fills a run in from the server's counters once the sync is over.
+func (s *server) measure(start time.Time, path string) *syncRun {
+	run := &syncRun{
+		Wall: time.Since(start), Started: start.Sub(s.busy.start),
+		SimBusy: s.busy.Busy(), LastCall: s.busy.LastCall(),
+		Windows: s.busy.WindowsUsed(), PerWindow: s.busy.PerWindow(), Resets: s.busy.Resets(),
+		Arrivals: s.busy.Arrivals(), Bytes: s.busy.Bytes(),
+		Requests: s.busy.Requests(), Stats: s.sim.Stats(), C1ZPath: path,
+	}
+	if path != "" {
+		if fi, err := os.Stat(path); err == nil {
+			run.C1ZSize = fi.Size()
+		}
+	}
+	return run
+}
+
+// newConnector builds a connector with a client of its own for cred.
+func newConnector(ctx context.Context, baseURL string, cred simulator.Credential) (*connector.Connector, error) {
+	cl, err := client.New(ctx, client.Config{BaseURL: baseURL, UserID: cred.UserID, Token: cred.Token})
 	if err != nil {
 		return nil, err
 	}
-	c := connector.NewWithClient(cl, nil)
+	return connector.NewWithClient(cl, nil), nil
+}
+
+// connectorSync runs a full in-process sync of ws as cred into dir/sync.c1z
+// through the SDK, the way `baton-rocketchat -f` does (one connector
+// process, the session store wired like the CLI's), on a fresh server (so
+// the limiter's windows start with the run).
+func connectorSync(ctx context.Context, ws *simulator.Workspace, opts simulator.Options, cred simulator.Credential, dir string, wrap func(http.Handler) http.Handler) (*syncRun, error) {
+	srv := startServer(ws, opts, wrap)
+	defer srv.Close()
+	c, err := newConnector(ctx, srv.http.URL, cred)
+	if err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, "sync.c1z")
 	_ = os.Remove(path)
 	start := time.Now()
 	err = harness.Sync(ctx, c, path, harness.SyncOptions{TmpDir: dir})
-	run := &syncRun{Wall: time.Since(start), SimBusy: srv.busy.Busy(), LastCall: srv.busy.LastCall(), Windows: srv.busy.WindowsUsed(), PerWindow: srv.busy.PerWindow(), Requests: srv.busy.Requests(), Stats: srv.sim.Stats(), C1ZPath: path}
+	run := srv.measure(start, path)
 	if err != nil {
 		return run, fmt.Errorf("sync: %w", err)
 	}
-	if fi, err := os.Stat(path); err == nil {
-		run.C1ZSize = fi.Size()
+	return run, nil
+}
+
+// hostedSync is connectorSync the way ConductorOne's hosted runner syncs:
+// the SDK syncer over instances independent connectors, each with a
+// client.Client (and so a rate-limit pacer) of its own, every call going to
+// the next instance (harness.SyncHosted): no sticky routing, only the page
+// tokens and the session store carry state from one call to the next.
+func hostedSync(ctx context.Context, ws *simulator.Workspace, opts simulator.Options, cred simulator.Credential, dir string, instances int) (*syncRun, error) {
+	srv := startServer(ws, opts, nil)
+	defer srv.Close()
+	conns := make([]*connector.Connector, instances)
+	for i := range conns {
+		c, err := newConnector(ctx, srv.http.URL, cred)
+		if err != nil {
+			return nil, err
+		}
+		conns[i] = c
+	}
+	path := filepath.Join(dir, "sync.c1z")
+	_ = os.Remove(path)
+	start := time.Now()
+	stats, err := harness.SyncHosted(ctx, func(i int) connectorbuilder.ConnectorBuilderV2 { return conns[i] }, path,
+		harness.HostedOptions{Instances: instances, TmpDir: dir})
+	run := srv.measure(start, path)
+	run.Hosted = &stats
+	if err != nil {
+		return run, fmt.Errorf("hosted sync: %w", err)
 	}
 	return run, nil
 }
@@ -187,11 +326,11 @@ func connectorSync(ctx context.Context, ws *simulator.Workspace, opts simulator.
 func baselineSync(ctx context.Context, ws *simulator.Workspace, opts simulator.Options, cred simulator.Credential) (*syncRun, *BaselineResult, error) {
 	srv := startServer(ws, opts, nil)
 	defer srv.Close()
-	bl := &Baseline{BaseURL: srv.http.URL, Cred: cred, HTTP: &http.Client{Timeout: time.Minute}}
+	bl := &Baseline{BaseURL: srv.http.URL, Cred: cred, HTTP: &http.Client{Timeout: time.Minute},
+		Permissions: slices.Contains(syncedTypes(), "permission")}
 	start := time.Now()
 	res, err := bl.Sync(ctx)
-	run := &syncRun{Wall: time.Since(start), SimBusy: srv.busy.Busy(), LastCall: srv.busy.LastCall(), Windows: srv.busy.WindowsUsed(), PerWindow: srv.busy.PerWindow(), Requests: srv.busy.Requests(), Stats: srv.sim.Stats()}
-	return run, res, err
+	return srv.measure(start, ""), res, err
 }
 
 // c1zCounts reads a c1z back and counts resources per type and grants.
@@ -209,6 +348,8 @@ func c1zCounts(ctx context.Context, path, tmp string) (Expected, error) {
 			got.Roles++
 		case "team":
 			got.Teams++
+		case "permission":
+			got.Permissions++
 		}
 	}
 	for _, g := range contents.Grants {
@@ -217,6 +358,12 @@ func c1zCounts(ctx context.Context, path, tmp string) (Expected, error) {
 			got.RoleGrants++
 		case "team":
 			got.TeamGrants++
+		case "permission":
+			if g.GetPrincipal().GetId().GetResourceType() == "role" {
+				got.PermissionGrants++
+			} else {
+				got.ExpandedGrants++
+			}
 		}
 	}
 	return got, nil
@@ -315,12 +462,75 @@ func (c *replayCache) replay(h http.Handler) http.Handler {
 	})
 }
 
+// memo answers each distinct request from the recording once it has been
+// recorded, and records it otherwise.
+func (c *replayCache) memo(h http.Handler) http.Handler {
+	rec, rep := c.record(h), c.replay(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		_, ok := c.m[replayKey(r)]
+		c.mu.Unlock()
+		if ok {
+			rep.ServeHTTP(w, r)
+			return
+		}
+		rec.ServeHTTP(w, r)
+	})
+}
+
 func writeRecorded(w http.ResponseWriter, rec *recorded) {
 	for k, v := range rec.header {
 		w.Header()[k] = v
 	}
 	w.WriteHeader(rec.status)
 	_, _ = w.Write(rec.body)
+}
+
+// savedAnswer is a recorded answer as save writes it.
+type savedAnswer struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// save writes the recording to path, for load to read back in a later run
+// of the same benchmark (same workspace, so the same questions).
+func (c *replayCache) save(path string) error {
+	c.mu.Lock()
+	out := make(map[string]savedAnswer, len(c.m))
+	for k, r := range c.m {
+		out[k] = savedAnswer{Status: r.status, Header: r.header, Body: r.body}
+	}
+	c.mu.Unlock()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := gob.NewEncoder(f).Encode(out); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// load replaces the recording with the one save wrote to path.
+func (c *replayCache) load(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var in map[string]savedAnswer
+	if err := gob.NewDecoder(f).Decode(&in); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = make(map[string]*recorded, len(in))
+	for k, r := range in {
+		c.m[k] = &recorded{status: r.Status, header: r.Header, body: r.Body}
+	}
+	return nil
 }
 
 // Size is the bytes the recording holds.

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -9,19 +11,24 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/conductorone/baton-rocketchat/internal/harness"
 	"github.com/conductorone/baton-rocketchat/pkg/client"
-	"github.com/conductorone/baton-rocketchat/pkg/connector"
 	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 )
 
 // unlimited is a server without a limiter, synced as the admin.
 var unlimited = simulator.Options{DisableRateLimiter: true}
+
+// maxConnectorRSS is the peak resident set size the connector process may
+// reach syncing the large workspace.
+const maxConnectorRSS = 500 << 20
 
 // scaleTally sums measured unlimited runs.
 type scaleTally struct {
@@ -53,15 +60,16 @@ func (t *scaleTally) report(b *testing.B, want Expected) {
 	b.ReportMetric(float64(want.Grants())/wall, "grants/s")
 	b.ReportMetric(t.simBusy.Seconds()/n, "sim-busy-s")
 	b.ReportMetric(float64(t.calls)/n, "calls")
-	b.ReportMetric(float64(t.c1zBytes)/n/(1<<20), "c1z-MB")
+	b.ReportMetric(float64(t.c1zBytes)/n/(1<<20), "c1z-MiB")
 	if t.peakRSSkB > 0 {
-		b.ReportMetric(float64(t.peakRSSkB)/1024, "peak-RSS-MB")
+		b.ReportMetric(float64(t.peakRSSkB)/1024, "peak-RSS-MiB")
 	}
 	if t.peakHeap > 0 {
-		b.ReportMetric(float64(t.peakHeap)/(1<<20), "peak-heap-MB")
+		b.ReportMetric(float64(t.peakHeap)/(1<<20), "peak-heap-MiB")
 	}
-	b.Logf("N=%d %d resources (%d users, %d roles, %d teams), %d grants (%d role, %d team; %d active memberships), wall %.2fs, simulator busy %.2fs",
-		t.runs, want.Resources(), want.Users, want.Roles, want.Teams, want.Grants(), want.RoleGrants, want.TeamGrants, want.Memberships,
+	b.Logf("N=%d %d resources (%d users, %d roles, %d teams, %d permissions), %d grants (%d role, %d team, %d permission, %d expanded; %d active memberships), wall %.2fs, simulator busy %.2fs",
+		t.runs, want.Resources(), want.Users, want.Roles, want.Teams, want.Permissions, want.Grants(),
+		want.RoleGrants, want.TeamGrants, want.PermissionGrants, want.ExpandedGrants, want.Memberships,
 		wall, t.simBusy.Seconds()/n)
 }
 
@@ -90,29 +98,101 @@ func peakRSS(b *testing.B) int64 {
 	return hwm
 }
 
-// heapSampler polls the Go heap during a sync for its peak (HeapInuse:
-// the simulator's, the connector's and the SDK's objects, live or not yet
-// collected). With a path, it also writes a heap profile there each time
-// the heap has grown by a tenth since the last one, so the last profile
-// written shows what filled the heap near its peak.
+// memSample is one reading of a process's memory.
+type memSample struct {
+	at time.Duration // since the sampler started
+	// From /proc/self/status, in kB: the resident set, its anonymous and
+	// file-backed parts.
+	rssKB, anonKB, fileKB int64
+	// From the Go runtime, in bytes: live and not yet collected heap
+	// objects, and what the runtime has mapped, less what it has handed
+	// back to the OS (its share of the resident set, at most).
+	heapObjects, goTotal uint64
+}
+
+var memMetrics = []string{"/memory/classes/heap/objects:bytes", "/memory/classes/total:bytes", "/memory/classes/heap/released:bytes"}
+
+func readMemSample(start time.Time, samples []metrics.Sample) memSample {
+	s := memSample{at: time.Since(start)}
+	if f, err := os.Open("/proc/self/status"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			key, val, ok := strings.Cut(sc.Text(), ":")
+			if !ok {
+				continue
+			}
+			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(val), " kB"), 10, 64)
+			if err != nil {
+				continue
+			}
+			switch key {
+			case "VmRSS":
+				s.rssKB = n
+			case "RssAnon":
+				s.anonKB = n
+			case "RssFile":
+				s.fileKB = n
+			}
+		}
+		_ = f.Close()
+	}
+	metrics.Read(samples)
+	s.heapObjects = samples[0].Value.Uint64()
+	s.goTotal = samples[1].Value.Uint64() - samples[2].Value.Uint64()
+	return s
+}
+
+// heapSampler polls the process's memory during a sync: the peak Go heap
+// (live and not yet collected objects: the connector's and the SDK's, and
+// in process the simulator's too) and the reading taken at the peak RSS,
+// which says what the resident set was made of. With a path, it also
+// collects and writes a heap profile there each time the heap has grown by
+// a tenth since the last one, so the last profile written shows what was
+// live near the heap's peak (the collections lower that peak somewhat);
+// with a trace path, every reading as CSV.
 type heapSampler struct {
 	stop, done chan struct{}
 	peak       uint64
+	atPeakRSS  memSample
 }
 
-func startHeapSampler(profilePath string) *heapSampler {
+func startHeapSampler(profilePath, tracePath string) *heapSampler {
 	h := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	var trace *os.File
+	if tracePath != "" {
+		if f, err := os.Create(tracePath); err == nil {
+			trace = f
+			fmt.Fprintln(trace, "seconds,rss_mib,anon_mib,file_mib,heap_objects_mib,go_total_mib")
+		}
+	}
 	go func() {
 		defer close(h.done)
-		tick := time.NewTicker(200 * time.Millisecond)
+		if trace != nil {
+			defer trace.Close()
+		}
+		start := time.Now()
+		samples := make([]metrics.Sample, len(memMetrics))
+		for i, name := range memMetrics {
+			samples[i].Name = name
+		}
+		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
 		var profiled uint64
 		for {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			h.peak = max(h.peak, ms.HeapInuse)
-			if profilePath != "" && ms.HeapInuse > profiled+profiled/10 {
-				profiled = ms.HeapInuse
+			s := readMemSample(start, samples)
+			h.peak = max(h.peak, s.heapObjects)
+			if s.rssKB >= h.atPeakRSS.rssKB {
+				h.atPeakRSS = s
+			}
+			if trace != nil {
+				fmt.Fprintf(trace, "%.2f,%.1f,%.1f,%.1f,%.1f,%.1f\n", s.at.Seconds(), float64(s.rssKB)/1024, float64(s.anonKB)/1024,
+					float64(s.fileKB)/1024, float64(s.heapObjects)/(1<<20), float64(s.goTotal)/(1<<20))
+			}
+			if profilePath != "" && s.heapObjects > profiled+profiled/10 {
+				profiled = s.heapObjects
+				// A heap profile shows the heap as the latest GC left
+				// it: collect now, so it shows what is live at this peak.
+				runtime.GC()
 				if f, err := os.Create(profilePath); err == nil {
 					_ = pprof.Lookup("heap").WriteTo(f, 0)
 					_ = f.Close()
@@ -128,15 +208,15 @@ func startHeapSampler(profilePath string) *heapSampler {
 	return h
 }
 
-// Stop ends the sampling and returns the peak HeapInuse in bytes.
+// Stop ends the sampling and returns the peak heap in bytes.
 func (h *heapSampler) Stop() uint64 {
 	close(h.stop)
 	<-h.done
 	return h.peak
 }
 
-// runScale syncs ws without a limiter as the admin, b.N times; wrap goes
-// in front of the simulator when set.
+// runScale syncs ws without a limiter as the admin, b.N times, in this
+// process; wrap goes in front of the simulator when set.
 func runScale(b *testing.B, ws *simulator.Workspace, cred simulator.Credential, verify bool, wrap func(http.Handler) http.Handler) {
 	want := Expect(ws)
 	var t scaleTally
@@ -144,7 +224,7 @@ func runScale(b *testing.B, ws *simulator.Workspace, cred simulator.Credential, 
 	b.ResetTimer()
 	for i := range b.N {
 		dir := b.TempDir()
-		heap := startHeapSampler(os.Getenv("BENCH_HEAPPROFILE"))
+		heap := startHeapSampler(os.Getenv("BENCH_HEAPPROFILE"), "")
 		var (
 			r   *syncRun
 			err error
@@ -163,6 +243,7 @@ func runScale(b *testing.B, ws *simulator.Workspace, cred simulator.Credential, 
 			b.StopTimer()
 			t.peakRSSkB = peakRSS(b)
 			t.peakHeap = peakHeap
+			checkCalls(b, callCounts(r.Arrivals), MinimalPlan(ws, cred))
 			if verify {
 				checkC1Z(b, r.C1ZPath, ws)
 			}
@@ -171,52 +252,140 @@ func runScale(b *testing.B, ws *simulator.Workspace, cred simulator.Credential, 
 		_ = os.RemoveAll(dir)
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(startRSS)/1024, "start-RSS-MB")
+	b.ReportMetric(float64(startRSS)/1024, "start-RSS-MiB")
 	t.report(b, want)
 }
 
-// BenchmarkSyncUnlimited is a full sync through the SDK into a c1z, with no
-// limiter (the admin holds api-bypass-rate-limit, and the limiter is off):
-// what the connector, the SDK and the simulator cost per resource and grant.
-// See scaleSuite for the three ways each size is measured.
-func BenchmarkSyncUnlimited(b *testing.B) {
+// callCounts is, per endpoint, the calls that arrived (answered by the
+// simulator or from a recording).
+func callCounts(arrivals map[string][]time.Duration) map[string]int {
+	out := make(map[string]int, len(arrivals))
+	for ep, a := range arrivals {
+		out[ep] = len(a)
+	}
+	return out
+}
+
+// checkCalls fails b unless calls (per endpoint) are exactly plan.
+func checkCalls(b *testing.B, calls map[string]int, plan Plan) {
+	b.Helper()
+	for ep, n := range plan {
+		if calls[ep] != n {
+			b.Errorf("%s: %d calls, minimal plan %d", ep, calls[ep], n)
+		}
+	}
+	for ep, n := range calls {
+		if _, ok := plan[ep]; !ok {
+			b.Errorf("%s: %d calls, not in the minimal plan", ep, n)
+		}
+	}
+}
+
+// BenchmarkScaleUnlimited is a full sync through the SDK into a c1z, with
+// no limiter (the admin holds api-bypass-rate-limit, and the limiter is
+// off): what the connector, the SDK and the simulator cost per resource and
+// grant. See scaleSuite for the three ways each size is measured.
+func BenchmarkScaleUnlimited(b *testing.B) {
 	for _, sz := range []struct {
 		name string
 		size simulator.Size
 	}{
 		{"5000u-150t-20m", simulator.Size{Users: 5000, Teams: 150, MembersPerTeam: 20}},
 		{"20000u-400t-50m", simulator.Size{Users: 20000, Teams: 400, MembersPerTeam: 50}},
-		{"50000u-1000t-100m", simulator.Size{Users: 50000, Teams: 1000, MembersPerTeam: 100}},
 	} {
 		gen := Workspace(1, sz.size)
-		b.Run(sz.name, func(b *testing.B) { scaleSuite(b, gen, true) })
+		b.Run(sz.name, func(b *testing.B) { scaleSuite(b, gen, true, 0, "") })
 	}
 }
 
-// largeSize is the issue's scale target: 100,000 users, 2,000 teams and
-// about 300,000 memberships.
+// largeSize is the scale target: 100,000 users, 2,000 teams and about
+// 300,000 memberships.
 var largeSize = simulator.Size{Users: 100_000, Teams: 2_000, MembersPerTeam: 150}
 
-// BenchmarkSyncLarge syncs the large workspace without a limiter (see
-// scaleSuite). It takes several minutes, most of them the simulator's (it
-// finds users by linear scan), so it runs only with BENCH_LARGE=1:
+// BenchmarkScaleLarge syncs the large workspace without a limiter (see
+// scaleSuite), after timing its one count=0 users.listByStatus answer
+// (users-answer). It takes about five minutes, most of them the
+// simulator's (it finds users by linear scan), so it runs only with
+// BENCH_LARGE=1:
 //
-//	BENCH_LARGE=1 go test -run '^$' -bench BenchmarkSyncLarge -benchtime 1x -timeout 2h -cpuprofile cpu.out ./internal/bench/
+//	BENCH_LARGE=1 go test -run '^$' -bench BenchmarkScaleLarge -benchtime 1x -timeout 2h ./internal/bench/
 //
-// Set BENCH_VERIFY=1 to also read the c1z back and check every count
-// (after the peak RSS has been taken), and BENCH_HEAPPROFILE=<file> to
-// keep a heap profile taken near the peak of the heap.
-func BenchmarkSyncLarge(b *testing.B) {
+// The process sub-benchmark fails when the connector process's peak RSS
+// exceeds maxConnectorRSS. Also:
+//
+//   - BENCH_VERIFY=1 reads the c1z back and checks every count (after the
+//     peak RSS has been taken).
+//   - BENCH_RECORDING=<file> keeps the simulator's answers after live; a
+//     later run with the file present skips live (minutes) and replays it.
+//   - BENCH_HEAPPROFILE=<file> keeps heap profiles taken near the peak of
+//     the heap (<file> in process, <file>.child in the connector process).
+//   - BENCH_RSS_TRACE=<file> keeps the connector process's memory, sampled
+//     every 50 ms, as CSV.
+//   - BENCH_CHILD_CPUPROFILE=<file> keeps the connector process's CPU
+//     profile.
+//   - BENCH_CHILD_GOMEMLIMIT=<limit> runs the connector process with that
+//     GOMEMLIMIT.
+func BenchmarkScaleLarge(b *testing.B) {
 	if os.Getenv("BENCH_LARGE") != "1" {
 		b.Skip("set BENCH_LARGE=1 to sync 100,000 users / 2,000 teams / ~300,000 memberships")
 	}
+	start := time.Now()
 	gen := Workspace(1, largeSize)
 	memberships := 0
 	for _, t := range gen.Workspace.Teams {
 		memberships += len(t.Members)
 	}
-	b.Logf("generated %d users, %d teams, %d memberships", len(gen.Workspace.Users), len(gen.Workspace.Teams), memberships)
-	scaleSuite(b, gen, os.Getenv("BENCH_VERIFY") == "1")
+	b.Logf("generated %d users, %d teams, %d memberships in %s", len(gen.Workspace.Users), len(gen.Workspace.Teams), memberships, time.Since(start).Round(time.Millisecond))
+	b.Run("users-answer", func(b *testing.B) { usersAnswer(b, gen) })
+	scaleSuite(b, gen, os.Getenv("BENCH_VERIFY") == "1", maxConnectorRSS, os.Getenv("BENCH_RECORDING"))
+}
+
+// BenchmarkScaleUsersAnswer times the single count=0 users.listByStatus
+// answer of 20,000 users (BenchmarkScaleLarge does 100,000): see usersAnswer.
+func BenchmarkScaleUsersAnswer(b *testing.B) {
+	usersAnswer(b, Workspace(1, simulator.Size{Users: 20_000, Teams: 1, MembersPerTeam: 1}))
+}
+
+// usersAnswer reads the whole users listing of gen in one call, as the
+// connector's first users page does: client.New, then UsersPage with
+// count=0. live is the simulator answering (its work, the transfer and the
+// client's streaming decode); recorded is the same bytes served from
+// memory (the transfer and the decode alone). The bytes are the body the
+// server wrote.
+func usersAnswer(b *testing.B, gen *simulator.Generated) {
+	cache := newReplayCache()
+	for _, mode := range []struct {
+		name string
+		wrap func(http.Handler) http.Handler
+	}{{"live", cache.record}, {"recorded", cache.replay}} {
+		b.Run(mode.name, func(b *testing.B) {
+			srv := startServer(gen.Workspace, unlimited, mode.wrap)
+			defer srv.Close()
+			ctx := context.Background()
+			cl, err := client.New(ctx, client.Config{BaseURL: srv.http.URL, UserID: gen.Admin.UserID, Token: gen.Admin.Token})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				p, err := cl.UsersPage(ctx, client.UsersListByStatus, 0, client.All)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(p.Items) != len(gen.Workspace.Users) || !p.Complete() {
+					b.Fatalf("one count=0 answer brought %d of %d users (total %d)", len(p.Items), len(gen.Workspace.Users), p.Total)
+				}
+			}
+			b.StopTimer()
+			body := srv.busy.Bytes()[EpUsers] / int64(b.N)
+			b.SetBytes(body)
+			b.ReportMetric(float64(body), "answer-bytes")
+			b.ReportMetric(float64(body)/float64(len(gen.Workspace.Users)), "bytes/user")
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "answer-s")
+			b.ReportMetric(srv.busy.Busy().Seconds()/float64(b.N), "server-busy-s")
+		})
+	}
 }
 
 // scaleSuite measures an unlimited sync of gen three ways:
@@ -226,17 +395,44 @@ func BenchmarkSyncLarge(b *testing.B) {
 //   - replay: the same sync answered from the recording, in process: the
 //     simulator's cost is gone, what is left is the connector and the SDK.
 //   - process: the replay again, with the sync in a child process, whose
-//     peak RSS is the connector's and the SDK's alone.
-func scaleSuite(b *testing.B, gen *simulator.Generated, verify bool) {
+//     peak RSS is the connector's and the SDK's alone. The child runs the
+//     CLI's code path: harness.Sync, the session store wired as the CLI
+//     wires it, one connector. With maxRSS > 0, a peak above it fails.
+//   - cli: the replay again, synced by the real binary (baton-rocketchat
+//     -f), which runs the SDK's syncer and the c1z in its own process and
+//     the connector in a child process: their peak RSS apart.
+//
+// Each checks that the sync made exactly the minimal plan's calls.
+//
+// With saved set, live keeps its recording in that file, and a later run
+// with the file present skips live and replays the file.
+func scaleSuite(b *testing.B, gen *simulator.Generated, verify bool, maxRSS int64, saved string) {
 	cache := newReplayCache()
+	loaded := false
+	if saved != "" {
+		if err := cache.load(saved); err == nil {
+			loaded = true
+			b.Logf("answers loaded from %s: live skipped", saved)
+		} else if !os.IsNotExist(err) {
+			b.Fatal(err)
+		}
+	}
 	b.Run("live", func(b *testing.B) {
+		if loaded {
+			b.Skip("answers loaded from " + saved)
+		}
 		runScale(b, gen.Workspace, gen.Admin, verify, cache.record)
+		if saved != "" {
+			if err := cache.save(saved); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 	b.Run("replay", func(b *testing.B) {
 		if len(cache.m) == 0 {
 			b.Skip("nothing recorded: run the live sub-benchmark first")
 		}
-		b.Logf("replaying %d answers, %.1f MB", len(cache.m), float64(cache.Size())/(1<<20))
+		b.Logf("replaying %d answers, %.1f MiB", len(cache.m), float64(cache.Size())/(1<<20))
 		runScale(b, gen.Workspace, gen.Admin, false, cache.replay)
 		if cache.misses > 0 {
 			b.Errorf("%d requests were not in the recording", cache.misses)
@@ -247,60 +443,145 @@ func scaleSuite(b *testing.B, gen *simulator.Generated, verify bool) {
 			b.Skip("nothing recorded: run the live sub-benchmark first")
 		}
 		want := Expect(gen.Workspace)
-		var wall time.Duration
-		var hwm, c1zBytes int64
-		var peakHeap, goSys uint64
+		plan := MinimalPlan(gen.Workspace, gen.Admin)
+		var wall, lastCall time.Duration
+		var worst *childResult
 		for range b.N {
 			srv := startServer(gen.Workspace, unlimited, cache.replay)
-			res, err := childSync(srv.http.URL, gen.Admin)
+			res, err := childSync(srv.http.URL, gen.Admin, verify)
+			arrivals := srv.busy.Arrivals()
+			last := srv.busy.start.Add(srv.busy.LastCall())
 			srv.Close()
 			if err != nil {
 				b.Fatal(err)
 			}
-			wall += res.wall
-			hwm = max(hwm, res.vmHWMkB)
-			peakHeap = max(peakHeap, res.peakHeap)
-			goSys = max(goSys, res.goSys)
-			c1zBytes = res.c1zBytes
+			checkCalls(b, callCounts(arrivals), plan)
+			if verify {
+				w := want
+				w.Memberships = 0
+				if res.Verified != fmt.Sprintf("%+v", w) {
+					b.Errorf("connector process c1z counts %s, want %+v", res.Verified, w)
+				}
+			}
+			wall += res.Wall
+			lastCall += last.Sub(time.Unix(0, res.Start))
+			if worst == nil || res.VMHWMkB > worst.VMHWMkB {
+				worst = res
+			}
 		}
 		n := float64(b.N)
 		b.ReportMetric(wall.Seconds()/n, "wall-s")
 		b.ReportMetric(float64(want.Resources())/(wall.Seconds()/n), "resources/s")
 		b.ReportMetric(float64(want.Grants())/(wall.Seconds()/n), "grants/s")
-		b.ReportMetric(float64(hwm)/1024, "peak-RSS-MB")
-		b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MB")
-		b.ReportMetric(float64(goSys)/(1<<20), "go-sys-MB")
-		b.ReportMetric(float64(c1zBytes)/(1<<20), "c1z-MB")
+		b.ReportMetric(float64(worst.VMHWMkB)/1024, "peak-RSS-MiB")
+		b.ReportMetric(float64(worst.AtPeak.AnonKB)/1024, "anon-at-peak-MiB")
+		b.ReportMetric(float64(worst.AtPeak.FileKB)/1024, "file-at-peak-MiB")
+		b.ReportMetric(float64(worst.AtPeak.GoTotal)/(1<<20), "go-at-peak-MiB")
+		b.ReportMetric(float64(worst.PeakHeap)/(1<<20), "peak-heap-MiB")
+		b.ReportMetric(float64(worst.GoSys)/(1<<20), "go-sys-MiB")
+		b.ReportMetric(float64(worst.C1ZBytes)/(1<<20), "c1z-MiB")
+		b.ReportMetric(lastCall.Seconds()/n, "last-call-s")
+		b.Logf("connector process: wall %.2fs, last API call %.2fs into the sync, peak RSS %.1f MiB at %.1fs into the sync (anonymous %.1f MiB, file-backed %.1f MiB; the Go runtime held %.1f MiB not released to the OS, heap objects %.1f MiB; the rest of the anonymous memory is C allocations: the SDK's Pebble cache and memtables); peak heap objects %.1f MiB; limit %.0f MiB",
+			wall.Seconds()/n, lastCall.Seconds()/n, float64(worst.VMHWMkB)/1024, worst.AtPeak.At.Seconds(), float64(worst.AtPeak.AnonKB)/1024, float64(worst.AtPeak.FileKB)/1024,
+			float64(worst.AtPeak.GoTotal)/(1<<20), float64(worst.AtPeak.HeapObjects)/(1<<20), float64(worst.PeakHeap)/(1<<20), float64(maxRSS)/(1<<20))
+		if maxRSS > 0 && worst.VMHWMkB*1024 > maxRSS {
+			b.Errorf("connector process peak RSS %.1f MiB, limit %.0f MiB", float64(worst.VMHWMkB)/1024, float64(maxRSS)/(1<<20))
+		}
+	})
+	b.Run("cli", func(b *testing.B) {
+		if len(cache.m) == 0 {
+			b.Skip("nothing recorded: run the live sub-benchmark first")
+		}
+		bin, err := buildCLI(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		plan := MinimalPlan(gen.Workspace, gen.Admin)
+		var wall time.Duration
+		var parent, child, c1zBytes int64
+		b.ResetTimer()
+		for i := range b.N {
+			dir := b.TempDir()
+			srv := startServer(gen.Workspace, unlimited, cache.replay)
+			res, err := cliSync(bin, srv.http.URL, gen.Admin, dir)
+			arrivals := srv.busy.Arrivals()
+			srv.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			// The binary validates the credentials in its own process
+			// before the SDK starts the connector's (cmd/baton-rocketchat),
+			// so the validation calls come twice.
+			for _, v := range planViolations(simulator.Stats{Calls: callCounts(arrivals)}, plan, 2) {
+				b.Error(v)
+			}
+			if verify && i == 0 {
+				b.StopTimer()
+				checkC1Z(b, filepath.Join(dir, "sync.c1z"), gen.Workspace)
+				b.StartTimer()
+			}
+			wall += res.wall
+			parent, child = max(parent, res.parentHWMkB), max(child, res.childHWMkB)
+			c1zBytes = res.c1zBytes
+		}
+		b.StopTimer()
+		b.ReportMetric(wall.Seconds()/float64(b.N), "wall-s")
+		b.ReportMetric(float64(child)/1024, "connector-peak-RSS-MiB")
+		b.ReportMetric(float64(parent)/1024, "syncer-peak-RSS-MiB")
+		b.ReportMetric(float64(c1zBytes)/(1<<20), "c1z-MiB")
+		b.Logf("baton-rocketchat -f: wall %.2fs; peak RSS of the connector child process %.1f MiB, of the SDK's parent process (syncer, c1z) %.1f MiB",
+			wall.Seconds()/float64(b.N), float64(child)/1024, float64(parent)/1024)
 	})
 }
 
-// childResult is what a child sync process reports.
+// childResult is what a child sync process reports, as one JSON line.
 type childResult struct {
-	wall     time.Duration
-	vmHWMkB  int64
-	c1zBytes int64
-	peakHeap uint64 // peak Go HeapInuse during the sync
-	goSys    uint64 // memory the Go runtime holds from the OS, at the end
+	Wall time.Duration `json:"wall_ns"`
+	// Start is when the sync started, in Unix nanoseconds.
+	Start    int64  `json:"start_unix_ns"`
+	VMHWMkB  int64  `json:"vmhwm_kb"`
+	C1ZBytes int64  `json:"c1z_bytes"`
+	PeakHeap uint64 `json:"peak_heap_bytes"` // peak Go heap objects during the sync
+	GoSys    uint64 `json:"go_sys_bytes"`    // memory the Go runtime holds from the OS, at the end
+	// AtPeak is the memory reading taken closest to the peak RSS.
+	AtPeak struct {
+		At          time.Duration `json:"at_ns"`
+		AnonKB      int64         `json:"anon_kb"`
+		FileKB      int64         `json:"file_kb"`
+		HeapObjects uint64        `json:"heap_objects_bytes"`
+		GoTotal     uint64        `json:"go_total_bytes"`
+	} `json:"at_peak"`
+	Verified string `json:"verified,omitempty"` // the c1z's counts, when verified
 }
+
+const childPrefix = "CHILD "
 
 // childSync runs one full sync in a separate process (this test binary,
 // running TestChildSync), so its peak RSS is the connector's and the SDK's
 // alone: no simulator, no workspace, no recording.
-func childSync(baseURL string, cred simulator.Credential) (*childResult, error) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestChildSync$", "-test.count=1")
+func childSync(baseURL string, cred simulator.Credential, verify bool) (*childResult, error) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChildSync$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(),
 		"BENCH_CHILD_URL="+baseURL, "BENCH_CHILD_USER="+cred.UserID, "BENCH_CHILD_TOKEN="+cred.Token)
+	if verify {
+		cmd.Env = append(cmd.Env, "BENCH_CHILD_VERIFY=1")
+	}
+	if limit := os.Getenv("BENCH_CHILD_GOMEMLIMIT"); limit != "" {
+		// The connector process's soft memory limit alone: the benchmark
+		// process holds the workspace and the recording.
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+limit)
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("child sync: %w\n%s", err, out)
 	}
 	for _, line := range strings.Split(string(out), "\n") {
-		var wallNS int64
-		r := &childResult{}
-		if _, err := fmt.Sscanf(line, "CHILD wall_ns=%d vmhwm_kb=%d c1z_bytes=%d peak_heap_bytes=%d go_sys_bytes=%d",
-			&wallNS, &r.vmHWMkB, &r.c1zBytes, &r.peakHeap, &r.goSys); err == nil {
-			r.wall = time.Duration(wallNS)
-			return r, nil
+		if raw, ok := strings.CutPrefix(line, childPrefix); ok {
+			var r childResult
+			if err := json.Unmarshal([]byte(raw), &r); err != nil {
+				return nil, fmt.Errorf("child sync result %q: %w", raw, err)
+			}
+			return &r, nil
 		}
 	}
 	return nil, fmt.Errorf("child sync printed no result:\n%s", out)
@@ -314,34 +595,179 @@ func TestChildSync(t *testing.T) {
 		t.Skip("runs only as the child process of a scaleSuite benchmark")
 	}
 	ctx := context.Background()
-	cl, err := client.New(ctx, client.Config{BaseURL: baseURL, UserID: os.Getenv("BENCH_CHILD_USER"), Token: os.Getenv("BENCH_CHILD_TOKEN")})
+	c, err := newConnector(ctx, baseURL, simulator.Credential{UserID: os.Getenv("BENCH_CHILD_USER"), Token: os.Getenv("BENCH_CHILD_TOKEN")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := connector.NewWithClient(cl, nil)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sync.c1z")
 	profile := ""
 	if p := os.Getenv("BENCH_HEAPPROFILE"); p != "" {
 		profile = p + ".child"
 	}
-	heap := startHeapSampler(profile)
+	if p := os.Getenv("BENCH_CHILD_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
+	}
+	heap := startHeapSampler(profile, os.Getenv("BENCH_RSS_TRACE"))
 	start := time.Now()
 	if err := harness.Sync(ctx, c, path, harness.SyncOptions{TmpDir: dir}); err != nil {
 		t.Fatal(err)
 	}
-	wall := time.Since(start)
-	peakHeap := heap.Stop()
+	var res childResult
+	res.Wall = time.Since(start)
+	res.Start = start.UnixNano()
+	res.PeakHeap = heap.Stop()
 	hwm, _, err := ProcStatus()
 	if err != nil {
 		t.Fatal(err)
 	}
+	res.VMHWMkB = hwm
+	p := heap.atPeakRSS
+	res.AtPeak.At, res.AtPeak.AnonKB, res.AtPeak.FileKB, res.AtPeak.HeapObjects, res.AtPeak.GoTotal = p.at, p.anonKB, p.fileKB, p.heapObjects, p.goTotal
 	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	res.C1ZBytes = fi.Size()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	fmt.Printf("CHILD wall_ns=%d vmhwm_kb=%d c1z_bytes=%d peak_heap_bytes=%d go_sys_bytes=%d\n",
-		wall.Nanoseconds(), hwm, fi.Size(), peakHeap, ms.Sys)
+	res.GoSys = ms.Sys
+	if os.Getenv("BENCH_CHILD_VERIFY") == "1" {
+		got, err := c1zCounts(ctx, path, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Verified = fmt.Sprintf("%+v", got)
+	}
+	line, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println(childPrefix + string(line))
+}
+
+// cliResult is what a run of the real binary measured.
+type cliResult struct {
+	wall time.Duration
+	// parentHWMkB is the CLI process's peak RSS (the SDK's syncer and the
+	// c1z), childHWMkB its connector child's (the connector's gRPC server).
+	parentHWMkB, childHWMkB int64
+	c1zBytes                int64
+}
+
+// buildCLI builds cmd/baton-rocketchat into dir.
+func buildCLI(dir string) (string, error) {
+	bin := filepath.Join(dir, "baton-rocketchat")
+	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/baton-rocketchat").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// cliSync runs `baton-rocketchat -f` against baseURL as cred: the way the
+// CLI really runs, the SDK in the parent process (syncer, c1z, the session
+// store it serves) and the connector in a child process it starts, which
+// reaches the session store over gRPC. It polls both processes' VmHWM (the
+// kernel's peak RSS) until the parent exits.
+func cliSync(bin, baseURL string, cred simulator.Credential, dir string) (*cliResult, error) {
+	c1z := filepath.Join(dir, "sync.c1z")
+	cmd := exec.Command(bin, "-f", c1z, "--log-format", "json", "--log-level", "warn")
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + dir,
+		"BATON_BASE_URL=" + baseURL, "BATON_USER_ID=" + cred.UserID, "BATON_AUTH_TOKEN=" + cred.Token,
+		"BATON_DISABLE_HTTP_CACHE=true",
+	}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	res := &cliResult{}
+	children := map[int]bool{}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		res.parentHWMkB = max(res.parentHWMkB, procHWM(cmd.Process.Pid))
+		for _, pid := range childPIDs(cmd.Process.Pid) {
+			children[pid] = true
+		}
+		for pid := range children {
+			res.childHWMkB = max(res.childHWMkB, procHWM(pid))
+		}
+		select {
+		case err := <-done:
+			res.wall = time.Since(start)
+			if err != nil {
+				return nil, fmt.Errorf("baton-rocketchat: %w\n%s", err, out.String())
+			}
+			if len(children) == 0 {
+				return nil, fmt.Errorf("baton-rocketchat started no connector child process:\n%s", out.String())
+			}
+			fi, err := os.Stat(c1z)
+			if err != nil {
+				return nil, err
+			}
+			res.c1zBytes = fi.Size()
+			return res, nil
+		case <-tick.C:
+		}
+	}
+}
+
+// procHWM is a process's VmHWM in kB, 0 once it is gone.
+func procHWM(pid int) int64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// childPIDs lists the processes whose parent is pid.
+func childPIDs(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces, so cut after ')'.
+		i := strings.LastIndexByte(string(raw), ')')
+		if i < 0 {
+			continue
+		}
+		fields := strings.Fields(string(raw[i+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			out = append(out, child)
+		}
+	}
+	return out
 }

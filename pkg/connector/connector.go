@@ -68,14 +68,19 @@ func NewWithClient(cl *client.Client, opts *cli.ConnectorOpts) *Connector {
 }
 
 // ResourceSyncers returns one syncer per resource type. It must work on a
-// zero Connector: the capabilities command builds one without credentials.
-func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.ResourceSyncerV2 {
-	return []connectorbuilder.ResourceSyncerV2{
+// zero Connector: the capabilities command builds one without credentials,
+// and gets every type. A configured connector offers the non-human identity
+// types (webhooks, OAuth apps) only when the token's user can list them: the
+// SDK asks for the syncers once, when the connector starts, and syncs every
+// type it is offered, so a type it cannot list is left out rather than
+// offered empty (nonHumanSyncers).
+func (c *Connector) ResourceSyncers(ctx context.Context) []connectorbuilder.ResourceSyncerV2 {
+	return append([]connectorbuilder.ResourceSyncerV2{
 		&userSyncer{c: c},
 		&roleSyncer{c: c},
 		&teamSyncer{c: c},
 		&permissionSyncer{c: c},
-	}
+	}, c.nonHumanSyncers(ctx)...)
 }
 
 // Metadata describes the connector to ConductorOne.

@@ -36,3 +36,45 @@ var (
 		Annotations: annotations.New(&v2.TypeScopedGrants{}),
 	}.Build()
 )
+
+// The non-human identity types. Listing them needs permissions a governance
+// role may not hold: ResourceSyncers offers each one only when the token's
+// user can list it (see validate.go), so a type is never offered as an empty
+// listing that reads as "there are none". Their CapabilityPermissions name
+// the permission a complete listing needs.
+var (
+	incomingWebhookResourceType = v2.ResourceType_builder{
+		Id:          "incoming-webhook",
+		DisplayName: "Incoming webhook",
+		Description: "A Rocket.Chat incoming webhook integration: a secret URL that lets whoever holds it post as the integration's account. " +
+			"Listed with manage-incoming-integrations (all of them) or manage-own-incoming-integrations (only the token's user's own).",
+		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_SECRET},
+		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}, capabilityPermissions(permManageIncoming)),
+	}.Build()
+	outgoingWebhookResourceType = v2.ResourceType_builder{
+		Id:          "outgoing-webhook",
+		DisplayName: "Outgoing webhook",
+		Description: "A Rocket.Chat outgoing webhook integration: on an event it sends messages to its target URLs with its token, and posts their answers as the integration's account. " +
+			"Listed with manage-outgoing-integrations (all of them) or manage-own-outgoing-integrations (only the token's user's own).",
+		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_SECRET},
+		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}, capabilityPermissions(permManageOutgoing)),
+	}.Build()
+	oauthAppResourceType = v2.ResourceType_builder{
+		Id:          "oauth-app",
+		DisplayName: "OAuth app",
+		Description: "A Rocket.Chat OAuth application (Third-party login): a client registration whose secret lets an outside application act for the users who authorize it. " +
+			"Listed with manage-oauth-apps.",
+		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP},
+		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}, capabilityPermissions(permManageOAuthApps)),
+	}.Build()
+)
+
+// capabilityPermissions names, in the connector's capabilities, the
+// Rocket.Chat permissions a resource type needs.
+func capabilityPermissions(perms ...string) *v2.CapabilityPermissions {
+	list := make([]*v2.CapabilityPermission, len(perms))
+	for i, p := range perms {
+		list[i] = v2.CapabilityPermission_builder{Permission: p}.Build()
+	}
+	return v2.CapabilityPermissions_builder{Permissions: list}.Build()
+}

@@ -38,10 +38,44 @@ import (
 // secToken is long and distinctive, so a match is never a coincidence.
 const secToken = "rcPAT_SECRET-7f3c9a1e5b2d4c6f8a0e1d3b5c7a9f2e4d6b8c0a-NEVER-LOG-ME_4q9Zx2Lm8Pw5Rt7Yk3Hn6Jd1Vb0Gs"
 
-// secFragments are pieces of the token: a truncated or re-wrapped leak
+// The secrets Rocket.Chat keeps for its non-human identities and sends to
+// whoever may list them: webhook tokens, the scripts webhooks run (which
+// embed keys), credentials in an outgoing webhook's target URL, and OAuth
+// client secrets. None may end up anywhere either.
+const (
+	secHookToken    = "HookT0ken-INCOMING-NEVER-STORE-ME-5e7a9c1b3d5f7a9c2e4d6b8"
+	secOutToken     = "0utT0ken-OUTGOING-NEVER-STORE-ME-c1b3d5f7a9e2d4c6b8a0f1e"
+	secScriptKey    = "Scr1ptKey-IN-A-SCRIPT-NEVER-STORE-ME-a1b2c3d4e5f6a7b8"
+	secURLPath      = "UrlPathS3cret0123456789abcdefNEVERSTORE"
+	secURLQuery     = "UrlQu3ryS3cret-NEVER-STORE-ME-9f8e7d6c"
+	secURLPassword  = "UrlPassw0rd-NEVER-STORE-ME-1a2b3c4d"
+	secClientSecret = "Cl1entS3cret-NEVER-STORE-ME-f0e1d2c3b4a5968778695a4b"
+)
+
+// secFragments are pieces of each secret: a truncated or re-wrapped leak
 // still contains one of them.
 func secFragments() []string {
-	return []string{secToken, secToken[:20], secToken[30:50], secToken[len(secToken)-20:]}
+	out := []string{secToken, secToken[:20], secToken[30:50], secToken[len(secToken)-20:]}
+	for _, s := range []string{secHookToken, secOutToken, secScriptKey, secURLPath, secURLQuery, secURLPassword, secClientSecret} {
+		out = append(out, s, s[:16], s[len(s)-16:])
+	}
+	return out
+}
+
+// secNonHumans gives the workspace webhooks and an OAuth app holding the
+// secrets above.
+func secNonHumans(ws *simulator.Workspace, admin *simulator.User) {
+	script := "const key = '" + secScriptKey + "';"
+	ws.AddIntegration(&simulator.Integration{Type: simulator.IntegrationIncoming, Name: "Leak check incoming", Enabled: true,
+		Username: "rocket.cat", UserID: "rocket.cat", Channel: []string{"#general"}, Token: secHookToken,
+		ScriptEnabled: true, Script: script, ScriptCompiled: script, CreatedByID: admin.ID, CreatedByUsername: admin.Username})
+	ws.AddIntegration(&simulator.Integration{Type: simulator.IntegrationOutgoing, Name: "Leak check outgoing", Enabled: true,
+		Username: "rocket.cat", UserID: "rocket.cat", Event: "sendMessage", Token: secOutToken, ScriptEnabled: true, Script: script,
+		ScriptError: "Unexpected token in " + script,
+		URLs:        []string{"https://hooks.example.com/services/T0/B0/" + secURLPath, "https://bot:" + secURLPassword + "@ci.example.com/in?token=" + secURLQuery},
+		CreatedByID: admin.ID, CreatedByUsername: admin.Username})
+	ws.AddOAuthApp(&simulator.OAuthApp{Name: "Leak check app", Active: true, RedirectURI: "https://app.example.com/cb",
+		ClientSecret: secClientSecret, CreatedByID: admin.ID, CreatedByUsername: admin.Username})
 }
 
 // secBuffer is a log sink safe for the concurrent writers of a sync.
@@ -80,7 +114,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 	ws := gen.Workspace
 	admin := ws.UserByID(gen.Admin.UserID)
 	admin.Tokens = []string{secToken} // the only token that works
-	var target *simulator.User        // receives and loses a role
+	secNonHumans(ws, admin)
+	var target *simulator.User // receives and loses a role
 	for _, u := range ws.Users {
 		if u.Active && u.Type == "user" && !u.Federated && u.ID != admin.ID && !slices.Contains(u.Roles, "livechat-agent") {
 			target = u
@@ -99,6 +134,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		&fltRule{name: "users", match: fltPage("users.listByStatus", 0), actions: []fltAction{fltServerErrors[503], nil, fltReset}},
 		&fltRule{name: "teams", match: fltEndpoint("teams.listAll"), actions: []fltAction{fltSharedBudget429(&resetAt), nil, fltServerErrors[502]}},
 		&fltRule{name: "info", match: fltEndpoint("users.info"), actions: []fltAction{fltServerErrors[500]}},
+		&fltRule{name: "integrations", match: fltEndpoint("integrations.list"), actions: []fltAction{fltServerErrors[503]}},
+		&fltRule{name: "oauth", match: fltEndpoint("oauth-apps.list"), actions: []fltAction{fltReset}},
 	)
 
 	logs := &secBuffer{}
@@ -181,6 +218,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		"waiting for the endpoint's window to reset", // the pacer, after the 429
 		"users.listByStatus",
 		"livechat-agent",
+		"integrations.list", // the webhooks were read, with a retry
+		"oauth-apps.list",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the captured log lacks %q: the test does not see what it should", want)
@@ -220,8 +259,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 		decoded.Write(b)
 		decoded.WriteByte('\n')
 	}
-	if !strings.Contains(decoded.String(), target.Username) || !strings.Contains(decoded.String(), admin.Username) {
-		t.Fatal("the decoded c1z lacks known usernames: the search would prove nothing")
+	for _, known := range []string{target.Username, admin.Username, "Leak check incoming", "Leak check outgoing", "Leak check app", "hooks.example.com"} {
+		if !strings.Contains(decoded.String(), known) {
+			t.Fatalf("the decoded c1z lacks %q: the search would prove nothing", known)
+		}
 	}
 	secNoLeak(t, "the decoded c1z contents", decoded.Bytes())
 }

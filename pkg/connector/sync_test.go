@@ -45,18 +45,31 @@ func TestSyncIsCompleteAndExact(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			gen := variedWorkspace()
+			withNonHumans(gen)
 			env := testenv.Start(t, gen.Workspace, simulator.Options{}, tc.prefix)
 			got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL+tc.suffix, gen.Admin, nil))
 			var ws *simulator.Workspace
 			env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
-			assertMatchesWorkspace(t, got, ws)
+			assertMatchesWorkspaceAs(t, got, ws, gen.Admin.UserID)
 		})
 	}
 }
 
 // assertMatchesWorkspace checks the c1z against an oracle computed straight
-// from the simulator's data: every resource, entitlement and grant, nothing extra.
+// from the simulator's data: every resource, entitlement and grant, nothing
+// extra. Not knowing who synced, it checks the non-human identity types
+// (offered only with permissions) as far as the c1z offers them, as complete
+// listings.
 func assertMatchesWorkspace(t *testing.T, got *harness.Contents, ws *simulator.Workspace) {
+	t.Helper()
+	assertMatchesWorkspaceAs(t, got, ws, "")
+}
+
+// assertMatchesWorkspaceAs is assertMatchesWorkspace for a sync made with the
+// token of callerID (when not empty): the non-human identity types must then
+// be offered exactly when that user's permissions list them, holding what
+// Rocket.Chat shows that user.
+func assertMatchesWorkspaceAs(t *testing.T, got *harness.Contents, ws *simulator.Workspace, callerID string) {
 	t.Helper()
 	byType := map[string]map[string]*v2.Resource{}
 	for _, r := range got.Resources {
@@ -115,8 +128,16 @@ func assertMatchesWorkspace(t *testing.T, got *harness.Contents, ws *simulator.W
 	if len(byType["permission"]) != len(ws.Permissions) {
 		t.Errorf("permissions: got %d, want %d", len(byType["permission"]), len(ws.Permissions))
 	}
-	if len(byType) != 4 {
-		t.Errorf("resource types with resources: %v", keys(byType))
+	withResources := []string{"permission", "role", "user"}
+	if len(ws.Teams) > 0 {
+		withResources = append(withResources, "team")
+	}
+	withResources = append(withResources, checkNonHumans(t, got, byType, ws, callerID)...)
+	gotWith := keys(byType)
+	sort.Strings(gotWith)
+	sort.Strings(withResources)
+	if !slices.Equal(gotWith, withResources) {
+		t.Errorf("resource types with resources: %v, want %v", gotWith, withResources)
 	}
 
 	var wantEnts []string
@@ -164,6 +185,159 @@ func assertMatchesWorkspace(t *testing.T, got *harness.Contents, ws *simulator.W
 		gotGrants = append(gotGrants, g.GetId())
 	}
 	diffSets(t, "grants", gotGrants, wantGrants)
+}
+
+// nonHumanTypes are the resource types offered only when the token's user
+// may list them.
+var nonHumanTypes = []string{"incoming-webhook", "outgoing-webhook", "oauth-app"}
+
+// nonHumanCoverage is how much of each non-human type Rocket.Chat shows
+// callerID ("all", "own" or "none"), from its global roles, as
+// mountIntegrationQueryBasedOnPermissions and oauth-apps.list decide.
+func nonHumanCoverage(ws *simulator.Workspace, callerID string) map[string]string {
+	u := ws.UserByID(callerID)
+	held := func(p string) bool {
+		for _, r := range u.Roles {
+			if slices.Contains(ws.Permissions[p], r) {
+				return true
+			}
+		}
+		return false
+	}
+	allIn, allOut := held("manage-incoming-integrations"), held("manage-outgoing-integrations")
+	ownIn, ownOut := held("manage-own-incoming-integrations"), held("manage-own-outgoing-integrations")
+	pick := func(all, own bool) string {
+		switch {
+		case all:
+			return "all"
+		case own:
+			return "own"
+		}
+		return "none"
+	}
+	in, out := pick(allIn, ownIn), pick(allOut, ownOut)
+	switch {
+	case allIn && allOut:
+		in, out = "all", "all"
+	case ownIn && ownOut:
+		in, out = "own", "own"
+	}
+	return map[string]string{"incoming-webhook": in, "outgoing-webhook": out, "oauth-app": pick(held("manage-oauth-apps"), false)}
+}
+
+// checkNonHumans checks the non-human identity types of a c1z and returns
+// those that hold resources. With callerID, each type must be offered
+// exactly when the user can list it; without, the types offered must be
+// complete listings.
+func checkNonHumans(t *testing.T, got *harness.Contents, byType map[string]map[string]*v2.Resource, ws *simulator.Workspace, callerID string) []string {
+	t.Helper()
+	offered := map[string]*v2.ResourceType{}
+	for _, rt := range got.ResourceTypes {
+		offered[rt.GetId()] = rt
+	}
+	for _, core := range []string{"user", "role", "team", "permission"} {
+		if offered[core] == nil {
+			t.Errorf("resource type %s not offered", core)
+		}
+	}
+	cover := map[string]string{"incoming-webhook": "all", "outgoing-webhook": "all", "oauth-app": "all"}
+	if callerID != "" {
+		cover = nonHumanCoverage(ws, callerID)
+	}
+	var withResources []string
+	for _, typ := range nonHumanTypes {
+		rt := offered[typ]
+		switch {
+		case callerID != "" && (rt != nil) != (cover[typ] != "none"):
+			t.Errorf("resource type %s offered=%v, but the caller's coverage is %s", typ, rt != nil, cover[typ])
+			continue
+		case rt == nil:
+			if len(byType[typ]) > 0 {
+				t.Errorf("%d resources of type %s, which is not offered", len(byType[typ]), typ)
+			}
+			continue
+		}
+		partial := strings.Contains(rt.GetDescription(), "Partial listing")
+		if partial != (cover[typ] == "own") {
+			t.Errorf("resource type %s: partial=%v, coverage %s (%s)", typ, partial, cover[typ], rt.GetDescription())
+		}
+		want := map[string]bool{}
+		for _, it := range ws.Integrations {
+			kind := map[string]string{simulator.IntegrationIncoming: "incoming-webhook", simulator.IntegrationOutgoing: "outgoing-webhook"}[it.Type]
+			if kind == typ && (cover[typ] == "all" || it.CreatedByID == callerID) {
+				want[it.ID] = true
+				checkIntegration(t, byType[typ][it.ID], it, cover[typ])
+			}
+		}
+		if typ == "oauth-app" {
+			for _, app := range ws.OAuthApps {
+				want[app.ID] = true
+				checkOAuthApp(t, byType[typ][app.ID], app)
+			}
+		}
+		for id := range byType[typ] {
+			if !want[id] {
+				t.Errorf("%s %s listed, but Rocket.Chat does not show it to the caller", typ, id)
+			}
+		}
+		if len(byType[typ]) != len(want) {
+			t.Errorf("%s: %d resources, want %d", typ, len(byType[typ]), len(want))
+		}
+		if len(want) > 0 {
+			withResources = append(withResources, typ)
+		}
+	}
+	return withResources
+}
+
+func checkIntegration(t *testing.T, r *v2.Resource, it *simulator.Integration, cover string) {
+	t.Helper()
+	if r == nil {
+		t.Errorf("integration %s (%s) missing", it.ID, it.Name)
+		return
+	}
+	wantName := it.Name
+	if strings.TrimSpace(wantName) == "" {
+		wantName = it.ID
+	}
+	wantStatus := v2.Status_RESOURCE_STATUS_ENABLED
+	if !it.Enabled {
+		wantStatus = v2.Status_RESOURCE_STATUS_DISABLED
+	}
+	if r.GetDisplayName() != wantName || r.GetStatus().GetStatus() != wantStatus {
+		t.Errorf("integration %s: name %q status %v, want %q %v", it.ID, r.GetDisplayName(), r.GetStatus().GetStatus(), wantName, wantStatus)
+	}
+	st := &v2.SecretTrait{}
+	annos := annotations.Annotations(r.GetAnnotations())
+	if ok, _ := annos.Pick(st); !ok || st.GetIdentityId().GetResource() != it.UserID || st.GetIdentityId().GetResourceType() != "user" ||
+		st.GetCreatedById().GetResource() != it.CreatedByID {
+		t.Errorf("integration %s: secret trait %v, want identity %s created by %s", it.ID, st, it.UserID, it.CreatedByID)
+	}
+	p := r.GetProfile().AsMap()
+	if p["type"] != it.Type || p["posts_as_username"] != it.Username || p["enabled"] != it.Enabled ||
+		p["script_runs"] != (it.ScriptEnabled && it.ScriptCompiled != "") {
+		t.Errorf("integration %s: profile %v", it.ID, p)
+	}
+	if scope, _ := p["listing_scope"].(string); (scope == "own") != (cover == "own") {
+		t.Errorf("integration %s: listing_scope %q with coverage %s", it.ID, scope, cover)
+	}
+}
+
+func checkOAuthApp(t *testing.T, r *v2.Resource, app *simulator.OAuthApp) {
+	t.Helper()
+	if r == nil {
+		t.Errorf("OAuth app %s (%s) missing", app.ID, app.Name)
+		return
+	}
+	annos := annotations.Annotations(r.GetAnnotations())
+	nhi, at := &v2.NonHumanIdentityTrait{}, &v2.AppTrait{}
+	okNHI, _ := annos.Pick(nhi)
+	okApp, _ := annos.Pick(at)
+	inactive := slices.Contains(at.GetFlags(), v2.AppTrait_APP_FLAG_INACTIVE)
+	if r.GetDisplayName() != app.Name || !okApp || inactive == app.Active || !okNHI ||
+		nhi.GetNhiType() != v2.NonHumanIdentityTrait_NHI_TYPE_APP_REGISTRATION || r.GetProfile().AsMap()["client_id"] != app.ClientID {
+		t.Errorf("OAuth app %s: %v", app.ID, r)
+	}
 }
 
 // permissionGrants is the oracle of the permission grants: one to each
@@ -360,11 +534,14 @@ func TestSyncRefusesTokensThatCannotSeeEverything(t *testing.T) {
 
 func TestSyncUnderRateLimiterIsCompleteWithout429s(t *testing.T) {
 	gen := simulator.Generate(11, simulator.Size{Users: 230, Teams: 14, MembersPerTeam: 20})
+	withNonHumans(gen)
 	env := testenv.Start(t, gen.Workspace, simulator.Options{RateLimitCalls: 10, RateLimitWindow: 250 * time.Millisecond}, "")
 	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Reader, nil))
 	var ws *simulator.Workspace
 	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
-	assertMatchesWorkspace(t, got, ws)
+	// The reader's role holds none of the integration and OAuth app
+	// permissions: those types are left out, and never listed.
+	assertMatchesWorkspaceAs(t, got, ws, gen.Reader.UserID)
 	stats := env.Sim.Stats()
 	if stats.Total429 != 0 {
 		t.Errorf("got %d 429 answers (%v), want none", stats.Total429, stats.RateLimited)
@@ -375,6 +552,8 @@ func TestSyncUnderRateLimiterIsCompleteWithout429s(t *testing.T) {
 		"GET teams.listAll":      1,
 		"GET roles.list":         1,
 		"GET teams.members":      14,
+		"GET integrations.list":  0,
+		"GET oauth-apps.list":    0,
 	}
 	for k, n := range want {
 		if stats.Calls[k] != n {

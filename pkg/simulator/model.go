@@ -101,6 +101,10 @@ type Workspace struct {
 	Teams []*Team
 	// Permissions maps a permission id to the role ids holding it.
 	Permissions map[string][]string
+	// Integrations are the incoming and outgoing webhook integrations, in
+	// storage order; OAuthApps the OAuth applications (integrations.go).
+	Integrations []*Integration
+	OAuthApps    []*OAuthApp
 }
 
 // Team types.
@@ -145,7 +149,12 @@ var defaultPermissions = map[string][]string{
 	"edit-team":                         {"admin", "owner"},
 	"edit-team-member":                  {"admin", "owner", "moderator"},
 	"logout-other-user":                 {"admin"},
+	"manage-incoming-integrations":      {"admin"},
 	"manage-moderation-actions":         {"admin"},
+	"manage-oauth-apps":                 {"admin"},
+	"manage-outgoing-integrations":      {"admin"},
+	"manage-own-incoming-integrations":  {"admin"},
+	"manage-own-outgoing-integrations":  {"admin"},
 	"send-many-messages":                {"admin", "bot", "app"},
 	"set-leader":                        {"admin", "owner"},
 	"set-moderator":                     {"admin", "owner"},
@@ -355,6 +364,13 @@ func (w *Workspace) Clone() *Workspace {
 	}
 	for p, roles := range w.Permissions {
 		c.Permissions[p] = slices.Clone(roles)
+	}
+	for _, it := range w.Integrations {
+		c.Integrations = append(c.Integrations, it.clone())
+	}
+	for _, app := range w.OAuthApps {
+		ca := *app
+		c.OAuthApps = append(c.OAuthApps, &ca)
 	}
 	return c
 }

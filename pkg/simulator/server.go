@@ -178,6 +178,11 @@ func (s *Server) routeTable() []*route {
 		{method: "POST", name: "teams.addMembers", body: teamsAddMembersBody, handle: s.teamsAddMembers},
 		{method: "POST", name: "teams.updateMember", body: teamsUpdateMemberBody, handle: s.teamsUpdateMember},
 		{method: "POST", name: "teams.removeMember", body: teamsRemoveMemberBody, handle: s.teamsRemoveMember},
+		{
+			method: "GET", name: "integrations.list", query: integrationsListQuery, handle: s.integrationsList, anyPerm: true,
+			perms: []string{"manage-outgoing-integrations", "manage-own-outgoing-integrations", "manage-incoming-integrations", "manage-own-incoming-integrations"},
+		},
+		{method: "GET", name: "oauth-apps.list", perms: []string{"manage-oauth-apps"}, query: oauthAppsListQuery, handle: s.oauthAppsList},
 	}
 }
 
