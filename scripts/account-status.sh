@@ -71,7 +71,7 @@ if [[ -z "$account" ]]; then
     select(.status == "STATUS_ENABLED" and .account_type == "ACCOUNT_TYPE_HUMAN"
            and (.profile.federated != true) and ((.profile.roles // "") | split(",") | index("admin") | not)
            and ([.id] | inside([$admin, $reader, $plain]) | not) and ([.id] | inside($owners) | not))
-    | .id' | head -1)"
+    | .id' | sed -n 1p)"
   if [[ -z "$account" ]]; then
     echo "no suitable user in the fixture" >&2
     exit 1

@@ -33,14 +33,16 @@ file="$work/sync.c1z"
 
 step() { echo "--- $*"; }
 run() { "$connector" -f "$file" --log-level warn "$@"; }
-has_grant() { "$baton" grants -f "$file" -o json | grep -q "\"$1\""; }
+# grep -c reads to the end: grep -q could stop early and, with pipefail, turn
+# the writer's SIGPIPE into a failure.
+has_grant() { "$baton" grants -f "$file" -o json | grep -c "\"$1\"" >/dev/null; }
 
 step "capabilities include provisioning"
-"$connector" capabilities | grep -q CAPABILITY_PROVISION
+"$connector" capabilities | grep -c CAPABILITY_PROVISION >/dev/null
 
 step "sync"
 run
-team_id="$("$baton" resources -f "$file" -t team -o json | grep -o '"resourceType": *"team", *"resource": *"[^"]*"' | head -1 | sed 's/.*"resource": *"\([^"]*\)"/\1/')"
+team_id="$("$baton" resources -f "$file" -t team -o json | grep -o '"resourceType": *"team", *"resource": *"[^"]*"' | sed -n '1s/.*"resource": *"\([^"]*\)"/\1/p')"
 if [[ -z "$team_id" ]]; then echo "no team found in the sync" >&2; exit 1; fi
 
 for entitlement in "role:livechat-agent:assigned" "team:$team_id:member"; do
