@@ -161,5 +161,5 @@ func cleanEnv() []string {
 			env = append(env, kv)
 		}
 	}
-	return append(env, "BATON_DISABLE_HTTP_CACHE=true")
+	return env
 }

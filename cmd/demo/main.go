@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"sort"
 	"time"
 
@@ -28,7 +30,7 @@ func main() {
 }
 
 func run() error {
-	connectorPath := flag.String("connector", "dist/baton-rocketchat", "path to the baton-rocketchat binary")
+	connectorPath := flag.String("connector", filepath.Join("dist", runtime.GOOS+"_"+runtime.GOARCH, "baton-rocketchat"), "path to the baton-rocketchat binary (make build writes it there)")
 	out := flag.String("file", "sync.c1z", "c1z file to write")
 	users := flag.Int("users", 500, "users in the simulated workspace")
 	teams := flag.Int("teams", 25, "teams in the simulated workspace")

@@ -686,7 +686,6 @@ func cliSync(bin, baseURL string, cred simulator.Credential, dir string) (*cliRe
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + dir,
 		"BATON_BASE_URL=" + baseURL, "BATON_USER_ID=" + cred.UserID, "BATON_AUTH_TOKEN=" + cred.Token,
-		"BATON_DISABLE_HTTP_CACHE=true",
 	}
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -54,11 +54,8 @@ const (
 	ScopeSubscriptions = "Subscriptions"
 )
 
-// Team types.
-const (
-	TeamPublic  = 0
-	TeamPrivate = 1
-)
+// TeamPrivate is a private team's type (public teams are 0).
+const TeamPrivate = 1
 
 // UserRef is the short form of a user embedded in other records.
 type UserRef struct {

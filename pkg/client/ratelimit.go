@@ -167,7 +167,7 @@ func (p *pacer) release(endpoint string, rl *RateLimit, outcome answer, retryIn 
 		return
 	}
 	sameWindow := b.limited &&
-		((!b.resetAt.IsZero() && absDuration(rl.ResetAt.Sub(b.resetAt)) < time.Second) ||
+		((!b.resetAt.IsZero() && rl.ResetAt.Sub(b.resetAt).Abs() < time.Second) ||
 			(b.resetAt.IsZero() && b.opened))
 	switch {
 	case over:
@@ -208,13 +208,6 @@ func parseRateLimit(h http.Header) *RateLimit {
 		return nil
 	}
 	return &RateLimit{Limit: limit, Remaining: remaining, ResetAt: time.UnixMilli(resetMs)}
-}
-
-func absDuration(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
 }
 
 // sleep waits for d or until ctx ends.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -21,12 +20,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
-
-func TestMain(m *testing.M) {
-	// The SDK caches GET answers for an hour by default; tests change data.
-	os.Setenv("BATON_DISABLE_HTTP_CACHE", "true")
-	os.Exit(m.Run())
-}
 
 // variedWorkspace has more than a page of users, teams larger than a page,
 // and every kind of account the connector must label.
