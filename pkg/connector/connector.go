@@ -5,6 +5,7 @@ package connector
 
 import (
 	"context"
+	"hash/fnv"
 	"net"
 	"sync"
 
@@ -33,13 +34,20 @@ type Connector struct {
 	// local stands in for the session store when the SDK gives none.
 	local localStore
 
-	membershipLocks sync.Map // "teamID/userID" -> *sync.Mutex
+	membershipLocks [membershipLockStripes]sync.Mutex
 }
 
-// lockMembership serialises this process's changes to one team membership.
+// membershipLockStripes bounds the locks: memberships share a lock by hash,
+// so memory stays constant however many memberships a daemon changes.
+const membershipLockStripes = 64
+
+// lockMembership serialises this process's changes to one team membership
+// (teams.updateMember replaces a member's roles, so a read-modify-write must
+// not interleave with another).
 func (c *Connector) lockMembership(teamID, userID string) func() {
-	m, _ := c.membershipLocks.LoadOrStore(teamID+"/"+userID, &sync.Mutex{})
-	mu, _ := m.(*sync.Mutex)
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(teamID + "/" + userID))
+	mu := &c.membershipLocks[h.Sum32()%membershipLockStripes]
 	mu.Lock()
 	return mu.Unlock
 }
