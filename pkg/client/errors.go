@@ -343,3 +343,11 @@ func isTransient(err error) bool {
 	}
 	return false
 }
+
+// MayHaveApplied reports whether a change failed after it reached the
+// server (a dropped connection, a timeout, a 500 from Rocket.Chat itself):
+// the client does not send such a change again, since the server may have
+// applied it. The caller can check the state and decide.
+func MayHaveApplied(err error) bool {
+	return isTransient(err) && !mayRetry(&request{method: http.MethodPost}, err)
+}

@@ -175,3 +175,23 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	c.n -= int64(n)
 	return n, err
 }
+
+// ActiveUsersWithRole reads every active holder of a global role, with
+// lastLogin and createdAt (users.listByStatus, Rocket.Chat 6.8+).
+func (c *Client) ActiveUsersWithRole(ctx context.Context, role string) ([]User, error) {
+	var out []User
+	for offset := 0; ; {
+		q := pageQuery(offset, PageSize)
+		q.Set("status", "active")
+		q.Set("roles[]", role)
+		p, err := listPage[User](ctx, c, string(UsersListByStatus), "users", q, offset)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		offset += len(p.Items)
+		if p.Complete() || len(p.Items) == 0 {
+			return out, nil
+		}
+	}
+}

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"net/http"
 )
 
 // AddUserToRole gives a user a role workspace-wide (roles.addUserToRole, 8.x
@@ -107,4 +108,50 @@ func (c *Client) DeleteUser(ctx context.Context, userID string, confirmRelinquis
 		body["confirmRelinquish"] = true
 	}
 	return c.post(ctx, "users.delete", body, nil)
+}
+
+// Logout signs a user out everywhere (users.logout, logout-other-user):
+// Rocket.Chat empties the user's login tokens, personal access tokens
+// included. It answers error-invalid-user-id when nothing changed (an
+// unknown user, or one with no tokens left).
+func (c *Client) Logout(ctx context.Context, userID string) (string, error) {
+	var out struct {
+		Message string `json:"message"`
+	}
+	if err := c.post(ctx, "users.logout", map[string]string{"userId": userID}, &out); err != nil {
+		return "", err
+	}
+	return out.Message, nil
+}
+
+// DeactivateIdle deactivates every active user holding role whose last
+// login (or, for users who never logged in, creation) is at least daysIdle
+// days old (users.deactivateIdle), and returns how many it deactivated.
+func (c *Client) DeactivateIdle(ctx context.Context, daysIdle int, role string) (int, error) {
+	var out struct {
+		Count int `json:"count"`
+	}
+	body := map[string]any{"daysIdle": daysIdle, "role": role}
+	if err := c.post(ctx, "users.deactivateIdle", body, &out); err != nil {
+		return 0, err
+	}
+	return out.Count, nil
+}
+
+// Omnichannel user types of livechat/users/<type>.
+const (
+	LivechatAgent   = "agent"
+	LivechatManager = "manager"
+)
+
+// AddLivechatUser makes a user an omnichannel agent or manager
+// (POST livechat/users/<type>), which gives the role and runs Rocket.Chat's
+// agent set-up.
+func (c *Client) AddLivechatUser(ctx context.Context, kind, username string) error {
+	return c.post(ctx, "livechat/users/"+kind, map[string]string{"username": username}, nil)
+}
+
+// RemoveLivechatUser undoes AddLivechatUser (DELETE livechat/users/<type>/<id>).
+func (c *Client) RemoveLivechatUser(ctx context.Context, kind, userID string) error {
+	return c.do(ctx, &request{method: http.MethodDelete, endpoint: "livechat/users/" + kind + "/" + userID, auth: true}, nil)
 }

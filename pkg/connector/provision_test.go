@@ -146,11 +146,12 @@ func (p *provEnv) member(teamID, uid string) *simulator.TeamMember {
 	return nil
 }
 
-// posts lists the write calls that reached the simulator since the last reset.
+// posts lists the write calls (POST and DELETE) that reached the simulator
+// since the last reset.
 func (p *provEnv) posts() map[string]int {
 	out := map[string]int{}
 	for k, n := range p.sim.Stats().Calls {
-		if strings.HasPrefix(k, "POST ") && n > 0 {
+		if (strings.HasPrefix(k, "POST ") || strings.HasPrefix(k, "DELETE ")) && n > 0 {
 			out[k] = n
 		}
 	}
@@ -291,20 +292,37 @@ func wantRoles(t *testing.T, what string, got []string, want ...string) {
 func TestProvisionRoleGrantRevokeLifecycle(t *testing.T) {
 	for _, tc := range []struct {
 		name, roleID string
+		// The write calls of the grant and the revoke, when not
+		// roles.addUserToRole and roles.removeUserFromRole.
+		grantCall, revokeCall string
+		// agentStatus is the omnichannel agent status after the grant.
+		agentStatus string
 	}{
-		{name: "built-in role", roleID: "livechat-agent"},
+		{name: "built-in role", roleID: "guest"},
 		{name: "custom workspace role", roleID: pvSupportRole},
 		{name: "admin", roleID: "admin"},
+		// Omnichannel roles go through livechat/users/<type>, so that
+		// Rocket.Chat sets the agent up and cleans up after it.
+		{name: "omnichannel agent", roleID: "livechat-agent", agentStatus: "not-available",
+			grantCall: "POST livechat/users/agent", revokeCall: "DELETE livechat/users/agent/:_id"},
+		{name: "omnichannel manager", roleID: "livechat-manager",
+			grantCall: "POST livechat/users/manager", revokeCall: "DELETE livechat/users/manager/:_id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.grantCall == "" {
+				tc.grantCall, tc.revokeCall = "POST roles.addUserToRole", "POST roles.removeUserFromRole"
+			}
 			p := startProvisioning(t, provWorkspace(), pvAdmin)
 			ent := roleEntitlement(tc.roleID)
 
-			// Grant: alice holds the role, through one roles.addUserToRole.
+			// Grant: alice holds the role, through one write call.
 			resp, err := p.grant(ent, pvAliceID)
 			mustOK(t, "grant", err)
 			wantRoles(t, "alice after grant", p.user(pvAliceID).Roles, "user", tc.roleID)
-			p.wantPosts(map[string]int{"POST roles.addUserToRole": 1})
+			p.wantPosts(map[string]int{tc.grantCall: 1})
+			if got := p.user(pvAliceID).StatusLivechat; got != tc.agentStatus {
+				t.Errorf("alice's omnichannel status %q after grant, want %q", got, tc.agentStatus)
+			}
 			if hasAnnotation(resp.GetAnnotations(), &v2.GrantAlreadyExists{}) {
 				t.Errorf("first grant reported GrantAlreadyExists")
 			}
@@ -321,14 +339,17 @@ func TestProvisionRoleGrantRevokeLifecycle(t *testing.T) {
 			p.wantPosts(nil)
 			wantRoles(t, "alice after re-grant", p.user(pvAliceID).Roles, "user", tc.roleID)
 
-			// Revoke: the role is gone, through one roles.removeUserFromRole.
+			// Revoke: the role is gone, through one write call.
 			rresp, err := p.revoke(ent, pvAliceID)
 			mustOK(t, "revoke", err)
 			if hasAnnotation(rresp.GetAnnotations(), &v2.GrantAlreadyRevoked{}) {
 				t.Errorf("first revoke reported GrantAlreadyRevoked")
 			}
 			wantRoles(t, "alice after revoke", p.user(pvAliceID).Roles, "user")
-			p.wantPosts(map[string]int{"POST roles.removeUserFromRole": 1})
+			p.wantPosts(map[string]int{tc.revokeCall: 1})
+			if got := p.user(pvAliceID).StatusLivechat; got != "" {
+				t.Errorf("alice's omnichannel status %q after revoke, want none", got)
+			}
 
 			// Re-revoke: success, GrantAlreadyRevoked, nothing written.
 			rresp, err = p.revoke(ent, pvAliceID)

@@ -23,6 +23,10 @@ const (
 	permCreateUser        = "create-user"
 	permEditActiveStatus  = "edit-other-user-active-status"
 	permDeleteUser        = "delete-user"
+	permLogoutOtherUser   = "logout-other-user"
+	// permViewLivechatManager is what livechat/users/agent|manager require
+	// to add and remove omnichannel agents and managers.
+	permViewLivechatManager = "view-livechat-manager"
 )
 
 // provisioningPermissions are reported by Validate when missing, since
@@ -138,4 +142,34 @@ func (c *Connector) refuseOwnAccount(ctx context.Context, userID, verb string) e
 			"refusing to %s %s: it is the account this connector's token belongs to, and Rocket.Chat would revoke the token", verb, userID)
 	}
 	return nil
+}
+
+// maxAmbiguousRetries bounds how often a change whose answer was lost is
+// checked and sent again.
+const maxAmbiguousRetries = 2
+
+// sendChecked sends a change through the client, which retries what surely
+// did not reach Rocket.Chat. When a change may have been applied (its answer
+// was lost), applied reads the state back: a change that took effect is
+// done, one that did not is sent again, a bounded number of times. Without
+// applied, such a failure is reported as an unknown outcome (Aborted) and
+// nothing is re-sent. Actions have no other retry: nobody re-runs them.
+func (c *Connector) sendChecked(send func() error, applied func() (bool, error)) error {
+	err := send()
+	for attempt := 0; err != nil && client.MayHaveApplied(err); attempt++ {
+		if applied == nil || attempt >= maxAmbiguousRetries {
+			return status.Errorf(codes.Aborted,
+				"the answer was lost, and Rocket.Chat may or may not have made the change; check its state before trying again (%v)", err)
+		}
+		done, cerr := applied()
+		if cerr != nil {
+			return status.Errorf(codes.Aborted,
+				"the answer was lost, and checking whether Rocket.Chat made the change failed too (%v; then %v)", err, cerr)
+		}
+		if done {
+			return nil
+		}
+		err = send()
+	}
+	return err
 }

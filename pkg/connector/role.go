@@ -225,8 +225,12 @@ func (s *roleSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.En
 		return nil, nil, status.Errorf(codes.FailedPrecondition,
 			"role %q is held per room or team (scope Subscriptions), not workspace-wide: grant it through the team's %s entitlement instead", role.Name, role.Name)
 	}
+	kind, omni := livechatKind(roleID)
 	perms := []string{permAccessPermissions}
-	if roleID == "admin" {
+	switch {
+	case omni:
+		perms = []string{permViewLivechatManager}
+	case roleID == "admin":
 		perms = append(perms, permAssignAdmin)
 	}
 	if err := s.c.requirePermissions(ctx, fmt.Sprintf("grant role %q", role.Name), perms...); err != nil {
@@ -243,6 +247,14 @@ func (s *roleSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.En
 	if slices.Contains(u.Roles, roleID) {
 		return granted, annotations.New(&v2.GrantAlreadyExists{}), nil
 	}
+	if omni {
+		op := fmt.Sprintf("granting role %q to %s", role.Name, u.Username)
+		err := s.c.sendChecked(func() error { return s.c.client.AddLivechatUser(ctx, kind, u.Username) }, s.c.holdsRole(ctx, u.ID, roleID, true))
+		if err != nil {
+			return nil, nil, guardError(op, err)
+		}
+		return granted, nil, nil
+	}
 	if err := s.c.client.AddUserToRole(ctx, u.Username, roleID); err != nil {
 		if hasErrorType(err, "error-user-already-in-role") {
 			return granted, annotations.New(&v2.GrantAlreadyExists{}), nil
@@ -255,7 +267,12 @@ func (s *roleSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.En
 // Revoke takes a workspace-wide role away from a user.
 func (s *roleSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annotations, error) {
 	roleID := g.GetEntitlement().GetResource().GetId().GetResource()
-	if err := s.c.requirePermissions(ctx, fmt.Sprintf("revoke role %q", roleID), permAccessPermissions); err != nil {
+	kind, omni := livechatKind(roleID)
+	perm := permAccessPermissions
+	if omni {
+		perm = permViewLivechatManager
+	}
+	if err := s.c.requirePermissions(ctx, fmt.Sprintf("revoke role %q", roleID), perm); err != nil {
 		return nil, err
 	}
 	u, err := s.c.target(ctx, g.GetPrincipal().GetId())
@@ -269,6 +286,24 @@ func (s *roleSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 	}
 	if err := requireUsername(u, fmt.Sprintf("revoke role %q", roleID)); err != nil {
 		return nil, err
+	}
+	if omni {
+		if u.Roles == nil {
+			// Roles hidden: ask the omnichannel endpoint whether the user holds it.
+			held, err := s.c.holdsRole(ctx, u.ID, roleID, true)()
+			if err != nil {
+				return nil, fmt.Errorf("reading %s's roles: %w", u.Username, err)
+			}
+			if !held {
+				return annotations.New(&v2.GrantAlreadyRevoked{}), nil
+			}
+		}
+		op := fmt.Sprintf("revoking role %q from %s", roleID, u.Username)
+		err := s.c.sendChecked(func() error { return s.c.client.RemoveLivechatUser(ctx, kind, u.ID) }, s.c.holdsRole(ctx, u.ID, roleID, false))
+		if err != nil {
+			return nil, guardError(op, err)
+		}
+		return nil, nil
 	}
 	if err := s.c.client.RemoveUserFromRole(ctx, u.Username, roleID); err != nil {
 		if hasErrorType(err, "error-user-not-in-role") {
@@ -306,4 +341,30 @@ func requireUsername(u *client.User, op string) error {
 	return status.Errorf(codes.FailedPrecondition,
 		"cannot %s for user %s: the user has no username (its registration was never finished), and Rocket.Chat's role endpoints "+
 			"name users by username; set a username for the user (Administration > Users), then try again", op, u.ID)
+}
+
+// livechatKind says whether a role is one Rocket.Chat manages through its
+// omnichannel user endpoints (livechat/users/agent|manager), which also set
+// the agent up for routing and clean up after it, and which type it is.
+func livechatKind(roleID string) (string, bool) {
+	switch roleID {
+	case "livechat-agent":
+		return client.LivechatAgent, true
+	case "livechat-manager":
+		return client.LivechatManager, true
+	}
+	return "", false
+}
+
+// holdsRole returns a check that the user holds (want true) or no longer
+// holds (want false) a role, read from users.info: it tells whether a
+// change whose answer was lost took effect.
+func (c *Connector) holdsRole(ctx context.Context, userID, roleID string, want bool) func() (bool, error) {
+	return func() (bool, error) {
+		u, err := c.client.UserInfo(ctx, userID)
+		if err != nil {
+			return false, err
+		}
+		return slices.Contains(u.Roles, roleID) == want, nil
+	}
 }

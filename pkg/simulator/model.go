@@ -41,6 +41,9 @@ type User struct {
 	// Tokens are login tokens and personal access tokens, kept in plain text:
 	// a request authenticates with X-User-Id = ID and X-Auth-Token = one of them.
 	Tokens []string
+	// StatusLivechat is the omnichannel agent status livechat/users/agent
+	// sets up ("not-available") and its removal clears.
+	StatusLivechat string
 }
 
 // Role is a Rocket.Chat role. Scope is "Users" (global) or "Subscriptions"
@@ -164,6 +167,7 @@ var defaultPermissions = map[string][]string{
 	"view-c-room":                       {"admin", "user", "federated-external", "bot", "app", "anonymous"},
 	"view-d-room":                       {"admin", "user", "federated-external", "bot", "app", "guest"},
 	"view-full-other-user-info":         {"admin"},
+	"view-livechat-manager":             {"livechat-manager", "livechat-monitor", "admin"},
 	"view-other-user-channels":          {"admin"},
 	"view-outside-room":                 {"admin", "owner", "moderator", "user", "federated-external"},
 	"view-p-room":                       {"admin", "user", "federated-external", "anonymous", "guest"},

@@ -171,6 +171,15 @@ func (s *Server) routeTable() []*route {
 			perms: []string{"edit-other-user-active-status", "manage-moderation-actions"}, anyPerm: true,
 		},
 		{method: "POST", name: "users.delete", perms: []string{"delete-user"}, body: usersDeleteBody, handle: s.usersDelete},
+		{method: "POST", name: "users.logout", body: usersLogoutBody, handle: s.usersLogout},
+		{
+			method: "POST", name: "users.deactivateIdle", perms: []string{"edit-other-user-active-status"},
+			body: deactivateIdleBody, handle: s.usersDeactivateIdle,
+		},
+		{method: "POST", name: "livechat/users/agent", perms: []string{"view-livechat-manager"}, body: livechatUsersBody, handle: s.livechatAdd("livechat-agent")},
+		{method: "POST", name: "livechat/users/manager", perms: []string{"view-livechat-manager"}, body: livechatUsersBody, handle: s.livechatAdd("livechat-manager")},
+		{method: "DELETE", name: "livechat/users/agent/:_id", perms: []string{"view-livechat-manager"}, handle: s.livechatRemove("livechat-agent")},
+		{method: "DELETE", name: "livechat/users/manager/:_id", perms: []string{"view-livechat-manager"}, handle: s.livechatRemove("livechat-manager")},
 		{method: "GET", name: "teams.list", handle: s.teamsList},
 		{method: "GET", name: "teams.listAll", perms: []string{"view-all-teams"}, handle: s.teamsListAll},
 		{method: "GET", name: "teams.info", query: teamsInfoQuery, handle: s.teamsInfo},
@@ -245,6 +254,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	name, ok := strings.CutPrefix(r.URL.Path, "/api/v1/")
 	rt := s.routes[r.Method+" "+name]
+	if rt == nil {
+		// Routes with a trailing path parameter ("livechat/users/agent/:_id").
+		if dir, _, cut := cutLast(name); cut {
+			rt = s.routes[r.Method+" "+dir+"/:_id"]
+		}
+	}
 	if !ok || rt == nil {
 		// Hono's default answer for unmatched paths.
 		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
