@@ -81,8 +81,8 @@ baton:
 
 # ConductorOne's connector CI cycle (sync, grant, re-grant, revoke, re-revoke,
 # sync) against the simulator, checked with the baton CLI.
-grant-revoke: build baton
-	CONNECTOR=$(CURDIR)/$(CONNECTOR) scripts/grant-revoke.sh
+grant-revoke: build baton $(JQ)
+	PATH=$(TOOLS_BIN):$$PATH CONNECTOR=$(CURDIR)/$(CONNECTOR) scripts/grant-revoke.sh
 
 .PHONY: account-provisioning account-status
 

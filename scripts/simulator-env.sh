@@ -1,6 +1,6 @@
-# Sourced by the CI-cycle scripts (account-provisioning.sh, account-status.sh):
-# builds and starts the Rocket.Chat simulator on a free loopback port with the
-# fixture grant-revoke.sh uses, exports BATON_BASE_URL, BATON_USER_ID and
+# Sourced by the CI-cycle scripts (grant-revoke.sh, account-provisioning.sh,
+# account-status.sh): builds and starts the Rocket.Chat simulator on a free
+# loopback port with a small fixture, exports BATON_BASE_URL, BATON_USER_ID and
 # BATON_AUTH_TOKEN for its admin, and defines the helpers the scripts share.
 # Needs: root (the repository). Sets: work, file, connector, baton,
 # admin_id, reader_id, plain_id. Stops the simulator and removes $work on exit.
