@@ -232,6 +232,10 @@ type request struct {
 	// listing marks a whole-listing (count=0) read: a larger body bound
 	// and timeout apply.
 	listing bool
+	// route, when set, is the route pattern the server's rate limiter
+	// keys the call by ("settings/:_id"): calls to one route with
+	// different path parameters share one budget.
+	route string
 }
 
 func (c *Client) url(r *request) string {
@@ -263,6 +267,9 @@ func (c *Client) post(ctx context.Context, endpoint string, body, out any) error
 func (c *Client) do(ctx context.Context, r *request, out any) error {
 	start := time.Now()
 	key := r.method + " " + r.endpoint
+	if r.route != "" {
+		key = r.method + " " + r.route
+	}
 	var (
 		transient int
 		waits429  int

@@ -100,6 +100,11 @@ func (s *roleSyncer) GrantsForResourceType(ctx context.Context, _ string, opts r
 	if err != nil {
 		return nil, nil, err
 	}
+	dir, err := s.c.directory(ctx, store)
+	if err != nil {
+		return nil, nil, err
+	}
+	managed := dir.roleGroups(roles)
 	workspaceRoles := make(map[string]*v2.Resource, len(roles))
 	for i := range roles {
 		if roles[i].Scope == client.ScopeUsers {
@@ -126,7 +131,11 @@ func (s *roleSyncer) GrantsForResourceType(ctx context.Context, _ string, opts r
 		principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: u.ID}.Build()
 		for _, roleID := range u.Roles {
 			if target, ok := workspaceRoles[roleID]; ok {
-				out = append(out, grant.NewGrant(target, roleAssigned, principal))
+				var opts []grant.GrantOption
+				if groups := managed[roleID]; len(groups) > 0 {
+					opts = append(opts, grant.WithAnnotation(immutable(settingLDAPRolesMap, groups, fmt.Sprintf("role %q", target.GetDisplayName()))))
+				}
+				out = append(out, grant.NewGrant(target, roleAssigned, principal, opts...))
 			}
 		}
 	}
@@ -217,8 +226,15 @@ func roleScope(r *v2.Resource) string {
 func (s *roleSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.Entitlement) ([]*v2.Grant, annotations.Annotations, error) {
 	roleRes := e.GetResource()
 	roleID := roleRes.GetId().GetResource()
-	role, err := s.c.role(ctx, roleID)
+	roles, err := s.c.client.ListRoles(ctx)
 	if err != nil {
+		return nil, nil, fmt.Errorf("reading roles: %w", err)
+	}
+	role, err := findRole(roles, roleID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.refuseManaged(ctx, "grant", role, roles); err != nil {
 		return nil, nil, err
 	}
 	if role.Scope == client.ScopeSubscriptions {
@@ -275,6 +291,23 @@ func (s *roleSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 	if err := s.c.requirePermissions(ctx, fmt.Sprintf("revoke role %q", roleID), perm); err != nil {
 		return nil, err
 	}
+	dir, err := s.c.liveDirectory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(dir.Roles) > 0 {
+		roles, err := s.c.client.ListRoles(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading roles: %w", err)
+		}
+		if groups := dir.roleGroups(roles)[roleID]; len(groups) > 0 {
+			name := roleID
+			if r, err := findRole(roles, roleID); err == nil {
+				name = roleName(r)
+			}
+			return nil, managedRefusal(fmt.Sprintf("revoke role %q", name), settingLDAPRolesMap, groups, fmt.Sprintf("role %q", name))
+		}
+	}
 	u, err := s.c.target(ctx, g.GetPrincipal().GetId())
 	if err != nil {
 		return revokedIfGone(err)
@@ -320,6 +353,11 @@ func (c *Connector) role(ctx context.Context, roleID string) (*client.Role, erro
 	if err != nil {
 		return nil, fmt.Errorf("reading roles: %w", err)
 	}
+	return findRole(roles, roleID)
+}
+
+// findRole picks one role out of roles.list's answer.
+func findRole(roles []client.Role, roleID string) (*client.Role, error) {
 	for i := range roles {
 		if roles[i].ID == roleID {
 			if roles[i].Scope == "" {
@@ -329,6 +367,19 @@ func (c *Connector) role(ctx context.Context, roleID string) (*client.Role, erro
 		}
 	}
 	return nil, status.Errorf(codes.NotFound, "role %s does not exist in Rocket.Chat (deleted since the last sync?)", roleID)
+}
+
+// refuseManaged refuses a change to a role LDAP sync manages.
+func (s *roleSyncer) refuseManaged(ctx context.Context, verb string, role *client.Role, roles []client.Role) error {
+	dir, err := s.c.liveDirectory(ctx)
+	if err != nil {
+		return err
+	}
+	if groups := dir.roleGroups(roles)[role.ID]; len(groups) > 0 {
+		name := roleName(role)
+		return managedRefusal(fmt.Sprintf("%s role %q", verb, name), settingLDAPRolesMap, groups, fmt.Sprintf("role %q", name))
+	}
+	return nil
 }
 
 // requireUsername refuses a role change for a user without a username (a

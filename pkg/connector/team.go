@@ -87,15 +87,29 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 	if err := s.c.configured(); err != nil {
 		return nil, nil, err
 	}
-	members, next, err := s.c.membersListing(r.GetId().GetResource()).page(ctx, s.c.shared(opts), parseCursor(ctx, opts.PageToken.Token))
+	store := s.c.shared(opts)
+	dir, err := s.c.directory(ctx, store)
+	if err != nil {
+		return nil, nil, err
+	}
+	members, next, err := s.c.membersListing(r.GetId().GetResource()).page(ctx, store, parseCursor(ctx, opts.PageToken.Token))
 	if err != nil {
 		return nil, nil, err
 	}
 	target := grantTarget(r)
+	memberOpts := func(m *client.TeamMember) []grant.GrantOption {
+		return []grant.GrantOption{grant.WithGrantMetadata(provenance(m))}
+	}
+	if name := teamName(r); len(dir.teamGroups(name)) > 0 {
+		mark := immutable(settingLDAPTeamsMap, dir.teamGroups(name), fmt.Sprintf("team %q", name))
+		memberOpts = func(m *client.TeamMember) []grant.GrantOption {
+			return []grant.GrantOption{grant.WithGrantMetadata(provenance(m)), grant.WithAnnotation(mark)}
+		}
+	}
 	out := make([]*v2.Grant, 0, len(members))
 	for _, m := range members {
 		principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: m.User.ID}.Build()
-		out = append(out, grant.NewGrant(target, teamMember, principal, grant.WithGrantMetadata(provenance(&m))))
+		out = append(out, grant.NewGrant(target, teamMember, principal, memberOpts(&m)...))
 		for _, role := range teamRoles {
 			if slices.Contains(m.Roles, role) {
 				out = append(out, grant.NewGrant(target, role, principal))
@@ -103,6 +117,42 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 		}
 	}
 	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
+}
+
+// teamName is the team's name as its profile holds it (the display name
+// may be clipped).
+func teamName(r *v2.Resource) string {
+	if p := r.GetProfile(); p != nil {
+		if v, ok := p.GetFields()["name"]; ok && v.GetStringValue() != "" {
+			return v.GetStringValue()
+		}
+	}
+	return r.GetDisplayName()
+}
+
+// refuseManaged refuses a change to the membership of a team LDAP sync
+// manages (LDAP_Groups_To_Rocket_Chat_Teams maps groups to team names). Only
+// membership is managed: LDAP sync adds and removes members, never their
+// team roles.
+func (s *teamSyncer) refuseManaged(ctx context.Context, verb, teamID string) error {
+	dir, err := s.c.liveDirectory(ctx)
+	if err != nil {
+		return err
+	}
+	if len(dir.Teams) == 0 {
+		return nil
+	}
+	t, err := s.c.client.TeamInfo(ctx, teamID)
+	if err != nil {
+		if isTeamNotFound(err) {
+			return nil // the change itself answers for a missing team
+		}
+		return fmt.Errorf("reading team %s: %w", teamID, err)
+	}
+	if groups := dir.teamGroups(t.Name); len(groups) > 0 {
+		return managedRefusal(fmt.Sprintf("%s membership of team %q", verb, t.Name), settingLDAPTeamsMap, groups, fmt.Sprintf("team %q", t.Name))
+	}
+	return nil
 }
 
 // provenance is what teams.members says of how a member came in: who added
@@ -175,6 +225,11 @@ func (s *teamSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.En
 	if err != nil {
 		return nil, nil, err
 	}
+	if slug == teamMember {
+		if err := s.refuseManaged(ctx, "grant", teamID); err != nil {
+			return nil, nil, err
+		}
+	}
 	u, err := s.c.target(ctx, principal.GetId())
 	if err != nil {
 		return nil, nil, err
@@ -242,6 +297,11 @@ func (s *teamSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 	slug, err := teamEntitlementSlug(g.GetEntitlement().GetId(), teamID)
 	if err != nil {
 		return nil, err
+	}
+	if slug == teamMember {
+		if err := s.refuseManaged(ctx, "revoke", teamID); err != nil {
+			return nil, err
+		}
 	}
 	u, err := s.c.target(ctx, g.GetPrincipal().GetId())
 	if err != nil {

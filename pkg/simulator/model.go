@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -108,6 +109,9 @@ type Workspace struct {
 	// storage order; OAuthApps the OAuth applications (integrations.go).
 	Integrations []*Integration
 	OAuthApps    []*OAuthApp
+	// Settings are workspace settings by id, as GET settings/:_id serves
+	// them (settings.go); an id not here is an unknown or hidden setting.
+	Settings map[string]any
 }
 
 // Team types.
@@ -193,6 +197,7 @@ func NewWorkspace() *Workspace {
 	for p, roles := range defaultPermissions {
 		w.Permissions[p] = slices.Clone(roles)
 	}
+	w.Settings = maps.Clone(defaultSettings)
 	return w
 }
 
@@ -376,6 +381,7 @@ func (w *Workspace) Clone() *Workspace {
 		ca := *app
 		c.OAuthApps = append(c.OAuthApps, &ca)
 	}
+	c.Settings = maps.Clone(w.Settings)
 	return c
 }
 

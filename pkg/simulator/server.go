@@ -191,6 +191,7 @@ func (s *Server) routeTable() []*route {
 			method: "GET", name: "integrations.list", query: integrationsListQuery, handle: s.integrationsList, anyPerm: true,
 			perms: []string{"manage-outgoing-integrations", "manage-own-outgoing-integrations", "manage-incoming-integrations", "manage-own-incoming-integrations"},
 		},
+		{method: "GET", name: "settings/:_id", perms: []string{"view-privileged-setting"}, handle: s.settingsGet},
 		{method: "GET", name: "oauth-apps.list", perms: []string{"manage-oauth-apps"}, query: oauthAppsListQuery, handle: s.oauthAppsList},
 	}
 }

@@ -1,0 +1,278 @@
+package connector
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/conductorone/baton-rocketchat/pkg/client"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// Externally managed access. When Rocket.Chat's LDAP sync maps directory
+// groups to roles or teams, it sets those roles and team memberships at
+// every LDAP sync or login: a change made in Rocket.Chat is undone there.
+// The connector reads the mapping settings (GET settings/:_id, which needs
+// view-privileged-setting), marks the grants it covers GrantImmutable, and
+// refuses to change them.
+//
+// The settings are defined in apps/meteor/server/settings/ldap.ts and
+// apps/meteor/ee/server/settings/ldap.ts; the role and team maps are
+// Enterprise settings, absent (so answered 400) on Community servers.
+const (
+	permViewPrivilegedSetting = "view-privileged-setting"
+
+	settingLDAPEnable      = "LDAP_Enable"
+	settingLDAPSyncRoles   = "LDAP_Sync_User_Data_Roles"
+	settingLDAPRolesMap    = "LDAP_Sync_User_Data_RolesMap"
+	settingLDAPTeamsEnable = "LDAP_Enable_LDAP_Groups_To_RC_Teams"
+	settingLDAPTeamsMap    = "LDAP_Groups_To_Rocket_Chat_Teams"
+)
+
+// directoryKey holds the mapping as the first reader of a sync read it.
+const directoryKey = "directory"
+
+// directoryMapping is who in the directory manages which roles and teams.
+type directoryMapping struct {
+	// Checked is false when the token's user cannot read the settings:
+	// nothing is then known to be managed.
+	Checked bool `json:"checked"`
+	// Roles maps a role id or name, as the role map names it (LDAP
+	// matches ids first, then names), to the LDAP groups mapped to it.
+	Roles map[string][]string `json:"roles,omitempty"`
+	// Teams maps a team name to the LDAP groups mapped to it.
+	Teams map[string][]string `json:"teams,omitempty"`
+}
+
+// directory reads the mapping once per sync: from the session store when
+// an earlier call of the sync read it, else from Rocket.Chat (and stores
+// it). Without view-privileged-setting it logs, once per sync, that the
+// check is off.
+func (c *Connector) directory(ctx context.Context, store shared) (*directoryMapping, error) {
+	if raw, ok := store.get(ctx, directoryKey); ok {
+		var m directoryMapping
+		if err := json.Unmarshal(raw, &m); err == nil {
+			return &m, nil
+		}
+	}
+	m, err := c.readDirectory(ctx)
+	if err != nil {
+		return nil, syncError("reading the LDAP role and team mappings", err)
+	}
+	if !m.Checked {
+		ctxzap.Extract(ctx).Info("the token's user lacks view-privileged-setting, so the connector cannot read Rocket.Chat's LDAP " +
+			"role and team mappings: grants that LDAP sync manages are not marked as externally managed, and changing them is not " +
+			"refused (the next LDAP sync or login would undo the change). Give the user a role that holds view-privileged-setting to turn this check on.")
+	}
+	if raw, err := json.Marshal(m); err == nil {
+		store.setMany(ctx, map[string][]byte{directoryKey: raw})
+	}
+	return m, nil
+}
+
+// readDirectory reads the mapping settings from Rocket.Chat: one call when
+// LDAP is off, at most five otherwise (every id shares settings/:_id's one
+// rate budget).
+func (c *Connector) readDirectory(ctx context.Context) (*directoryMapping, error) {
+	v, err := c.validate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !v.permissions[permViewPrivilegedSetting] {
+		return &directoryMapping{}, nil
+	}
+	m := &directoryMapping{Checked: true}
+	on, err := c.boolSetting(ctx, settingLDAPEnable)
+	if err != nil || !on {
+		return c.unlessForbidden(m, err)
+	}
+	if on, err = c.boolSetting(ctx, settingLDAPSyncRoles); err != nil {
+		return c.unlessForbidden(m, err)
+	}
+	if on {
+		raw, err := c.stringSetting(ctx, settingLDAPRolesMap)
+		if err != nil {
+			return c.unlessForbidden(m, err)
+		}
+		m.Roles = invertGroupMap(raw)
+	}
+	if on, err = c.boolSetting(ctx, settingLDAPTeamsEnable); err != nil {
+		return c.unlessForbidden(m, err)
+	}
+	if on {
+		raw, err := c.stringSetting(ctx, settingLDAPTeamsMap)
+		if err != nil {
+			return c.unlessForbidden(m, err)
+		}
+		m.Teams = invertGroupMap(raw)
+	}
+	return m, nil
+}
+
+// unlessForbidden turns a 403 (the permission was taken away since the
+// token was checked) into "not checked"; other errors stand.
+func (c *Connector) unlessForbidden(m *directoryMapping, err error) (*directoryMapping, error) {
+	var apiErr *client.APIError
+	if err != nil && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusForbidden {
+		return &directoryMapping{}, nil
+	}
+	return m, err
+}
+
+// setting reads one setting; a setting the server does not have (400
+// {"success":false}: an Enterprise setting on a Community server) reads as
+// absent.
+func (c *Connector) setting(ctx context.Context, id string) (json.RawMessage, bool, error) {
+	s, err := c.client.GetSetting(ctx, id)
+	if err != nil {
+		var apiErr *client.APIError
+		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest && apiErr.ErrorType == "" && apiErr.Message == "" {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	return s.Value, true, nil
+}
+
+func (c *Connector) boolSetting(ctx context.Context, id string) (bool, error) {
+	raw, ok, err := c.setting(ctx, id)
+	if err != nil || !ok {
+		return false, err
+	}
+	// A value of another type (null) is not "on".
+	var b bool
+	_ = json.Unmarshal(raw, &b)
+	return b, nil
+}
+
+func (c *Connector) stringSetting(ctx context.Context, id string) (string, error) {
+	raw, ok, err := c.setting(ctx, id)
+	if err != nil || !ok {
+		return "", err
+	}
+	// A value of another type maps nothing.
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	return s, nil
+}
+
+// invertGroupMap reads a map of LDAP group → target or [targets] (the JSON
+// Rocket.Chat keeps in a code setting) into target → sorted groups. A map
+// Rocket.Chat could not parse maps nothing, as it does for LDAP sync.
+func invertGroupMap(raw string) map[string][]string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal([]byte(strings.TrimSpace(raw)), &m) != nil {
+		return nil
+	}
+	out := map[string][]string{}
+	for group, v := range m {
+		var targets []string
+		var one string
+		if json.Unmarshal(v, &one) == nil {
+			targets = []string{one}
+		} else if json.Unmarshal(v, &targets) != nil {
+			continue
+		}
+		for _, t := range targets {
+			if t = strings.TrimSpace(t); t != "" && !slices.Contains(out[t], group) {
+				out[t] = append(out[t], group)
+			}
+		}
+	}
+	for t := range out {
+		slices.Sort(out[t])
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// roleGroups resolves the role map against the workspace's roles as LDAP
+// sync does (a value is a role id, else a role name): role id → groups.
+func (m *directoryMapping) roleGroups(roles []client.Role) map[string][]string {
+	if m == nil || len(m.Roles) == 0 {
+		return nil
+	}
+	out := map[string][]string{}
+	for key, groups := range m.Roles {
+		idx := slices.IndexFunc(roles, func(r client.Role) bool { return r.ID == key })
+		if idx < 0 {
+			idx = slices.IndexFunc(roles, func(r client.Role) bool { return r.Name == key })
+		}
+		if idx < 0 {
+			continue
+		}
+		id := roles[idx].ID
+		for _, g := range groups {
+			if !slices.Contains(out[id], g) {
+				out[id] = append(out[id], g)
+			}
+		}
+		slices.Sort(out[id])
+	}
+	return out
+}
+
+// teamGroups is the LDAP groups mapped to the team named name.
+func (m *directoryMapping) teamGroups(name string) []string {
+	if m == nil || name == "" {
+		return nil
+	}
+	return m.Teams[name]
+}
+
+// mappingText says which groups map to what, for marks and refusals.
+func mappingText(groups []string, what string) string {
+	quoted := make([]string, len(groups))
+	for i, g := range groups {
+		quoted[i] = fmt.Sprintf("%q", g)
+	}
+	noun := "group"
+	if len(groups) > 1 {
+		noun = "groups"
+	}
+	return fmt.Sprintf("LDAP %s %s maps to %s", noun, strings.Join(quoted, ", "), what)
+}
+
+// immutable is the GrantImmutable mark of a grant LDAP sync manages.
+func immutable(setting string, groups []string, what string) *v2.GrantImmutable {
+	gs := make([]any, len(groups))
+	for i, g := range groups {
+		gs[i] = g
+	}
+	meta, _ := structpb.NewStruct(map[string]any{
+		"managed_by": "LDAP",
+		"setting":    setting,
+		"groups":     gs,
+		"mapping":    mappingText(groups, what),
+	})
+	return v2.GrantImmutable_builder{SourceId: "ldap:" + setting, Metadata: meta}.Build()
+}
+
+// managedRefusal refuses a change to access LDAP sync manages.
+func managedRefusal(op, setting string, groups []string, what string) error {
+	return status.Errorf(codes.FailedPrecondition,
+		"cannot %s: it is managed by the directory (%s, Rocket.Chat setting %s), and the next LDAP sync or the user's next login "+
+			"would undo the change; change the user's membership of the LDAP group in the directory instead, or take %s out of "+
+			"the mapping (Administration > Settings > LDAP)",
+		op, mappingText(groups, what), setting, what)
+}
+
+// liveDirectory reads the mapping for one provisioning request (no
+// session store there).
+func (c *Connector) liveDirectory(ctx context.Context) (*directoryMapping, error) {
+	m, err := c.readDirectory(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the LDAP role and team mappings: %w", err)
+	}
+	return m, nil
+}

@@ -1,0 +1,160 @@
+package connector_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/conductorone/baton-rocketchat/internal/testenv"
+	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"google.golang.org/grpc/codes"
+)
+
+const (
+	ldapSupportGroup = "cn=support,ou=groups,dc=example,dc=org"
+	ldapAdminsGroup  = "cn=admins,ou=groups,dc=example,dc=org"
+	ldapEngGroup     = "cn=eng,ou=groups,dc=example,dc=org"
+	salesTeamID      = "teamSales00000001"
+)
+
+// ldapWorkspace is provWorkspace with LDAP role and team sync on: the
+// support group maps to support-lead (by name) and the admins group to admin
+// (by id); the eng group maps to the engineering team. Bob holds
+// support-lead; a second, unmapped team (sales) has alice as its owner.
+func ldapWorkspace() *simulator.Workspace {
+	ws := provWorkspace()
+	ws.Settings[simulator.SettingLDAPEnable] = true
+	ws.Settings[simulator.SettingLDAPSyncRoles] = true
+	ws.Settings[simulator.SettingLDAPRolesMap] = `{"` + ldapSupportGroup + `": "support-lead", "` + ldapAdminsGroup + `": ["admin"]}`
+	ws.Settings[simulator.SettingLDAPTeamsEnable] = true
+	ws.Settings[simulator.SettingLDAPTeamsMap] = `{"` + ldapEngGroup + `": "` + pvTeamName + `"}`
+	ws.UserByID(pvBobID).Roles = append(ws.UserByID(pvBobID).Roles, pvSupportRole)
+	ws.Teams = append(ws.Teams, &simulator.Team{
+		ID: salesTeamID, Name: "sales", Type: 0, RoomID: "salesMainRoomId01", CreatedAt: ws.Teams[0].CreatedAt,
+		CreatedByID: pvAliceID, CreatedByUsername: "alice",
+		Members: []simulator.TeamMember{{UserID: pvAliceID, Roles: []string{"owner"}, CreatedAt: ws.Teams[0].CreatedAt}},
+	})
+	return ws
+}
+
+func immutableMark(g *v2.Grant) *v2.GrantImmutable {
+	m := &v2.GrantImmutable{}
+	annos := annotations.Annotations(g.GetAnnotations())
+	ok, err := annos.Pick(m)
+	if err != nil || !ok {
+		return nil
+	}
+	return m
+}
+
+func roleOrTeamGrant(g *v2.Grant) bool {
+	rt := g.GetEntitlement().GetResource().GetId().GetResourceType()
+	return rt == "role" || rt == "team"
+}
+
+func TestSyncMarksDirectoryManagedGrants(t *testing.T) {
+	env := testenv.Start(t, ldapWorkspace(), simulator.Options{}, "")
+	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, pvAdmin, nil))
+
+	wantMarked := map[string]string{ // grant target → the group its mark names
+		"role:" + pvSupportRole + ":assigned:" + pvBobID: ldapSupportGroup,
+		"role:admin:assigned:" + pvAdminID:               ldapAdminsGroup,
+		"team:" + pvTeamID + ":member:" + pvAliceID:      ldapEngGroup,
+		"team:" + pvTeamID + ":member:" + pvBobID:        ldapEngGroup,
+	}
+	seen := map[string]bool{}
+	for _, g := range got.Grants {
+		if !roleOrTeamGrant(g) {
+			continue // permission grants are the SDK's expansions, marked by it
+		}
+		key := g.GetEntitlement().GetId() + ":" + g.GetPrincipal().GetId().GetResource()
+		mark := immutableMark(g)
+		group, want := wantMarked[key]
+		switch {
+		case want && mark == nil:
+			t.Errorf("%s: no GrantImmutable mark", key)
+		case !want && mark != nil:
+			t.Errorf("%s: marked %v, want no mark", key, mark)
+		case want:
+			seen[key] = true
+			desc := mark.GetMetadata().GetFields()["mapping"].GetStringValue()
+			if !strings.Contains(desc, group) || !strings.HasPrefix(mark.GetSourceId(), "ldap:LDAP_") {
+				t.Errorf("%s: mark %v does not name the mapping of %s", key, mark, group)
+			}
+		}
+	}
+	for key := range wantMarked {
+		if !seen[key] {
+			t.Errorf("%s: grant missing from the sync", key)
+		}
+	}
+	// Five settings, read once for the whole sync.
+	if n := env.Sim.Stats().Calls["GET settings/:_id"]; n != 5 {
+		t.Errorf("settings read %d times, want 5", n)
+	}
+}
+
+func TestSyncWithoutViewPrivilegedSettingMarksNothing(t *testing.T) {
+	env := testenv.Start(t, ldapWorkspace(), simulator.Options{}, "")
+	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, simulator.Credential{UserID: pvAuditorID, Token: pvAuditorTok}, nil))
+	roleGrants := 0
+	for _, g := range got.Grants {
+		if g.GetEntitlement().GetResource().GetId().GetResourceType() == "role" {
+			roleGrants++
+		}
+		if roleOrTeamGrant(g) && immutableMark(g) != nil {
+			t.Errorf("%s: marked immutable without view-privileged-setting: %v", g.GetId(), immutableMark(g))
+		}
+	}
+	if roleGrants == 0 {
+		t.Error("the sync has no role grants")
+	}
+	if n := env.Sim.Stats().Calls["GET settings/:_id"]; n != 0 {
+		t.Errorf("settings read %d times without the permission, want 0", n)
+	}
+}
+
+func TestProvisionRefusesDirectoryManagedAccess(t *testing.T) {
+	p := startProvisioning(t, ldapWorkspace(), pvAdmin)
+
+	_, err := p.grant(roleEntitlement(pvSupportRole), pvCarolID)
+	wantCode(t, err, codes.FailedPrecondition, ldapSupportGroup, "LDAP_Sync_User_Data_RolesMap", "support-lead", "undo")
+	p.wantPosts(nil)
+
+	_, err = p.revoke(roleEntitlement(pvSupportRole), pvBobID)
+	wantCode(t, err, codes.FailedPrecondition, ldapSupportGroup, "LDAP_Sync_User_Data_RolesMap")
+	p.wantPosts(nil)
+
+	_, err = p.revoke(roleEntitlement("admin"), pvAdminID)
+	wantCode(t, err, codes.FailedPrecondition, ldapAdminsGroup)
+	p.wantPosts(nil)
+
+	_, err = p.grant(engEntitlement("member"), pvCarolID)
+	wantCode(t, err, codes.FailedPrecondition, ldapEngGroup, "LDAP_Groups_To_Rocket_Chat_Teams", pvTeamName)
+	p.wantPosts(nil)
+
+	_, err = p.revoke(engEntitlement("member"), pvBobID)
+	wantCode(t, err, codes.FailedPrecondition, ldapEngGroup, "LDAP_Groups_To_Rocket_Chat_Teams")
+	p.wantPosts(nil)
+	if p.member(pvTeamID, pvBobID) == nil || !strings.Contains(strings.Join(p.user(pvBobID).Roles, ","), pvSupportRole) {
+		t.Error("a refused revoke changed the workspace")
+	}
+
+	// Unmapped access is provisioned as before.
+	_, err = p.grant(teamEntitlement(salesTeamID, "sales", "member"), pvCarolID)
+	mustOK(t, "granting sales membership", err)
+	p.wantPosts(map[string]int{"POST teams.addMembers": 1})
+	_, err = p.grant(roleEntitlement("livechat-manager"), pvCarolID)
+	mustOK(t, "granting an unmapped role", err)
+}
+
+func TestProvisionWithoutViewPrivilegedSettingIsNotRefused(t *testing.T) {
+	ws := ldapWorkspace()
+	// The auditor can grant roles but not read settings.
+	ws.Permissions["access-permissions"] = append(ws.Permissions["access-permissions"], "syncReaderRole001")
+	p := startProvisioning(t, ws, simulator.Credential{UserID: pvAuditorID, Token: pvAuditorTok})
+	_, err := p.grant(roleEntitlement(pvSupportRole), pvCarolID)
+	mustOK(t, "granting support-lead", err)
+	p.wantPosts(map[string]int{"POST roles.addUserToRole": 1})
+}

@@ -1,0 +1,37 @@
+package simulator
+
+import "strings"
+
+// Setting ids the simulator seeds, with Rocket.Chat's defaults
+// (apps/meteor/server/settings/ldap.ts and apps/meteor/ee/server/settings/ldap.ts).
+const (
+	SettingLDAPEnable        = "LDAP_Enable"
+	SettingLDAPSyncRoles     = "LDAP_Sync_User_Data_Roles"
+	SettingLDAPRolesMap      = "LDAP_Sync_User_Data_RolesMap"
+	SettingLDAPTeamsEnable   = "LDAP_Enable_LDAP_Groups_To_RC_Teams"
+	SettingLDAPTeamsMap      = "LDAP_Groups_To_Rocket_Chat_Teams"
+	defaultLDAPRolesMapValue = "{\n\t\"rocket-admin\": \"admin\",\n\t\"tech-support\": \"support\"\n}"
+)
+
+// defaultSettings seeds NewWorkspace's Settings. The role and team maps are
+// code settings: JSON held as a string.
+var defaultSettings = map[string]any{
+	SettingLDAPEnable:      false,
+	SettingLDAPSyncRoles:   false,
+	SettingLDAPRolesMap:    defaultLDAPRolesMapValue,
+	SettingLDAPTeamsEnable: false,
+	SettingLDAPTeamsMap:    "{}",
+}
+
+// settingsGet serves GET settings/:_id (apps/meteor/app/api/server/v1/settings.ts):
+// the route requires view-privileged-setting (the middleware's 403 otherwise);
+// an unknown or hidden setting is API.v1.failure() with no message, a bare
+// 400 {"success": false}; a known one answers _.pick(setting, '_id', 'value').
+func (s *Server) settingsGet(c *call) reply {
+	_, id, _ := cutLast(strings.TrimPrefix(c.r.URL.Path, "/api/v1/"))
+	v, ok := c.ws.Settings[id]
+	if !ok {
+		return reply{400, object{{"success", false}}}
+	}
+	return success(field{"_id", id}, field{"value", v})
+}
