@@ -108,12 +108,14 @@ bench:
 	go test -run '^$$' -bench . -benchmem ./...
 
 FUZZTIME ?= 10s
-# Each fuzz target in turn (go test fuzzes one target per run).
+# Each fuzz target in turn (go test fuzzes one target per run). Minimizing a
+# new input is bounded by executions, not time: a minimization still running
+# when -fuzztime ends fails the run with "context deadline exceeded".
 fuzz:
-	go test -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME) ./pkg/client
-	go test -run '^$$' -fuzz '^FuzzMutatingListing$$' -fuzztime $(FUZZTIME) ./pkg/client
-	go test -run '^$$' -fuzz '^FuzzDecodeError$$' -fuzztime $(FUZZTIME) ./pkg/client
-	go test -run '^$$' -fuzz '^FuzzUsernameFromEmail$$' -fuzztime $(FUZZTIME) ./pkg/connector
+	go test -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./pkg/client
+	go test -run '^$$' -fuzz '^FuzzMutatingListing$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./pkg/client
+	go test -run '^$$' -fuzz '^FuzzDecodeError$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./pkg/client
+	go test -run '^$$' -fuzz '^FuzzUsernameFromEmail$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./pkg/connector
 
 clean:
 	rm -rf dist .tools sync.c1z
