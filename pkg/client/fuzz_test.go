@@ -316,6 +316,19 @@ func FuzzMutatingListing(f *testing.F) {
 		if err != nil {
 			t.Fatalf("an honest listing that changes must still finish: %v", err)
 		}
+		triggered := 0
+		for k := range muts {
+			if k <= calls {
+				triggered++
+			}
+		}
+		if triggered >= maxPasses {
+			// Changes may then fall in every pass, and walk keeps the union
+			// of its passes rather than never finishing: an item shifted
+			// across a page boundary in each pass can be missed
+			// (docs/reliability.md, "Whole listings, and paged listings").
+			return
+		}
 		for id := range ever {
 			if !strings.HasPrefix(id, "new") && !gone[id] && !yielded[id] {
 				t.Fatalf("item %q existed throughout the walk but was not yielded", id)
