@@ -169,5 +169,10 @@ func userProfile(u *client.User) map[string]any {
 	if u.RequirePasswordChange {
 		p["require_password_change"] = true
 	}
+	if !u.Active {
+		// teams.members lists active users only: this user's team
+		// memberships are not in the sync, which must not read as none.
+		p["team_memberships"] = "not listed while deactivated (Rocket.Chat's teams.members omits deactivated users)"
+	}
 	return p
 }
