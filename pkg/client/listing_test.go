@@ -115,3 +115,18 @@ func TestPageComplete(t *testing.T) {
 		}
 	}
 }
+
+// Roles created before scopes existed come without one; they are workspace
+// roles, and the client says so once for every caller.
+func TestListRolesDefaultsTheScope(t *testing.T) {
+	srv := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, 200, `{"roles":[{"_id":"old","name":"old"},{"_id":"owner","scope":"Subscriptions"}],"success":true}`)
+	})
+	roles, err := testClient(t, srv.URL, nil).ListRoles(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(roles) != 2 || roles[0].Scope != ScopeUsers || roles[1].Scope != ScopeSubscriptions {
+		t.Errorf("roles %+v, want old in %s and owner in %s", roles, ScopeUsers, ScopeSubscriptions)
+	}
+}

@@ -129,18 +129,22 @@ type manifest struct {
 func (l *listing[T]) manifestKey() string                   { return sessionKey(l.key, "manifest") }
 func (l *listing[T]) chunkKey(reading string, i int) string { return sessionKey(l.key, reading, i) }
 
-// storedReading returns a cursor at the start of the reading a previous
-// pass stored, if there is one.
-func (l *listing[T]) storedReading(ctx context.Context, store shared) (cursor, bool) {
+// secondPass is where a pass over a listing that an earlier pass stored
+// (its List calls) continues from token: the start of the stored reading on
+// the first call, when there is one, else a reading of its own.
+func (l *listing[T]) secondPass(ctx context.Context, store shared, token string) cursor {
+	if token != "" {
+		return parseCursor(ctx, token)
+	}
 	raw, ok := store.get(ctx, l.manifestKey())
 	if !ok {
-		return cursor{}, false
+		return cursor{}
 	}
 	var m manifest
 	if err := json.Unmarshal(raw, &m); err != nil || m.Reading == "" || m.Chunks <= 0 {
-		return cursor{}, false
+		return cursor{}
 	}
-	return cursor{Reading: m.Reading, Chunks: m.Chunks, Endpoint: m.Endpoint, Replay: m.Paged}, true
+	return cursor{Reading: m.Reading, Chunks: m.Chunks, Endpoint: m.Endpoint, Replay: m.Paged}
 }
 
 // page returns the items at cur and the cursor of the page after them, nil

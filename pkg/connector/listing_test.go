@@ -145,8 +145,8 @@ func TestListingStoredReadingServesASecondPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start, ok := l.storedReading(context.Background(), store)
-	if !ok {
+	start := l.secondPass(context.Background(), store, "")
+	if start.Reading == "" {
 		t.Fatal("no stored reading after the first pass")
 	}
 	second, _, err := drain(t, l, store, start)
@@ -177,11 +177,11 @@ func TestListingPagesWhenInfiniteCountIsOff(t *testing.T) {
 			if want := []string{"0/0", "50/100", "150/100", "250/100"}; !slices.Equal(f.calls, want) {
 				t.Errorf("calls %v, want %v", f.calls, want)
 			}
-			start, ok := l.storedReading(context.Background(), store)
-			if ok != storeFirst {
+			start := l.secondPass(context.Background(), store, "")
+			if ok := start.Reading != ""; ok != storeFirst {
 				t.Fatalf("stored reading: %v, want %v", ok, storeFirst)
 			}
-			if !ok {
+			if start.Reading == "" {
 				return
 			}
 			again, _, err := drain(t, l, store, start)

@@ -59,13 +59,7 @@ func (s *permissionSyncer) GrantsForResourceType(ctx context.Context, _ string, 
 		byID[roles[i].ID] = &roles[i]
 	}
 	perms := s.c.permissionsListing()
-	cur := parseCursor(ctx, opts.PageToken.Token)
-	if opts.PageToken.Token == "" {
-		if stored, ok := perms.storedReading(ctx, store); ok {
-			cur = stored
-		}
-	}
-	page, next, err := perms.page(ctx, store, cur)
+	page, next, err := perms.page(ctx, store, perms.secondPass(ctx, store, opts.PageToken.Token))
 	if err != nil {
 		return nil, nil, err
 	}

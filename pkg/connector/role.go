@@ -116,13 +116,7 @@ func (s *roleSyncer) GrantsForResourceType(ctx context.Context, _ string, opts r
 	}
 
 	users := s.c.usersListing()
-	cur := parseCursor(ctx, opts.PageToken.Token)
-	if opts.PageToken.Token == "" {
-		if stored, ok := users.storedReading(ctx, store); ok {
-			cur = stored
-		}
-	}
-	page, next, err := users.page(ctx, store, cur)
+	page, next, err := users.page(ctx, store, users.secondPass(ctx, store, opts.PageToken.Token))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -159,11 +153,6 @@ func (c *Connector) readRoles(ctx context.Context, store shared) ([]client.Role,
 	if err != nil {
 		return nil, syncError("listing roles", err)
 	}
-	for i := range roles {
-		if roles[i].Scope == "" {
-			roles[i].Scope = client.ScopeUsers
-		}
-	}
 	if raw, err := json.Marshal(roles); err == nil {
 		store.setMany(ctx, map[string][]byte{rolesKey: raw})
 	}
@@ -178,14 +167,10 @@ func roleName(role *client.Role) string {
 }
 
 func roleResource(role *client.Role, base externalBase) (*v2.Resource, error) {
-	scope := role.Scope
-	if scope == "" {
-		scope = client.ScopeUsers
-	}
 	profile := map[string]any{
 		"role_id":       role.ID,
 		"name":          role.Name,
-		"scope":         scope,
+		"scope":         role.Scope,
 		"protected":     role.Protected,
 		"custom":        !role.Protected,
 		"mandatory_2fa": role.Mandatory2FA,
@@ -360,9 +345,6 @@ func (c *Connector) role(ctx context.Context, roleID string) (*client.Role, erro
 func findRole(roles []client.Role, roleID string) (*client.Role, error) {
 	for i := range roles {
 		if roles[i].ID == roleID {
-			if roles[i].Scope == "" {
-				roles[i].Scope = client.ScopeUsers
-			}
 			return &roles[i], nil
 		}
 	}
