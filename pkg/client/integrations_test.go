@@ -154,15 +154,3 @@ func TestNonHumanListingsRefused(t *testing.T) {
 	}
 	noToken(t, err)
 }
-
-func TestFingerprint(t *testing.T) {
-	a := testClient(t, "https://chat.example.com", nil)
-	b := testClient(t, "https://chat.example.com/", nil)
-	other := testClient(t, "https://chat.example.com", func(c *Config) { c.Token = "another-token-value" })
-	if a.Fingerprint() != b.Fingerprint() || a.Fingerprint() == other.Fingerprint() {
-		t.Errorf("fingerprints: %s %s %s", a.Fingerprint(), b.Fingerprint(), other.Fingerprint())
-	}
-	if strings.Contains(a.Fingerprint(), testToken) || len(a.Fingerprint()) != 64 {
-		t.Errorf("fingerprint %q", a.Fingerprint())
-	}
-}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
@@ -388,20 +387,14 @@ func (c *Connector) optionalTypesToRegister(ctx context.Context) map[string]bool
 	defer c.validateMu.Unlock()
 	v, fresh := c.validated, false
 	if v == nil || v.stale || v.failure != nil {
-		fingerprint := c.client.Fingerprint()
-		if shared := recentRegistrationCheck(fingerprint); shared != nil {
-			v = shared
-		} else {
-			checked, err := c.checkToken(ctx)
-			if err != nil {
-				ctxzap.Extract(ctx).Warn("could not read the token's permissions while registering resource types; offering every type", zap.Error(err))
-				c.validated = &validation{failure: err, fromRegistration: true, at: time.Now(), registered: all, usersEndpoint: client.UsersListByStatus}
-				return all
-			}
-			checked.fromRegistration, checked.at = true, time.Now()
-			rememberRegistrationCheck(fingerprint, checked)
-			v, fresh = checked, true
+		checked, err := c.checkToken(ctx)
+		if err != nil {
+			ctxzap.Extract(ctx).Warn("could not read the token's permissions while registering resource types; offering every type", zap.Error(err))
+			c.validated = &validation{failure: err, fromRegistration: true, at: time.Now(), registered: all, usersEndpoint: client.UsersListByStatus}
+			return all
 		}
+		checked.fromRegistration, checked.at = true, time.Now()
+		v, fresh = checked, true
 		c.validated = v
 	}
 	offered := make(map[string]bool, len(optionalTypes))
@@ -413,33 +406,6 @@ func (c *Connector) optionalTypesToRegister(ctx context.Context) map[string]bool
 		c.reportOptionalTypes(ctx, v)
 	}
 	return offered
-}
-
-// registrationChecks holds, for registrationReuse, the last check made while
-// registering syncers for each workspace and token (client.Fingerprint).
-// Several connector instances started at once in one process for the same
-// workspace and token (ConductorOne's runner serving a sync from several
-// instances, tests) then check the token once between them instead of once
-// each, which under Rocket.Chat's rate limiter costs each endpoint's budget.
-var registrationChecks sync.Map // fingerprint → *validation
-
-// recentRegistrationCheck is a copy of the check registrationChecks holds for
-// fingerprint, if it is recent enough to stand in for a new one.
-func recentRegistrationCheck(fingerprint string) *validation {
-	got, ok := registrationChecks.Load(fingerprint)
-	if !ok {
-		return nil
-	}
-	v, _ := got.(*validation)
-	if v == nil || time.Since(v.at) >= registrationReuse {
-		registrationChecks.CompareAndDelete(fingerprint, got)
-		return nil
-	}
-	return &validation{me: v.me, permissions: v.permissions, usersEndpoint: v.usersEndpoint, fromRegistration: true, at: v.at}
-}
-
-func rememberRegistrationCheck(fingerprint string, v *validation) {
-	registrationChecks.Store(fingerprint, &validation{me: v.me, permissions: v.permissions, usersEndpoint: v.usersEndpoint, at: v.at})
 }
 
 // reportOptionalTypes logs, once per check of the token, which optional types
