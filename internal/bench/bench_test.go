@@ -44,7 +44,7 @@ func checkExactPlan(t *testing.T, who string, st simulator.Stats, plan Plan) {
 func TestYardsticks(t *testing.T) {
 	gen := Workspace(3, yardstickSize)
 	ws := gen.Workspace
-	plan := MinimalPlan(ws, gen.Reader)
+	plan := MinimalPlan(ws, gen.Reader, yardstickLimiter)
 	if FloorWindows(plan, yardstickLimiter.RateLimitCalls) < 2 {
 		t.Fatalf("plan %v waits for fewer than 2 windows: the test would not exercise the pacing", plan)
 	}
@@ -53,7 +53,7 @@ func TestYardsticks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkC1Z(t, r.C1ZPath, ws)
+	checkC1Z(t, r.C1ZPath, ws, gen.Reader, yardstickLimiter)
 	checkExactPlan(t, "connector", r.Stats, plan)
 
 	_, res, err := baselineSync(context.Background(), ws, yardstickLimiter, gen.Reader)
@@ -79,8 +79,8 @@ func TestYardstickPaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkC1Z(t, r.C1ZPath, ws)
-	checkExactPlan(t, "connector (count=0 off)", r.Stats, PagedPlan(ws, gen.Reader))
+	checkC1Z(t, r.C1ZPath, ws, gen.Reader, opts)
+	checkExactPlan(t, "connector (count=0 off)", r.Stats, PagedPlan(ws, gen.Reader, opts))
 }
 
 // TestYardstickHosted checks that a hosted sync (three independent
@@ -91,12 +91,12 @@ func TestYardstickPaged(t *testing.T) {
 func TestYardstickHosted(t *testing.T) {
 	gen := Workspace(3, yardstickSize)
 	ws := gen.Workspace
-	plan := MinimalPlan(ws, gen.Reader)
+	plan := MinimalPlan(ws, gen.Reader, yardstickLimiter)
 	r, err := hostedSync(context.Background(), ws, yardstickLimiter, gen.Reader, t.TempDir(), hostedInstances)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkC1Z(t, r.C1ZPath, ws)
+	checkC1Z(t, r.C1ZPath, ws, gen.Reader, yardstickLimiter)
 	for _, v := range planViolations(r.Stats, plan, hostedInstances) {
 		t.Error("hosted: " + v)
 	}

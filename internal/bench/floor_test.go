@@ -366,7 +366,7 @@ func BenchmarkFloorDefaultLimiter(b *testing.B) {
 func floorPair(b *testing.B, name string, gen *simulator.Generated, window time.Duration, baseline bool) {
 	opts := simulator.Options{RateLimitCalls: floorCalls, RateLimitWindow: window}
 	ws := gen.Workspace
-	plan := MinimalPlan(ws, gen.Reader)
+	plan := MinimalPlan(ws, gen.Reader, opts)
 	want := Expect(ws)
 	verified := false
 
@@ -382,7 +382,7 @@ func floorPair(b *testing.B, name string, gen *simulator.Generated, window time.
 			checkAgainstPlan(b, r, plan, 0)
 			if !verified {
 				b.StopTimer()
-				checkC1Z(b, r.C1ZPath, ws)
+				checkC1Z(b, r.C1ZPath, ws, gen.Reader, opts)
 				verified = true
 				b.StartTimer()
 			}
@@ -415,7 +415,7 @@ func floorPair(b *testing.B, name string, gen *simulator.Generated, window time.
 func floorHosted(b *testing.B, gen *simulator.Generated, window time.Duration) {
 	opts := simulator.Options{RateLimitCalls: floorCalls, RateLimitWindow: window}
 	ws := gen.Workspace
-	plan := MinimalPlan(ws, gen.Reader)
+	plan := MinimalPlan(ws, gen.Reader, opts)
 	t := newFloorTally(plan, window)
 	for i := range b.N {
 		dir := b.TempDir()
@@ -427,7 +427,7 @@ func floorHosted(b *testing.B, gen *simulator.Generated, window time.Duration) {
 		checkAgainstPlan(b, r, plan, hostedInstances)
 		if i == 0 {
 			b.StopTimer()
-			checkC1Z(b, r.C1ZPath, ws)
+			checkC1Z(b, r.C1ZPath, ws, gen.Reader, opts)
 			b.StartTimer()
 		}
 	}

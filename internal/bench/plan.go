@@ -31,6 +31,8 @@ const (
 	EpTeams       = "GET teams.listAll"
 	EpMembers     = "GET teams.members"
 	EpUsersInRole = "GET roles.getUsersInRole"
+	// EpUserTeams reads one deactivated user's teams.
+	EpUserTeams = "GET users.listTeams"
 	// The optional types' listings: integrations.list once per kind
 	// (incoming, outgoing webhooks), oauth-apps.list (not paginated).
 	EpIntegrations = "GET integrations.list"
@@ -109,10 +111,11 @@ func unknownType(typ string) string {
 // server serves whole listings (count=0, API_Allow_Infinite_Count on, the
 // default): the three validation calls, then one call per listing and one
 // teams.members call per team, role holders taken from the users' own role
-// lists. The permission listing is permissions.listAll again: the SDK's
+// lists, and one users.listTeams call per deactivated user whose teams the
+// sync reads (deactivatedListed). The permission listing is permissions.listAll again: the SDK's
 // Validate has no session store to leave the validation's answer in for
 // whichever instance lists the permissions.
-func MinimalPlan(ws *simulator.Workspace, cred simulator.Credential) Plan {
+func MinimalPlan(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) Plan {
 	return planFor(typesFor(ws, cred), func(typ string) Plan {
 		switch typ {
 		case "user":
@@ -120,7 +123,7 @@ func MinimalPlan(ws *simulator.Workspace, cred simulator.Credential) Plan {
 		case "role":
 			return Plan{EpRoles: 1}
 		case "team":
-			return Plan{EpTeams: 1, EpMembers: len(ws.Teams)}
+			return Plan{EpTeams: 1, EpMembers: len(ws.Teams), EpUserTeams: len(deactivatedListed(ws, cred, opts))}
 		case "permission":
 			return Plan{EpPermissions: 1}
 		case "incoming-webhook", "outgoing-webhook":
@@ -137,7 +140,8 @@ func MinimalPlan(ws *simulator.Workspace, cred simulator.Credential) Plan {
 // default 50 items, each further one 100. A listing that is empty still
 // costs the one call that finds it empty. roles.list and
 // permissions.listAll are not paginated.
-func PagedPlan(ws *simulator.Workspace, cred simulator.Credential) Plan {
+func PagedPlan(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) Plan {
+	opts.InfiniteCountDisabled = true
 	active := activeSet(ws)
 	return planFor(typesFor(ws, cred), func(typ string) Plan {
 		switch typ {
@@ -156,7 +160,7 @@ func PagedPlan(ws *simulator.Workspace, cred simulator.Credential) Plan {
 				}
 				members += pagedCalls(n)
 			}
-			return Plan{EpTeams: pagedCalls(len(ws.Teams)), EpMembers: members}
+			return Plan{EpTeams: pagedCalls(len(ws.Teams)), EpMembers: members, EpUserTeams: len(deactivatedListed(ws, cred, opts))}
 		case "permission":
 			return Plan{EpPermissions: 1}
 		case "incoming-webhook", "outgoing-webhook":
@@ -175,6 +179,47 @@ func pagedCalls(n int) int {
 		return 1
 	}
 	return 1 + pages(n-first, PageSize)
+}
+
+// deactivatedListed are the deactivated users whose teams a sync with cred
+// against a simulator with opts reads with users.listTeams
+// (pkg/connector/deactivated.go): every one when the limiter does not limit
+// cred (it is off, or cred's user holds api-bypass-rate-limit), else as many
+// as one window allows calls, the first in users.listByStatus order (by
+// username), and none when the server serves listings page by page.
+func deactivatedListed(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) []*simulator.User {
+	var gone []*simulator.User
+	for _, u := range ws.Users {
+		if !u.Active {
+			gone = append(gone, u)
+		}
+	}
+	slices.SortStableFunc(gone, func(a, b *simulator.User) int { return strings.Compare(a.Username, b.Username) })
+	switch {
+	case opts.DisableRateLimiter || bypassesLimiter(ws, cred):
+		return gone
+	case opts.InfiniteCountDisabled:
+		return nil
+	}
+	limit := opts.RateLimitCalls
+	if limit <= 0 {
+		limit = 10 // the simulator's default, as Rocket.Chat's
+	}
+	return gone[:min(len(gone), limit)]
+}
+
+// bypassesLimiter reports whether cred's user holds api-bypass-rate-limit.
+func bypassesLimiter(ws *simulator.Workspace, cred simulator.Credential) bool {
+	u := ws.UserByID(cred.UserID)
+	if u == nil {
+		return false
+	}
+	for _, r := range u.Roles {
+		if slices.Contains(ws.Permissions["api-bypass-rate-limit"], r) {
+			return true
+		}
+	}
+	return false
 }
 
 // activeSet holds the ids of active users: teams.members leaves deactivated
@@ -259,6 +304,27 @@ type Expected struct {
 	// each user holding a workspace role that holds the permission.
 	PermissionGrants, ExpandedGrants int
 	Memberships                      int // active team memberships
+}
+
+// WithDeactivated adds the team grants of the deactivated users a sync with
+// cred against a simulator with opts lists (deactivatedListed): membership, and ownership where they own
+// the team (users.listTeams reports no other team role).
+func (e Expected) WithDeactivated(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) Expected {
+	listed := map[string]bool{}
+	for _, u := range deactivatedListed(ws, cred, opts) {
+		listed[u.ID] = true
+	}
+	for _, t := range ws.Teams {
+		for _, m := range t.Members {
+			if listed[m.UserID] {
+				e.TeamGrants++
+				if slices.Contains(m.Roles, "owner") {
+					e.TeamGrants++
+				}
+			}
+		}
+	}
+	return e
 }
 
 // Resources counts users, roles, teams and permissions.

@@ -369,14 +369,15 @@ func c1zCounts(ctx context.Context, path, tmp string) (Expected, error) {
 	return got, nil
 }
 
-// checkC1Z fails tb when the c1z does not hold exactly what ws implies.
-func checkC1Z(tb testing.TB, path string, ws *simulator.Workspace) {
+// checkC1Z fails tb when the c1z of a sync with cred against a simulator
+// with opts does not hold exactly what ws implies.
+func checkC1Z(tb testing.TB, path string, ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) {
 	tb.Helper()
 	got, err := c1zCounts(context.Background(), path, tb.TempDir())
 	if err != nil {
 		tb.Fatalf("reading c1z: %v", err)
 	}
-	want := Expect(ws)
+	want := Expect(ws).WithDeactivated(ws, cred, opts)
 	want.Memberships = 0
 	if got != want {
 		tb.Errorf("c1z counts %+v, want %+v", got, want)
@@ -394,6 +395,7 @@ var shortNames = map[string]string{
 	EpTeams:       "teams",
 	EpMembers:     "members",
 	EpUsersInRole: "usersInRole",
+	EpUserTeams:   "userTeams",
 }
 
 // byShortName folds a call count map onto short endpoint names.

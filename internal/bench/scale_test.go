@@ -218,7 +218,7 @@ func (h *heapSampler) Stop() uint64 {
 // runScale syncs ws without a limiter as the admin, b.N times, in this
 // process; wrap goes in front of the simulator when set.
 func runScale(b *testing.B, ws *simulator.Workspace, cred simulator.Credential, verify bool, wrap func(http.Handler) http.Handler) {
-	want := Expect(ws)
+	want := Expect(ws).WithDeactivated(ws, cred, unlimited)
 	var t scaleTally
 	startRSS := measurePeakRSS(b)
 	b.ResetTimer()
@@ -243,9 +243,9 @@ func runScale(b *testing.B, ws *simulator.Workspace, cred simulator.Credential, 
 			b.StopTimer()
 			t.peakRSSkB = peakRSS(b)
 			t.peakHeap = peakHeap
-			checkCalls(b, callCounts(r.Arrivals), MinimalPlan(ws, cred))
+			checkCalls(b, callCounts(r.Arrivals), MinimalPlan(ws, cred, unlimited))
 			if verify {
-				checkC1Z(b, r.C1ZPath, ws)
+				checkC1Z(b, r.C1ZPath, ws, cred, unlimited)
 			}
 			b.StartTimer()
 		}
@@ -442,8 +442,8 @@ func scaleSuite(b *testing.B, gen *simulator.Generated, verify bool, maxRSS int6
 		if len(cache.m) == 0 {
 			b.Skip("nothing recorded: run the live sub-benchmark first")
 		}
-		want := Expect(gen.Workspace)
-		plan := MinimalPlan(gen.Workspace, gen.Admin)
+		want := Expect(gen.Workspace).WithDeactivated(gen.Workspace, gen.Admin, unlimited)
+		plan := MinimalPlan(gen.Workspace, gen.Admin, unlimited)
 		var wall, lastCall time.Duration
 		var worst *childResult
 		for range b.N {
@@ -496,7 +496,7 @@ func scaleSuite(b *testing.B, gen *simulator.Generated, verify bool, maxRSS int6
 		if err != nil {
 			b.Fatal(err)
 		}
-		plan := MinimalPlan(gen.Workspace, gen.Admin)
+		plan := MinimalPlan(gen.Workspace, gen.Admin, unlimited)
 		var wall time.Duration
 		var parent, child, c1zBytes int64
 		b.ResetTimer()
@@ -517,7 +517,7 @@ func scaleSuite(b *testing.B, gen *simulator.Generated, verify bool, maxRSS int6
 			}
 			if verify && i == 0 {
 				b.StopTimer()
-				checkC1Z(b, filepath.Join(dir, "sync.c1z"), gen.Workspace)
+				checkC1Z(b, filepath.Join(dir, "sync.c1z"), gen.Workspace, gen.Admin, unlimited)
 				b.StartTimer()
 			}
 			wall += res.wall

@@ -222,6 +222,15 @@ func (c *Client) BaseURL() *url.URL {
 // UserID returns the id of the token's owner.
 func (c *Client) UserID() string { return c.userID }
 
+// WindowLimit is what Rocket.Chat's last answer to a GET of endpoint
+// ("users.listByStatus") said of its rate limit: the calls allowed per
+// window, and false when the answer carried no rate-limit headers (the
+// token's user has api-bypass-rate-limit, or the limiter is off) or when
+// nothing has been asked yet.
+func (c *Client) WindowLimit(endpoint string) (int, bool) {
+	return c.pacer.windowLimit("GET " + endpoint)
+}
+
 // request describes one API call.
 type request struct {
 	method   string

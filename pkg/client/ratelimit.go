@@ -194,6 +194,20 @@ func (p *pacer) release(endpoint string, rl *RateLimit, outcome answer, retryIn 
 	b.resetAt = rl.ResetAt
 }
 
+// windowLimit is what the last answer for endpoint said of its limit: the
+// calls it allows per window, and false when the answer carried no
+// rate-limit headers (the caller is exempt, or the limiter is off) or no
+// answer came yet.
+func (p *pacer) windowLimit(endpoint string) (int, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.endpoints[endpoint]
+	if b == nil || !b.limited {
+		return 0, false
+	}
+	return b.limit, true
+}
+
 // parseRateLimit reads Rocket.Chat's X-RateLimit-* headers. Reset is epoch
 // milliseconds. It returns nil when the headers are absent or malformed.
 func parseRateLimit(h http.Header) *RateLimit {

@@ -45,3 +45,25 @@ func (c *Client) TeamInfo(ctx context.Context, teamID string) (*Team, error) {
 	}
 	return &out.TeamInfo, nil
 }
+
+// UserTeam is one of a user's teams as users.listTeams answers it.
+type UserTeam struct {
+	Team
+	// IsOwner is the only team role users.listTeams reports.
+	IsOwner bool `json:"isOwner"`
+}
+
+// UserTeams reads the teams a user is a member of, deactivated or not
+// (users.listTeams reads the membership rows themselves, where teams.members
+// keeps active users only). It reports ownership but no other team role.
+// Private teams the caller does not share are left out unless the caller has
+// view-all-teams.
+func (c *Client) UserTeams(ctx context.Context, userID string) ([]UserTeam, error) {
+	var out struct {
+		Teams []UserTeam `json:"teams"`
+	}
+	if err := c.get(ctx, "users.listTeams", url.Values{"userId": {userID}}, &out); err != nil {
+		return nil, err
+	}
+	return out.Teams, nil
+}

@@ -146,7 +146,7 @@ func (s *userSyncer) CreateAccount(ctx context.Context, info *v2.AccountInfo, cr
 	default:
 		return nil, nil, nil, guardError(fmt.Sprintf("creating account %s", req.Username), err)
 	}
-	r, err := userResource(ctx, created, s.c.httpsBase())
+	r, err := userResource(ctx, created, s.c.httpsBase(), false)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -206,7 +206,7 @@ func (s *userSyncer) existingAccount(ctx context.Context, acct *accountRequest, 
 	u, lookupErr := s.c.client.UserByUsername(ctx, req.Username)
 	if lookupErr == nil && hasEmail(u, req.Email) {
 		l.Info("rocket.chat account already exists", zap.String("username", req.Username))
-		if r, err := userResource(ctx, u, s.c.httpsBase()); err == nil {
+		if r, err := userResource(ctx, u, s.c.httpsBase(), false); err == nil {
 			result.SetResource(r)
 		}
 		return result, nil, nil, nil

@@ -139,6 +139,7 @@ func TestHostedSyncMatchesOneInstance(t *testing.T) {
 		"GET teams.listAll":      1,
 		"GET roles.list":         1,
 		"GET teams.members":      len(ws.Teams),
+		"GET users.listTeams":    min(deactivatedUsers(ws), hostedLimiter.RateLimitCalls),
 	} {
 		if got := served(stats, ep); got != want {
 			t.Errorf("%s answered %d times, want %d", ep, got, want)

@@ -70,6 +70,18 @@ type cursor struct {
 	Replay bool `json:"y,omitempty"`
 	// Endpoint is the users endpoint the listing uses, once known.
 	Endpoint client.UsersEndpoint `json:"e,omitempty"`
+	// Budget is how many deactivated users' teams the sync reads, decided
+	// on the users listing's first call (deactivated.go): 0 none, -1 all.
+	Budget int `json:"b,omitempty"`
+	// Before counts the items before this page that the listing tallies
+	// (the users listing: deactivated users).
+	Before int `json:"d,omitempty"`
+}
+
+// restart is the first cursor of a new reading of the same listing: what
+// the listing's first call decided stays.
+func (c cursor) restart() cursor {
+	return cursor{Endpoint: c.Endpoint, Budget: c.Budget}
 }
 
 // parseCursor reads a page token. A token this version cannot read (one
@@ -116,6 +128,8 @@ type listing[T any] struct {
 	// storeFirst keeps the first chunk too, and a manifest of the reading,
 	// for a later pass over the same data (role grants from the users).
 	storeFirst bool
+	// tally, when set, picks the items each cursor counts in Before.
+	tally func(T) bool
 }
 
 // manifest says where a complete stored reading is.
@@ -124,6 +138,7 @@ type manifest struct {
 	Chunks   int                  `json:"n"`
 	Endpoint client.UsersEndpoint `json:"e,omitempty"`
 	Paged    bool                 `json:"p,omitempty"`
+	Budget   int                  `json:"b,omitempty"`
 }
 
 func (l *listing[T]) manifestKey() string                   { return sessionKey(l.key, "manifest") }
@@ -144,13 +159,19 @@ func (l *listing[T]) secondPass(ctx context.Context, store shared, token string)
 	if err := json.Unmarshal(raw, &m); err != nil || m.Reading == "" || m.Chunks <= 0 {
 		return cursor{}
 	}
-	return cursor{Reading: m.Reading, Chunks: m.Chunks, Endpoint: m.Endpoint, Replay: m.Paged}
+	return cursor{Reading: m.Reading, Chunks: m.Chunks, Endpoint: m.Endpoint, Replay: m.Paged, Budget: m.Budget}
 }
 
 // page returns the items at cur and the cursor of the page after them, nil
 // at the end of the listing. Items without an id cannot become resources or
 // grants and are left out.
 func (l *listing[T]) page(ctx context.Context, store shared, cur cursor) ([]T, *cursor, error) {
+	return l.pageAt(ctx, store, &cur)
+}
+
+// pageAt is page, and leaves in *cur what the listing's first call decided
+// (the users endpoint, the deactivated users' budget) when this is that call.
+func (l *listing[T]) pageAt(ctx context.Context, store shared, cur *cursor) ([]T, *cursor, error) {
 	items, next, err := l.read(ctx, store, cur)
 	if err != nil {
 		return nil, nil, err
@@ -159,10 +180,22 @@ func (l *listing[T]) page(ctx context.Context, store shared, cur cursor) ([]T, *
 	if dropped := len(items) - len(kept); dropped > 0 {
 		ctxzap.Extract(ctx).Warn("rocket.chat listing items without an id skipped", zap.String("listing", l.what), zap.Int("items", dropped))
 	}
+	if l.tally != nil && next != nil {
+		next.Before = cur.Before
+		if next.Pass == cur.Pass {
+			for _, item := range kept {
+				if l.tally(item) {
+					next.Before++
+				}
+			}
+		} else {
+			next.Before = 0 // a new pass starts the count over
+		}
+	}
 	return kept, next, nil
 }
 
-func (l *listing[T]) read(ctx context.Context, store shared, cur cursor) ([]T, *cursor, error) {
+func (l *listing[T]) read(ctx context.Context, store shared, cur *cursor) ([]T, *cursor, error) {
 	if cur.Reading != "" && !cur.Paged {
 		if items, ok := l.loadChunk(ctx, store, cur.Reading, cur.Chunk); ok {
 			return items, cur.afterChunk(len(items)), nil
@@ -170,11 +203,11 @@ func (l *listing[T]) read(ctx context.Context, store shared, cur cursor) ([]T, *
 		ctxzap.Extract(ctx).Info("a stored page of the listing is gone; reading Rocket.Chat again",
 			zap.String("listing", l.what), zap.Int("offset", cur.Offset))
 		if cur.Replay {
-			cur = cursor{Endpoint: cur.Endpoint}
+			*cur = cur.restart()
 		}
 	}
 	if cur.Paged {
-		return l.nextPage(ctx, store, cur)
+		return l.nextPage(ctx, store, *cur)
 	}
 	return l.readAll(ctx, store, cur)
 }
@@ -191,8 +224,8 @@ func (c cursor) afterChunk(n int) *cursor {
 
 // readAll asks for the whole listing from cur.Offset in one call, hands out
 // its first chunk and stores the rest.
-func (l *listing[T]) readAll(ctx context.Context, store shared, cur cursor) ([]T, *cursor, error) {
-	p, err := l.fetch(ctx, &cur, cur.Offset, client.All)
+func (l *listing[T]) readAll(ctx context.Context, store shared, cur *cursor) ([]T, *cursor, error) {
+	p, err := l.fetch(ctx, cur, cur.Offset, client.All)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -201,7 +234,8 @@ func (l *listing[T]) readAll(ctx context.Context, store shared, cur cursor) ([]T
 		// Page through the rest, 100 items a call.
 		ctxzap.Extract(ctx).Info("rocket.chat does not serve whole listings (API_Allow_Infinite_Count is off); reading 100 items per call",
 			zap.String("listing", l.what), zap.Int("total", p.Total))
-		next := cursor{Paged: true, Offset: cur.Offset + len(p.Items), Total: p.Total, Endpoint: cur.Endpoint, Head: l.firstID(p.Items)}
+		next := cur.restart()
+		next.Paged, next.Offset, next.Total, next.Head = true, cur.Offset+len(p.Items), p.Total, l.firstID(p.Items)
 		if l.storeFirst {
 			next.Reading = newReadingID()
 			l.storePage(ctx, store, &next, p.Items, false)
@@ -227,11 +261,12 @@ func (l *listing[T]) readAll(ctx context.Context, store shared, cur cursor) ([]T
 		}
 	}
 	if l.storeFirst {
-		m, _ := json.Marshal(manifest{Reading: reading, Chunks: len(chunks), Endpoint: cur.Endpoint})
+		m, _ := json.Marshal(manifest{Reading: reading, Chunks: len(chunks), Endpoint: cur.Endpoint, Budget: cur.Budget})
 		values[l.manifestKey()] = m
 	}
 	store.setMany(ctx, values)
-	next := cursor{Reading: reading, Chunks: len(chunks), Offset: cur.Offset, Endpoint: cur.Endpoint}
+	next := cur.restart()
+	next.Reading, next.Chunks, next.Offset = reading, len(chunks), cur.Offset
 	return p.Items[:first], next.afterChunk(first), nil
 }
 
@@ -265,10 +300,18 @@ func (l *listing[T]) storePage(ctx context.Context, store shared, cur *cursor, i
 		cur.Chunk++
 	}
 	if last {
-		m, _ := json.Marshal(manifest{Reading: cur.Reading, Chunks: cur.Chunk, Endpoint: cur.Endpoint, Paged: true})
+		m, _ := json.Marshal(manifest{Reading: cur.Reading, Chunks: cur.Chunk, Endpoint: cur.Endpoint, Paged: true, Budget: cur.Budget})
 		values[l.manifestKey()] = m
 	}
 	store.setMany(ctx, values)
+}
+
+// nextPass is the cursor that reads a paged listing again from the start,
+// now that its total is total.
+func (c cursor) nextPass(total int) *cursor {
+	next := c.restart()
+	next.Paged, next.Total, next.Pass = true, total, c.Pass+1
+	return &next
 }
 
 // readPage reads the page at cur.Offset.
@@ -285,7 +328,7 @@ func (l *listing[T]) readPage(ctx context.Context, cur cursor) ([]T, *cursor, er
 		if cur.Pass+1 < maxPasses {
 			log.Warn("rocket.chat listing changed while it was read; reading it again from the start",
 				zap.String("listing", l.what), zap.Int("pass", cur.Pass+1))
-			return p.Items, &cursor{Paged: true, Total: p.Total, Pass: cur.Pass + 1, Endpoint: cur.Endpoint}, nil
+			return p.Items, cur.nextPass(p.Total), nil
 		}
 		log.Warn("rocket.chat listing kept changing while it was read; finishing this pass",
 			zap.String("listing", l.what), zap.Int("passes", maxPasses))
@@ -311,7 +354,7 @@ func (l *listing[T]) readPage(ctx context.Context, cur cursor) ([]T, *cursor, er
 		case cur.Pass+1 < maxPasses:
 			log.Warn("rocket.chat listing ended before its total; reading it again from the start",
 				zap.String("listing", l.what), zap.Int("total", p.Total), zap.Int("offset", cur.Offset))
-			return nil, &cursor{Paged: true, Total: p.Total, Pass: cur.Pass + 1, Endpoint: cur.Endpoint}, nil
+			return nil, cur.nextPass(p.Total), nil
 		}
 		// Whole pages missing are not a counting quirk: a partial listing
 		// would read as access that no longer exists.
@@ -455,6 +498,7 @@ func (c *Connector) usersListing() *listing[client.User] {
 		what:       "users",
 		storeFirst: true,
 		id:         func(u client.User) string { return u.ID },
+		tally:      func(u client.User) bool { return !u.Active },
 		fetch: func(ctx context.Context, cur *cursor, offset, count int) (client.Page[client.User], error) {
 			// The endpoint is chosen on a listing's first call and kept
 			// in its cursor: a 404 later is a fault, not an old server.
@@ -470,6 +514,9 @@ func (c *Connector) usersListing() *listing[client.User] {
 			}
 			if status.Code(err) == codes.PermissionDenied {
 				return p, outsideRoomRefusal(cur.Endpoint, err)
+			}
+			if err == nil && first {
+				cur.Budget = c.deactivatedBudget(cur.Endpoint, p.Complete())
 			}
 			return p, syncError("listing users", err)
 		},

@@ -159,9 +159,21 @@ func assertMatchesWorkspaceAs(t *testing.T, got *harness.Contents, ws *simulator
 			}
 		}
 	}
+	listed := deactivatedTeamsListed(t, byType["user"], ws)
 	for _, team := range ws.Teams {
 		for _, m := range team.Members {
-			if u := ws.UserByID(m.UserID); u == nil || !u.Active {
+			u := ws.UserByID(m.UserID)
+			switch {
+			case u == nil:
+				continue
+			case !u.Active && listed[u.ID]:
+				// Read with users.listTeams, which reports ownership only.
+				wantGrants = append(wantGrants, "team:"+team.ID+":member:user:"+m.UserID)
+				if slices.Contains(m.Roles, "owner") {
+					wantGrants = append(wantGrants, "team:"+team.ID+":owner:user:"+m.UserID)
+				}
+				continue
+			case !u.Active:
 				continue // Rocket.Chat's teams.members leaves deactivated users out.
 			}
 			wantGrants = append(wantGrants, "team:"+team.ID+":member:user:"+m.UserID)
@@ -178,6 +190,42 @@ func assertMatchesWorkspaceAs(t *testing.T, got *harness.Contents, ws *simulator
 		gotGrants = append(gotGrants, g.GetId())
 	}
 	diffSets(t, "grants", gotGrants, wantGrants)
+}
+
+// teamsListedNote starts a deactivated user's profile note when the sync
+// lists its team memberships (pkg/connector/deactivated.go).
+const teamsListedNote = "listed from users.listTeams"
+
+// deactivatedTeamsListed is the set of deactivated users whose profiles say
+// their team memberships are listed. Every deactivated user's profile says
+// whether they are, and the listed ones are the first deactivated users in
+// users.listByStatus order (username): all of them, some or none, as the
+// rate limit allowed. The tests of deactivated.go check how many.
+func deactivatedTeamsListed(t *testing.T, users map[string]*v2.Resource, ws *simulator.Workspace) map[string]bool {
+	t.Helper()
+	sorted := slices.Clone(ws.Users)
+	slices.SortStableFunc(sorted, func(a, b *simulator.User) int { return strings.Compare(a.Username, b.Username) })
+	listed := map[string]bool{}
+	prefix := true
+	for _, u := range sorted {
+		r := users[u.ID]
+		if u.Active || r == nil {
+			continue
+		}
+		note := r.GetProfile().GetFields()["team_memberships"].GetStringValue()
+		switch {
+		case note == "":
+			t.Errorf("deactivated user %s: the profile does not say whether its team memberships are listed", u.Username)
+		case strings.HasPrefix(note, teamsListedNote):
+			if !prefix {
+				t.Errorf("deactivated user %s is listed after one that is not: the listed ones must be the first", u.Username)
+			}
+			listed[u.ID] = true
+		default:
+			prefix = false
+		}
+	}
+	return listed
 }
 
 // nonHumanTypes are the resource types offered only when the token's user
@@ -545,14 +593,26 @@ func TestSyncUnderRateLimiterIsCompleteWithout429s(t *testing.T) {
 		"GET teams.listAll":      1,
 		"GET roles.list":         1,
 		"GET teams.members":      14,
-		"GET integrations.list":  0,
-		"GET oauth-apps.list":    0,
+		// As many deactivated users' teams as one window allows.
+		"GET users.listTeams":   min(deactivatedUsers(ws), 10),
+		"GET integrations.list": 0,
+		"GET oauth-apps.list":   0,
 	}
 	for k, n := range want {
 		if stats.Calls[k] != n {
 			t.Errorf("%s called %d times, want %d", k, stats.Calls[k], n)
 		}
 	}
+}
+
+func deactivatedUsers(ws *simulator.Workspace) int {
+	n := 0
+	for _, u := range ws.Users {
+		if !u.Active {
+			n++
+		}
+	}
+	return n
 }
 
 func profileString(r *v2.Resource, key string) string {
@@ -794,8 +854,10 @@ func TestTeamGrantsCarryProvenance(t *testing.T) {
 	for _, team := range ws.Teams {
 		for _, m := range team.Members {
 			g := findGrant(got, "team:"+team.ID+":member:user:"+m.UserID)
-			if g == nil {
-				continue // deactivated users are not listed by teams.members
+			if u := ws.UserByID(m.UserID); g == nil || !u.Active {
+				// Deactivated users' memberships come from users.listTeams,
+				// which does not say who added them (TestDeactivatedMembers).
+				continue
 			}
 			byID, by := m.CreatedByID, m.CreatedByUsername
 			if byID == "" { // the simulator's default, as Rocket.Chat records the team's creator

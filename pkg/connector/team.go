@@ -97,24 +97,34 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 		return nil, nil, err
 	}
 	target := grantTarget(r)
-	memberOpts := func(m *client.TeamMember) []grant.GrantOption {
-		return []grant.GrantOption{grant.WithGrantMetadata(provenance(m))}
-	}
+	var mark *v2.GrantImmutable
 	if name := teamName(r); len(dir.teamGroups(name)) > 0 {
-		mark := immutable(settingLDAPTeamsMap, dir.teamGroups(name), fmt.Sprintf("team %q", name))
-		memberOpts = func(m *client.TeamMember) []grant.GrantOption {
-			return []grant.GrantOption{grant.WithGrantMetadata(provenance(m)), grant.WithAnnotation(mark)}
-		}
+		mark = immutable(settingLDAPTeamsMap, dir.teamGroups(name), fmt.Sprintf("team %q", name))
 	}
 	out := make([]*v2.Grant, 0, len(members))
+	listed := make(map[string]bool, len(members))
 	for _, m := range members {
+		listed[m.User.ID] = true
 		principal := v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: m.User.ID}.Build()
-		out = append(out, grant.NewGrant(target, teamMember, principal, memberOpts(&m)...))
+		grantOpts := []grant.GrantOption{grant.WithGrantMetadata(provenance(&m))}
+		if mark != nil {
+			grantOpts = append(grantOpts, grant.WithAnnotation(mark))
+		}
+		out = append(out, grant.NewGrant(target, teamMember, principal, grantOpts...))
 		for _, role := range teamRoles {
 			if slices.Contains(m.Roles, role) {
 				out = append(out, grant.NewGrant(target, role, principal))
 			}
 		}
+	}
+	if opts.PageToken.Token == "" && s.c.willSync(userResourceType.GetId()) {
+		// The team's first page also carries its deactivated members,
+		// whom teams.members leaves out (deactivated.go).
+		gone, err := s.c.deactivatedMembers(ctx, store, r.GetId().GetResource())
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, deactivatedGrants(target, gone, listed, mark)...)
 	}
 	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
 }

@@ -19,13 +19,33 @@ type userSyncer struct{ c *Connector }
 
 func (s *userSyncer) ResourceType(_ context.Context) *v2.ResourceType { return userResourceType }
 
-// List returns one page of users; the page token says where the next begins.
 // List returns one page of users; its token says where the next begins.
 func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
+	if err := s.c.configured(); err != nil {
+		return nil, nil, err
+	}
+	cur := parseCursor(ctx, opts.PageToken.Token)
+	users, next, err := s.c.usersListing().pageAt(ctx, s.c.shared(opts), &cur)
+	if err != nil {
+		return nil, nil, err
+	}
 	base := s.c.httpsBase()
-	return listResources(ctx, s.c, s.c.usersListing(), opts, func(u *client.User) (*v2.Resource, error) {
-		return userResource(ctx, u, base)
-	})
+	out := make([]*v2.Resource, 0, len(users))
+	rank := cur.Before // of the next deactivated user among all of them
+	for i := range users {
+		u := &users[i]
+		teamsListed := false
+		if !u.Active {
+			teamsListed = teamsListedFor(cur.Budget, rank)
+			rank++
+		}
+		r, err := userResource(ctx, u, base, teamsListed)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, r)
+	}
+	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
 }
 
 // Get reads one user, for a targeted sync (ConductorOne refreshes an
@@ -38,7 +58,9 @@ func (s *userSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := userResource(ctx, u, s.c.httpsBase())
+	// A lone user has no rank among the deactivated ones: a targeted
+	// sync does not list a deactivated user's teams.
+	r, err := userResource(ctx, u, s.c.httpsBase(), false)
 	return r, nil, err
 }
 
@@ -52,8 +74,9 @@ func (s *userSyncer) Grants(context.Context, *v2.Resource, resource.SyncOpAttrs)
 	return nil, &resource.SyncOpResults{}, nil
 }
 
-// userResource turns a Rocket.Chat user into a Baton user.
-func userResource(ctx context.Context, u *client.User, base externalBase) (*v2.Resource, error) {
+// userResource turns a Rocket.Chat user into a Baton user. teamsListed says
+// whether the sync lists a deactivated user's team memberships.
+func userResource(ctx context.Context, u *client.User, base externalBase, teamsListed bool) (*v2.Resource, error) {
 	traitStatus, resourceStatus := v2.UserTrait_Status_STATUS_ENABLED, v2.Status_RESOURCE_STATUS_ENABLED
 	statusDetail := ""
 	if !u.Active {
@@ -82,7 +105,7 @@ func userResource(ctx context.Context, u *client.User, base externalBase) (*v2.R
 
 	opts := []resource.ResourceOption{
 		resource.WithResourceStatus(resourceStatus, statusDetail),
-		resource.WithResourceProfile(userProfile(u)),
+		resource.WithResourceProfile(userProfile(u, teamsListed)),
 		resource.WithAnnotation(&v2.RawId{Id: u.ID}),
 	}
 	if !u.CreatedAt.IsZero() {
@@ -135,7 +158,7 @@ func isFederated(u *client.User) bool {
 	return strings.HasPrefix(u.Username, "@") && strings.Contains(u.Username, ":")
 }
 
-func userProfile(u *client.User) map[string]any {
+func userProfile(u *client.User, teamsListed bool) map[string]any {
 	p := map[string]any{
 		"user_id":   u.ID,
 		"username":  u.Username,
@@ -170,9 +193,18 @@ func userProfile(u *client.User) map[string]any {
 		p["require_password_change"] = true
 	}
 	if !u.Active {
-		// teams.members lists active users only: this user's team
-		// memberships are not in the sync, which must not read as none.
-		p["team_memberships"] = "not listed while deactivated (Rocket.Chat's teams.members omits deactivated users)"
+		// teams.members lists active users only: say where this user's
+		// team grants come from, or that there are none to read as none.
+		p["team_memberships"] = teamMembershipsNote(teamsListed)
 	}
 	return p
+}
+
+// teamMembershipsNote is a deactivated user's profile note on its team grants.
+func teamMembershipsNote(listed bool) string {
+	if listed {
+		return "listed from users.listTeams while deactivated: membership and team ownership only (moderator and leader roles are not shown)"
+	}
+	return "not listed while deactivated: Rocket.Chat's teams.members leaves deactivated users out, and reading each one's teams " +
+		"would exceed the sync's rate-limit floor (a token with api-bypass-rate-limit lists them)"
 }

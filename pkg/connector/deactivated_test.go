@@ -1,0 +1,155 @@
+package connector_test
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/testenv"
+	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+)
+
+// deactivatedWorkspace has more deactivated team members than one window of
+// the limiter allows calls, and a deactivated team owner among the first
+// deactivated users (in username order), whom every case lists.
+func deactivatedWorkspace(t *testing.T) (*simulator.Generated, []*simulator.User) {
+	t.Helper()
+	gen := simulator.Generate(11, simulator.Size{Users: 230, Teams: 14, MembersPerTeam: 20})
+	ws := gen.Workspace
+	var gone []*simulator.User
+	for _, u := range ws.Users {
+		if !u.Active {
+			gone = append(gone, u)
+		}
+	}
+	slices.SortStableFunc(gone, func(a, b *simulator.User) int { return strings.Compare(a.Username, b.Username) })
+	if len(gone) <= 12 {
+		t.Fatalf("the fixture has %d deactivated users; the test needs more than one window's calls", len(gone))
+	}
+	// The first deactivated user owns the first team.
+	team := ws.Teams[0]
+	i := slices.IndexFunc(team.Members, func(m simulator.TeamMember) bool { return m.UserID == gone[0].ID })
+	if i < 0 {
+		team.Members = append(team.Members, simulator.TeamMember{UserID: gone[0].ID, CreatedAt: team.CreatedAt})
+		i = len(team.Members) - 1
+	}
+	team.Members[i].Roles = []string{"owner", "moderator"}
+	return gen, gone
+}
+
+// TestDeactivatedMembers: teams.members leaves deactivated users out, so the
+// sync reads their teams with users.listTeams, one call each, where that
+// costs no time: all of them for a token the limiter does not limit, else
+// as many as one window allows (the first in listing order), none when the
+// server serves listings page by page. Every deactivated user's profile says
+// which it is, and the grants agree (assertMatchesWorkspaceAs).
+func TestDeactivatedMembers(t *testing.T) {
+	window := 250 * time.Millisecond
+	for _, tc := range []struct {
+		name   string
+		admin  bool // the admin holds api-bypass-rate-limit, the reader does not
+		opts   simulator.Options
+		listed func(deactivated int) int
+	}{
+		{name: "token with api-bypass-rate-limit", admin: true, opts: simulator.Options{RateLimitWindow: window},
+			listed: func(n int) int { return n }},
+		{name: "rate limiter off", opts: simulator.Options{DisableRateLimiter: true},
+			listed: func(n int) int { return n }},
+		{name: "limited, default 10 calls", opts: simulator.Options{RateLimitCalls: 10, RateLimitWindow: window},
+			listed: func(n int) int { return min(n, 10) }},
+		{name: "limited, 5 calls", opts: simulator.Options{RateLimitCalls: 5, RateLimitWindow: window},
+			listed: func(n int) int { return min(n, 5) }},
+		{name: "limited, listings page by page", opts: simulator.Options{RateLimitCalls: 10, RateLimitWindow: window, InfiniteCountDisabled: true},
+			listed: func(int) int { return 0 }},
+		{name: "not limited, listings page by page", opts: simulator.Options{DisableRateLimiter: true, InfiniteCountDisabled: true},
+			listed: func(n int) int { return n }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gen, gone := deactivatedWorkspace(t)
+			cred := gen.Reader
+			if tc.admin {
+				cred = gen.Admin
+			}
+			env := testenv.Start(t, gen.Workspace, tc.opts, "")
+			got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, cred, nil))
+			var ws *simulator.Workspace
+			env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+			assertMatchesWorkspaceAs(t, got, ws, cred.UserID)
+
+			want := tc.listed(len(gone))
+			users := map[string]*v2.Resource{}
+			for _, r := range got.Resources {
+				if r.GetId().GetResourceType() == "user" {
+					users[r.GetId().GetResource()] = r
+				}
+			}
+			for i, u := range gone {
+				note := profileString(users[u.ID], "team_memberships")
+				if listed := strings.HasPrefix(note, teamsListedNote); listed != (i < want) {
+					t.Errorf("deactivated user %d (%s): listed %v, want %v (%q)", i, u.Username, listed, i < want, note)
+				}
+			}
+			stats := env.Sim.Stats()
+			if n := stats.Calls["GET users.listTeams"]; n != want {
+				t.Errorf("users.listTeams called %d times, want %d (one per listed deactivated user)", n, want)
+			}
+			if stats.Total429 != 0 {
+				t.Errorf("%d answers were 429 (%v), want none", stats.Total429, stats.RateLimited)
+			}
+			if want == 0 {
+				return
+			}
+			// The deactivated owner: membership and ownership, marked as
+			// read while deactivated; users.listTeams does not report the
+			// moderator role.
+			team := ws.Teams[0].ID
+			member := findGrant(got, "team:"+team+":member:user:"+gone[0].ID)
+			if member == nil {
+				t.Fatalf("no membership grant for the deactivated owner %s", gone[0].Username)
+			}
+			meta := &v2.GrantMetadata{}
+			annos := annotations.Annotations(member.GetAnnotations())
+			if ok, err := annos.Pick(meta); err != nil || !ok {
+				t.Fatalf("membership grant without metadata (%v)", err)
+			}
+			if f := meta.GetMetadata().GetFields(); !f["user_deactivated"].GetBoolValue() || f["listed_from"].GetStringValue() != "users.listTeams" {
+				t.Errorf("membership grant metadata %v, want user_deactivated and listed_from users.listTeams", f)
+			}
+			if findGrant(got, "team:"+team+":owner:user:"+gone[0].ID) == nil {
+				t.Errorf("the deactivated owner %s has no owner grant: reactivated, they own the team again", gone[0].Username)
+			}
+			if findGrant(got, "team:"+team+":moderator:user:"+gone[0].ID) != nil {
+				t.Errorf("a moderator grant for a deactivated user: users.listTeams does not say so")
+			}
+		})
+	}
+}
+
+// TestDeactivatedMembersHosted: served by three instances that share only the
+// session store, the sync picks the same deactivated users and reads each
+// one's teams once.
+func TestDeactivatedMembersHosted(t *testing.T) {
+	gen, gone := deactivatedWorkspace(t)
+	env := testenv.Start(t, gen.Workspace, hostedLimiter, "")
+	one := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Reader, nil))
+	env.Sim.ResetStats()
+
+	path := filepath.Join(t.TempDir(), "hosted.c1z")
+	if _, err := syncHosted(t, env.BaseURL, gen.Reader, path, harness.HostedOptions{Instances: 3}); err != nil {
+		t.Fatalf("hosted sync: %v", err)
+	}
+	hosted, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameContents(t, hosted, one)
+	if n, want := served(env.Sim.Stats(), "GET users.listTeams"), min(len(gone), hostedLimiter.RateLimitCalls); n != want {
+		t.Errorf("users.listTeams answered %d times, want %d", n, want)
+	}
+}
