@@ -18,11 +18,21 @@ import (
 )
 
 // Externally managed access. When Rocket.Chat's LDAP sync maps directory
-// groups to roles or teams, it sets those roles and team memberships at
-// every LDAP sync or login: a change made in Rocket.Chat is undone there.
+// groups to roles or teams, it sets those roles and team memberships from the
+// directory (LDAPEEManager in apps/meteor/ee/server/lib/ldap/Manager.ts):
+//
+//   - Roles, at every LDAP sync and login: a user in a mapped group gets the
+//     role back if it was taken away; with LDAP_Sync_User_Data_Roles_AutoRemove
+//     a user outside the groups also loses it.
+//   - Team memberships, when the account is created and, with
+//     LDAP_Validate_Teams_For_Each_Login, at every sync and login: both
+//     additions and removals. Without that setting a later change stands.
+//
 // The connector reads the mapping settings (GET settings/:_id, which needs
-// view-privileged-setting), marks the grants it covers GrantImmutable, and
-// refuses to change them.
+// view-privileged-setting), marks the grants the directory would restore
+// GrantImmutable, and refuses the changes it would undo. SAML role sync
+// replaces every role of a user who signs in with SAML; which users do is
+// not visible over the REST API, so it is reported, not enforced.
 //
 // The settings are defined in apps/meteor/server/settings/ldap.ts and
 // apps/meteor/ee/server/settings/ldap.ts; the role and team maps are
@@ -35,6 +45,10 @@ const (
 	settingLDAPRolesMap    = "LDAP_Sync_User_Data_RolesMap"
 	settingLDAPTeamsEnable = "LDAP_Enable_LDAP_Groups_To_RC_Teams"
 	settingLDAPTeamsMap    = "LDAP_Groups_To_Rocket_Chat_Teams"
+	settingLDAPAutoRemove  = "LDAP_Sync_User_Data_Roles_AutoRemove"
+	settingLDAPTeamsLogin  = "LDAP_Validate_Teams_For_Each_Login"
+	settingSAML            = "SAML_Custom_Default"
+	settingSAMLRoleSync    = "SAML_Custom_Default_role_attribute_sync"
 )
 
 // directoryKey holds the mapping as the first reader of a sync read it.
@@ -48,8 +62,15 @@ type directoryMapping struct {
 	// Roles maps a role id or name, as the role map names it (LDAP
 	// matches ids first, then names), to the LDAP groups mapped to it.
 	Roles map[string][]string `json:"roles,omitempty"`
-	// Teams maps a team name to the LDAP groups mapped to it.
+	// RolesAutoRemove is set when LDAP sync also takes mapped roles away
+	// from users outside the groups: a grant of a mapped role is undone too.
+	RolesAutoRemove bool `json:"roles_auto_remove,omitempty"`
+	// Teams maps a team name to the LDAP groups mapped to it, when LDAP
+	// sync keeps memberships in line after the account's creation.
 	Teams map[string][]string `json:"teams,omitempty"`
+	// SAMLRoleSync is set when each SAML login replaces the user's roles
+	// with the identity provider's.
+	SAMLRoleSync bool `json:"saml_role_sync,omitempty"`
 }
 
 // directory reads the mapping once per sync: from the session store when
@@ -72,15 +93,24 @@ func (c *Connector) directory(ctx context.Context, store shared) (*directoryMapp
 			"role and team mappings: grants that LDAP sync manages are not marked as externally managed, and changing them is not " +
 			"refused (the next LDAP sync or login would undo the change). Give the user a role that holds view-privileged-setting to turn this check on.")
 	}
+	if m.SAMLRoleSync {
+		ctxzap.Extract(ctx).Warn(samlRoleSyncNote)
+	}
 	if raw, err := json.Marshal(m); err == nil {
 		store.setMany(ctx, map[string][]byte{directoryKey: raw})
 	}
 	return m, nil
 }
 
-// readDirectory reads the mapping settings from Rocket.Chat: one call when
-// LDAP is off, at most five otherwise (every id shares settings/:_id's one
-// rate budget).
+// samlRoleSyncNote says what SAML role sync means for role grants.
+const samlRoleSyncNote = "SAML role sync is on (" + settingSAMLRoleSync + "): each SAML login replaces the user's workspace roles " +
+	"with the identity provider's role attribute, so a role granted or revoked in Rocket.Chat for a user who signs in with SAML " +
+	"is undone at that user's next login. Rocket.Chat's API does not show who signs in with SAML, so those grants are not marked; " +
+	"manage such users' roles in the identity provider."
+
+// readDirectory reads the mapping settings from Rocket.Chat: three calls
+// when LDAP is off, at most nine otherwise (every id shares settings/:_id's
+// one rate budget, within one window of the default limit).
 func (c *Connector) readDirectory(ctx context.Context) (*directoryMapping, error) {
 	v, err := c.validate(ctx)
 	if err != nil {
@@ -90,31 +120,49 @@ func (c *Connector) readDirectory(ctx context.Context) (*directoryMapping, error
 		return &directoryMapping{}, nil
 	}
 	m := &directoryMapping{Checked: true}
-	on, err := c.boolSetting(ctx, settingLDAPEnable)
-	if err != nil || !on {
+	if err := c.readLDAPMapping(ctx, m); err != nil {
 		return c.unlessForbidden(m, err)
 	}
+	saml, err := c.boolSetting(ctx, settingSAML)
+	if err == nil && saml {
+		m.SAMLRoleSync, err = c.boolSetting(ctx, settingSAMLRoleSync)
+	}
+	return c.unlessForbidden(m, err)
+}
+
+// readLDAPMapping fills in what LDAP sync manages.
+func (c *Connector) readLDAPMapping(ctx context.Context, m *directoryMapping) error {
+	on, err := c.boolSetting(ctx, settingLDAPEnable)
+	if err != nil || !on {
+		return err
+	}
 	if on, err = c.boolSetting(ctx, settingLDAPSyncRoles); err != nil {
-		return c.unlessForbidden(m, err)
+		return err
 	}
 	if on {
 		raw, err := c.stringSetting(ctx, settingLDAPRolesMap)
 		if err != nil {
-			return c.unlessForbidden(m, err)
+			return err
 		}
 		m.Roles = invertGroupMap(raw)
-	}
-	if on, err = c.boolSetting(ctx, settingLDAPTeamsEnable); err != nil {
-		return c.unlessForbidden(m, err)
-	}
-	if on {
-		raw, err := c.stringSetting(ctx, settingLDAPTeamsMap)
-		if err != nil {
-			return c.unlessForbidden(m, err)
+		if m.RolesAutoRemove, err = c.boolSetting(ctx, settingLDAPAutoRemove); err != nil {
+			return err
 		}
-		m.Teams = invertGroupMap(raw)
 	}
-	return m, nil
+	if on, err = c.boolSetting(ctx, settingLDAPTeamsEnable); err != nil || !on {
+		return err
+	}
+	// Without validation at each login, LDAP sets a user's teams once,
+	// when it creates the account: later changes stand.
+	if on, err = c.boolSetting(ctx, settingLDAPTeamsLogin); err != nil || !on {
+		return err
+	}
+	raw, err := c.stringSetting(ctx, settingLDAPTeamsMap)
+	if err != nil {
+		return err
+	}
+	m.Teams = invertGroupMap(raw)
+	return nil
 }
 
 // unlessForbidden turns a 403 (the permission was taken away since the

@@ -18,14 +18,17 @@ const (
 	salesTeamID      = "teamSales00000001"
 )
 
-// ldapWorkspace is provWorkspace with LDAP role and team sync on: the
-// support group maps to support-lead (by name) and the admins group to admin
-// (by id); the eng group maps to the engineering team. Bob holds
-// support-lead; a second, unmapped team (sales) has alice as its owner.
+// ldapWorkspace is provWorkspace with LDAP role and team sync on, roles
+// also taken away from users outside the groups and teams checked at every
+// login: the support group maps to support-lead (by name) and the admins
+// group to admin (by id); the eng group maps to the engineering team. Bob
+// holds support-lead; a second, unmapped team (sales) has alice as its owner.
 func ldapWorkspace() *simulator.Workspace {
 	ws := provWorkspace()
 	ws.Settings[simulator.SettingLDAPEnable] = true
 	ws.Settings[simulator.SettingLDAPSyncRoles] = true
+	ws.Settings[simulator.SettingLDAPRolesAutoRemove] = true
+	ws.Settings[simulator.SettingLDAPTeamsEachLogin] = true
 	ws.Settings[simulator.SettingLDAPRolesMap] = `{"` + ldapSupportGroup + `": "support-lead", "` + ldapAdminsGroup + `": ["admin"]}`
 	ws.Settings[simulator.SettingLDAPTeamsEnable] = true
 	ws.Settings[simulator.SettingLDAPTeamsMap] = `{"` + ldapEngGroup + `": "` + pvTeamName + `"}`
@@ -92,9 +95,9 @@ func TestSyncMarksDirectoryManagedGrants(t *testing.T) {
 			t.Errorf("%s: grant missing from the sync", key)
 		}
 	}
-	// Five settings, read once for the whole sync.
-	if n := env.Sim.Stats().Calls["GET settings/:_id"]; n != 5 {
-		t.Errorf("settings read %d times, want 5", n)
+	// Seven LDAP settings and SAML's switch, read once for the whole sync.
+	if n := env.Sim.Stats().Calls["GET settings/:_id"]; n != 8 {
+		t.Errorf("settings read %d times, want 8", n)
 	}
 }
 
@@ -160,4 +163,76 @@ func TestProvisionWithoutViewPrivilegedSettingIsNotRefused(t *testing.T) {
 	_, err := p.grant(roleEntitlement(pvSupportRole), pvCarolID)
 	mustOK(t, "granting support-lead", err)
 	p.wantPosts(map[string]int{"POST roles.addUserToRole": 1})
+}
+
+// What LDAP sync undoes depends on two more settings: without
+// LDAP_Sync_User_Data_Roles_AutoRemove it only gives mapped roles back (a
+// grant stands, a revoke does not); without LDAP_Validate_Teams_For_Each_Login
+// it sets teams once, when it creates the account (later changes stand).
+// SAML role sync replaces roles at each SAML login, for users the API does
+// not show: nothing is refused or marked for it.
+func TestDirectorySettingsDecideWhatIsManaged(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		settings          map[string]any
+		roleGrantRefused  bool
+		roleRevokeRefused bool
+		teamRefused       bool
+		settingsRead      int
+	}{
+		{name: "roles auto-removed, teams at each login", settings: map[string]any{},
+			roleGrantRefused: true, roleRevokeRefused: true, teamRefused: true, settingsRead: 8},
+		{name: "roles only given back", settings: map[string]any{simulator.SettingLDAPRolesAutoRemove: false},
+			roleRevokeRefused: true, teamRefused: true, settingsRead: 8},
+		{name: "teams set at account creation only", settings: map[string]any{simulator.SettingLDAPTeamsEachLogin: false},
+			roleGrantRefused: true, roleRevokeRefused: true, settingsRead: 7},
+		{name: "LDAP off, SAML role sync on", settings: map[string]any{simulator.SettingLDAPEnable: false,
+			simulator.SettingSAML: true, simulator.SettingSAMLRoleSync: true}, settingsRead: 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := ldapWorkspace()
+			for k, v := range tc.settings {
+				ws.Settings[k] = v
+			}
+			env := testenv.Start(t, ws, simulator.Options{}, "")
+			got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, pvAdmin, nil))
+			if n := env.Sim.Stats().Calls["GET settings/:_id"]; n != tc.settingsRead {
+				t.Errorf("settings read %d times, want %d", n, tc.settingsRead)
+			}
+			for _, g := range got.Grants {
+				if !roleOrTeamGrant(g) {
+					continue
+				}
+				// Held mapped roles are restored by LDAP whenever it
+				// maps roles; memberships of the mapped team only when
+				// it checks teams at every login.
+				var want bool
+				switch id := g.GetEntitlement().GetId(); id {
+				case "role:" + pvSupportRole + ":assigned", "role:admin:assigned":
+					want = tc.roleRevokeRefused
+				case "team:" + pvTeamID + ":member":
+					want = tc.teamRefused
+				}
+				if marked := immutableMark(g) != nil; marked != want {
+					t.Errorf("%s: marked %v, want %v", g.GetId(), marked, want)
+				}
+			}
+
+			p := startProvisioning(t, ws, pvAdmin)
+			check := func(what string, err error, refused bool) {
+				t.Helper()
+				if refused {
+					wantCode(t, err, codes.FailedPrecondition, "LDAP")
+				} else {
+					mustOK(t, what, err)
+				}
+			}
+			_, err := p.grant(roleEntitlement(pvSupportRole), pvCarolID)
+			check("granting a mapped role", err, tc.roleGrantRefused)
+			_, err = p.revoke(roleEntitlement(pvSupportRole), pvBobID)
+			check("revoking a mapped role", err, tc.roleRevokeRefused)
+			_, err = p.grant(engEntitlement("member"), pvCarolID)
+			check("granting membership of a mapped team", err, tc.teamRefused)
+		})
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
 	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -219,7 +221,7 @@ func (s *roleSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.En
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.refuseManaged(ctx, "grant", role, roles); err != nil {
+	if err := s.refuseManaged(ctx, "grant", role.ID, roles); err != nil {
 		return nil, nil, err
 	}
 	if role.Scope == client.ScopeSubscriptions {
@@ -276,22 +278,8 @@ func (s *roleSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 	if err := s.c.requirePermissions(ctx, fmt.Sprintf("revoke role %q", roleID), perm); err != nil {
 		return nil, err
 	}
-	dir, err := s.c.liveDirectory(ctx)
-	if err != nil {
+	if err := s.refuseManaged(ctx, "revoke", roleID, nil); err != nil {
 		return nil, err
-	}
-	if len(dir.Roles) > 0 {
-		roles, err := s.c.client.ListRoles(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("reading roles: %w", err)
-		}
-		if groups := dir.roleGroups(roles)[roleID]; len(groups) > 0 {
-			name := roleID
-			if r, err := findRole(roles, roleID); err == nil {
-				name = roleName(r)
-			}
-			return nil, managedRefusal(fmt.Sprintf("revoke role %q", name), settingLDAPRolesMap, groups, fmt.Sprintf("role %q", name))
-		}
 	}
 	u, err := s.c.target(ctx, g.GetPrincipal().GetId())
 	if err != nil {
@@ -351,14 +339,34 @@ func findRole(roles []client.Role, roleID string) (*client.Role, error) {
 	return nil, status.Errorf(codes.NotFound, "role %s does not exist in Rocket.Chat (deleted since the last sync?)", roleID)
 }
 
-// refuseManaged refuses a change to a role LDAP sync manages.
-func (s *roleSyncer) refuseManaged(ctx context.Context, verb string, role *client.Role, roles []client.Role) error {
+// refuseManaged refuses a change to a role that LDAP sync would undo: a
+// revoke of a mapped role (LDAP gives it back to users in the mapped
+// groups), and a grant of one when LDAP also takes mapped roles from users
+// outside the groups (LDAP_Sync_User_Data_Roles_AutoRemove); without that
+// setting a grant stands. roles is roles.list, read here when nil and
+// needed. With SAML role sync on, it warns: the change stands only for
+// users who do not sign in with SAML, which the API does not show.
+func (s *roleSyncer) refuseManaged(ctx context.Context, verb, roleID string, roles []client.Role) error {
 	dir, err := s.c.liveDirectory(ctx)
 	if err != nil {
 		return err
 	}
-	if groups := dir.roleGroups(roles)[role.ID]; len(groups) > 0 {
-		name := roleName(role)
+	if dir.SAMLRoleSync {
+		ctxzap.Extract(ctx).Warn(samlRoleSyncNote, zap.String("change", verb+" role "+roleID))
+	}
+	if len(dir.Roles) == 0 || (verb == "grant" && !dir.RolesAutoRemove) {
+		return nil
+	}
+	if roles == nil {
+		if roles, err = s.c.client.ListRoles(ctx); err != nil {
+			return fmt.Errorf("reading roles: %w", err)
+		}
+	}
+	if groups := dir.roleGroups(roles)[roleID]; len(groups) > 0 {
+		name := roleID
+		if r, err := findRole(roles, roleID); err == nil {
+			name = roleName(r)
+		}
 		return managedRefusal(fmt.Sprintf("%s role %q", verb, name), settingLDAPRolesMap, groups, fmt.Sprintf("role %q", name))
 	}
 	return nil

@@ -5,11 +5,23 @@ import "strings"
 // Setting ids the simulator seeds, with Rocket.Chat's defaults
 // (apps/meteor/server/settings/ldap.ts and apps/meteor/ee/server/settings/ldap.ts).
 const (
-	SettingLDAPEnable        = "LDAP_Enable"
-	SettingLDAPSyncRoles     = "LDAP_Sync_User_Data_Roles"
-	SettingLDAPRolesMap      = "LDAP_Sync_User_Data_RolesMap"
-	SettingLDAPTeamsEnable   = "LDAP_Enable_LDAP_Groups_To_RC_Teams"
-	SettingLDAPTeamsMap      = "LDAP_Groups_To_Rocket_Chat_Teams"
+	SettingLDAPEnable      = "LDAP_Enable"
+	SettingLDAPSyncRoles   = "LDAP_Sync_User_Data_Roles"
+	SettingLDAPRolesMap    = "LDAP_Sync_User_Data_RolesMap"
+	SettingLDAPTeamsEnable = "LDAP_Enable_LDAP_Groups_To_RC_Teams"
+	SettingLDAPTeamsMap    = "LDAP_Groups_To_Rocket_Chat_Teams"
+	// SettingLDAPRolesAutoRemove makes LDAP sync also take mapped roles
+	// away from users outside the mapped groups.
+	SettingLDAPRolesAutoRemove = "LDAP_Sync_User_Data_Roles_AutoRemove"
+	// SettingLDAPTeamsEachLogin makes LDAP sync set team memberships at
+	// every login and background sync, not only when it creates the account.
+	SettingLDAPTeamsEachLogin = "LDAP_Validate_Teams_For_Each_Login"
+	// SettingSAML enables the SAML provider "Default"
+	// (apps/meteor/app/meteor-accounts-saml/server/lib/settings.ts), and
+	// SettingSAMLRoleSync makes each SAML login replace the user's roles
+	// with the IdP's role attribute (apps/meteor/ee/server/configuration/saml.ts).
+	SettingSAML              = "SAML_Custom_Default"
+	SettingSAMLRoleSync      = "SAML_Custom_Default_role_attribute_sync"
 	defaultLDAPRolesMapValue = "{\n\t\"rocket-admin\": \"admin\",\n\t\"tech-support\": \"support\"\n}"
 )
 
@@ -21,6 +33,11 @@ var defaultSettings = map[string]any{
 	SettingLDAPRolesMap:    defaultLDAPRolesMapValue,
 	SettingLDAPTeamsEnable: false,
 	SettingLDAPTeamsMap:    "{}",
+
+	SettingLDAPRolesAutoRemove: false,
+	SettingLDAPTeamsEachLogin:  false,
+	SettingSAML:                false,
+	SettingSAMLRoleSync:        false,
 }
 
 // settingsGet serves GET settings/:_id (apps/meteor/app/api/server/v1/settings.ts):
