@@ -155,7 +155,7 @@ func (c *Connector) setActive(ctx context.Context, args *structpb.Struct, active
 	if err := c.requirePermissions(ctx, verb+" users", permEditActiveStatus); err != nil {
 		return nil, nil, err
 	}
-	u, err := c.target(ctx, v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: userID}.Build())
+	u, err := c.principalUser(ctx, v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: userID}.Build())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -191,7 +191,7 @@ func (c *Connector) signOutUser(ctx context.Context, args *structpb.Struct) (*st
 	if err := c.requirePermissions(ctx, "sign users out", permLogoutOtherUser); err != nil {
 		return nil, nil, err
 	}
-	u, err := c.target(ctx, v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: userID}.Build())
+	u, err := c.principalUser(ctx, v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: userID}.Build())
 	if err != nil {
 		return nil, nil, err
 	}

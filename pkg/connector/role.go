@@ -239,7 +239,7 @@ func (s *roleSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.En
 	if err := s.c.requirePermissions(ctx, fmt.Sprintf("grant role %q", role.Name), perms...); err != nil {
 		return nil, nil, err
 	}
-	u, err := s.c.target(ctx, principal.GetId())
+	u, err := s.c.principalUser(ctx, principal.GetId())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -281,7 +281,7 @@ func (s *roleSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 	if err := s.refuseManaged(ctx, "revoke", roleID, nil); err != nil {
 		return nil, err
 	}
-	u, err := s.c.target(ctx, g.GetPrincipal().GetId())
+	u, err := s.c.principalUser(ctx, g.GetPrincipal().GetId())
 	if err != nil {
 		return revokedIfGone(err)
 	}

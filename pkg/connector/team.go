@@ -35,7 +35,6 @@ type teamSyncer struct{ c *Connector }
 
 func (s *teamSyncer) ResourceType(_ context.Context) *v2.ResourceType { return teamResourceType }
 
-// List returns one page of teams; the page token says where the next begins.
 // List returns one page of teams; its token says where the next begins.
 func (s *teamSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
 	base := s.c.httpsBase()
@@ -96,7 +95,7 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 	if err != nil {
 		return nil, nil, err
 	}
-	target := grantTarget(r)
+	target := grantedResource(r)
 	var mark *v2.GrantImmutable
 	if name := teamName(r); len(dir.teamGroups(name)) > 0 {
 		mark = immutable(settingLDAPTeamsMap, dir.teamGroups(name), fmt.Sprintf("team %q", name))
@@ -225,9 +224,9 @@ func teamResource(t *client.Team, base externalBase) (*v2.Resource, error) {
 }
 
 // Grant adds a user to a team, or gives a member a team role. A team role
-// granted to a non-member makes them a member holding that role.
-// teams.updateMember replaces a member's roles, so the member's other roles
-// are read first and kept.
+// granted to a non-member makes them a member holding that role. Both go
+// through teams.addMembers, which adds to a member's roles, and are read
+// back after (confirmGrant).
 func (s *teamSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.Entitlement) ([]*v2.Grant, annotations.Annotations, error) {
 	teamRes := e.GetResource()
 	teamID := teamRes.GetId().GetResource()
@@ -240,7 +239,7 @@ func (s *teamSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.En
 			return nil, nil, err
 		}
 	}
-	u, err := s.c.target(ctx, principal.GetId())
+	u, err := s.c.principalUser(ctx, principal.GetId())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -313,7 +312,7 @@ func (s *teamSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 			return nil, err
 		}
 	}
-	u, err := s.c.target(ctx, g.GetPrincipal().GetId())
+	u, err := s.c.principalUser(ctx, g.GetPrincipal().GetId())
 	if err != nil {
 		return revokedIfGone(err)
 	}

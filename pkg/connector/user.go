@@ -54,7 +54,7 @@ func (s *userSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 	if err := s.c.configured(); err != nil {
 		return nil, nil, err
 	}
-	u, err := s.c.target(ctx, id)
+	u, err := s.c.principalUser(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -51,8 +51,8 @@ func (c *Connector) requirePermissions(ctx context.Context, action string, perms
 	return nil
 }
 
-// target is the user a provisioning request is about.
-func (c *Connector) target(ctx context.Context, principal *v2.ResourceId) (*client.User, error) {
+// principalUser is the user a provisioning request is about.
+func (c *Connector) principalUser(ctx context.Context, principal *v2.ResourceId) (*client.User, error) {
 	if principal.GetResourceType() != userResourceType.GetId() {
 		return nil, status.Errorf(codes.InvalidArgument, "only users can hold Rocket.Chat roles and team access, not %q", principal.GetResourceType())
 	}

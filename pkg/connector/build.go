@@ -44,10 +44,10 @@ func clip(s string, n int) string {
 	return s[:cut] + ellipsis
 }
 
-// grantTarget is the copy of a resource that its grants carry: its id and
+// grantedResource is the copy of a resource that its grants carry: its id and
 // name. Every grant embeds it, and the full resource (profile included) is
 // stored once in the c1z anyway; copying the profile into hundreds of
 // thousands of grants only costs encoding time.
-func grantTarget(r *v2.Resource) *v2.Resource {
+func grantedResource(r *v2.Resource) *v2.Resource {
 	return v2.Resource_builder{Id: r.GetId(), DisplayName: r.GetDisplayName()}.Build()
 }
