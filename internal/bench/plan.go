@@ -39,6 +39,18 @@ const (
 	EpOAuthApps    = "GET oauth-apps.list"
 )
 
+// The connector's resource type ids (pkg/connector/resource_types.go), whose
+// calls the plans count.
+const (
+	typeUser            = "user"
+	typeRole            = "role"
+	typeTeam            = "team"
+	typePermission      = "permission"
+	typeIncomingWebhook = "incoming-webhook"
+	typeOutgoingWebhook = "outgoing-webhook"
+	typeOAuthApp        = "oauth-app"
+)
+
 // PageSize is the largest page Rocket.Chat serves (API_Upper_Count_Limit).
 const PageSize = 100
 
@@ -118,17 +130,17 @@ func unknownType(typ string) string {
 func MinimalPlan(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) Plan {
 	return planFor(typesFor(ws, cred), func(typ string) Plan {
 		switch typ {
-		case "user":
+		case typeUser:
 			return Plan{EpUsers: 1}
-		case "role":
+		case typeRole:
 			return Plan{EpRoles: 1}
-		case "team":
+		case typeTeam:
 			return Plan{EpTeams: 1, EpMembers: len(ws.Teams), EpUserTeams: len(deactivatedListed(ws, cred, opts))}
-		case "permission":
+		case typePermission:
 			return Plan{EpPermissions: 1}
-		case "incoming-webhook", "outgoing-webhook":
+		case typeIncomingWebhook, typeOutgoingWebhook:
 			return Plan{EpIntegrations: 1}
-		case "oauth-app":
+		case typeOAuthApp:
 			return Plan{EpOAuthApps: 1}
 		}
 		return nil
@@ -145,11 +157,11 @@ func PagedPlan(ws *simulator.Workspace, cred simulator.Credential, opts simulato
 	active := activeSet(ws)
 	return planFor(typesFor(ws, cred), func(typ string) Plan {
 		switch typ {
-		case "user":
+		case typeUser:
 			return Plan{EpUsers: pagedCalls(len(ws.Users))}
-		case "role":
+		case typeRole:
 			return Plan{EpRoles: 1}
-		case "team":
+		case typeTeam:
 			members := 0
 			for _, t := range ws.Teams {
 				n := 0
@@ -161,11 +173,11 @@ func PagedPlan(ws *simulator.Workspace, cred simulator.Credential, opts simulato
 				members += pagedCalls(n)
 			}
 			return Plan{EpTeams: pagedCalls(len(ws.Teams)), EpMembers: members, EpUserTeams: len(deactivatedListed(ws, cred, opts))}
-		case "permission":
+		case typePermission:
 			return Plan{EpPermissions: 1}
-		case "incoming-webhook", "outgoing-webhook":
+		case typeIncomingWebhook, typeOutgoingWebhook:
 			return Plan{EpIntegrations: pagedCalls(integrations(ws, typ))}
-		case "oauth-app":
+		case typeOAuthApp:
 			return Plan{EpOAuthApps: 1}
 		}
 		return nil
@@ -373,7 +385,7 @@ func Expect(ws *simulator.Workspace) Expected {
 			}
 		}
 	}
-	if !slices.Contains(syncedTypes(), "permission") {
+	if !slices.Contains(syncedTypes(), typePermission) {
 		return e
 	}
 	e.Permissions = len(ws.Permissions)
@@ -471,7 +483,7 @@ func ResetPeakRSS() error {
 // typ lists (a credential allowed only its own sees fewer).
 func integrations(ws *simulator.Workspace, typ string) int {
 	kind := client.IntegrationIncoming
-	if typ == "outgoing-webhook" {
+	if typ == typeOutgoingWebhook {
 		kind = client.IntegrationOutgoing
 	}
 	n := 0
