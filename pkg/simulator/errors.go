@@ -13,18 +13,18 @@ type reply struct {
 
 // success mirrors API.v1.success: the result object plus "success": true last.
 func success(fields ...field) reply {
-	return reply{http.StatusOK, object(fields).with("success", true)}
+	return reply{http.StatusOK, object(fields).with(keySuccess, true)}
 }
 
 // failure mirrors API.v1.failure('msg'): 400 with a bare error string, no
 // errorType (Team-service errors and a few handler checks answer like this).
 func failure(msg string) reply {
-	return reply{http.StatusBadRequest, object{{"success", false}, {"error", msg}}}
+	return reply{http.StatusBadRequest, object{{keySuccess, false}, {keyError, msg}}}
 }
 
 // failureTyped mirrors API.v1.failure('msg', 'type').
 func failureTyped(msg, errorType string) reply {
-	return reply{http.StatusBadRequest, object{{"success", false}, {"error", msg}, {"errorType", errorType}}}
+	return reply{http.StatusBadRequest, object{{keySuccess, false}, {keyError, msg}, {keyErrorType, errorType}}}
 }
 
 // meteorError mirrors a thrown Meteor.Error(code, reason, details) that the
@@ -35,7 +35,7 @@ func meteorError(code, reason string, details any) reply {
 	if reason != "" {
 		msg = reason + " " + msg
 	}
-	body := object{{"success", false}, {"error", msg}, {"errorType", code}}
+	body := object{{keySuccess, false}, {keyError, msg}, {keyErrorType, code}}
 	if details != nil {
 		body = body.with("details", details)
 	}
@@ -45,13 +45,13 @@ func meteorError(code, reason string, details any) reply {
 // forbidden mirrors API.v1.forbidden() without a message (8.x keeps the
 // historical "unauthorized" text until 9.0).
 func forbidden() reply {
-	return reply{http.StatusForbidden, object{{"success", false}, {"error", "unauthorized"}}}
+	return reply{http.StatusForbidden, object{{keySuccess, false}, {keyError, "unauthorized"}}}
 }
 
 // forbiddenMeteor is what a thrown Meteor.Error('error-unauthorized', reason)
 // becomes: 403 with the reason and code, no errorType.
 func forbiddenMeteor(reason string) reply {
-	return reply{http.StatusForbidden, object{{"success", false}, {"error", reason + " [error-unauthorized]"}}}
+	return reply{http.StatusForbidden, object{{keySuccess, false}, {keyError, reason + " [error-unauthorized]"}}}
 }
 
 // permissionDenied is the body of the route-level permissions middleware.
@@ -64,7 +64,7 @@ func permissionDenied() reply {
 func notLoggedIn() reply {
 	const msg = "You must be logged in to do this."
 	return reply{http.StatusUnauthorized, object{
-		{"success", false}, {"error", msg}, {"status", "error"}, {"message", msg},
+		{keySuccess, false}, {keyError, msg}, {keyStatus, "error"}, {keyMessage, msg},
 	}}
 }
 
@@ -72,14 +72,14 @@ func notLoggedIn() reply {
 // fails; Ajv's messages are joined with "\n ".
 func invalidQuery(msgs []string) reply {
 	return reply{http.StatusBadRequest, object{
-		{"success", false}, {"errorType", "error-invalid-params"}, {"error", strings.Join(msgs, "\n ")},
+		{keySuccess, false}, {keyErrorType, "error-invalid-params"}, {keyError, strings.Join(msgs, "\n ")},
 	}}
 }
 
 // invalidBody is the same for a failing body schema (note the other errorType).
 func invalidBody(msgs []string) reply {
 	return reply{http.StatusBadRequest, object{
-		{"success", false}, {"errorType", "invalid-params"}, {"error", strings.Join(msgs, "\n ")},
+		{keySuccess, false}, {keyErrorType, "invalid-params"}, {keyError, strings.Join(msgs, "\n ")},
 	}}
 }
 
@@ -87,8 +87,8 @@ func invalidBody(msgs []string) reply {
 // Meteor.Error: the message carries the code, and there is no errorType.
 func tooManyRequests(seconds int64) reply {
 	return reply{http.StatusTooManyRequests, object{
-		{"success", false},
-		{"error", "Error, too many requests. Please slow down. You must wait " + itoa(seconds) +
+		{keySuccess, false},
+		{keyError, "Error, too many requests. Please slow down. You must wait " + itoa(seconds) +
 			" seconds before trying this endpoint again. [error-too-many-requests]"},
 	}}
 }

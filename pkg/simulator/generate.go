@@ -89,22 +89,22 @@ type generator struct {
 
 func (g *generator) run(size Size) *Generated {
 	ws := g.ws
-	readerRole := g.customRole("governance-reader", "Read-only identity governance", "Users", false)
-	supportLead := g.customRole("support-lead", "Support team lead", "Users", false)
-	g.customRole("room-helper", "Helps moderate team rooms", "Subscriptions", false)
-	compliance := g.customRole("compliance-officer", "Compliance reviews", "Users", true)
-	for _, p := range []string{"view-d-room", "view-full-other-user-info", "view-all-teams", "access-permissions"} {
+	readerRole := g.customRole("governance-reader", "Read-only identity governance", scopeUsers, false)
+	supportLead := g.customRole("support-lead", "Support team lead", scopeUsers, false)
+	g.customRole("room-helper", "Helps moderate team rooms", scopeSubscriptions, false)
+	compliance := g.customRole("compliance-officer", "Compliance reviews", scopeUsers, true)
+	for _, p := range []string{permViewDRoom, permViewFullOtherUserInfo, permViewAllTeams, permAccessPermissions} {
 		ws.Permissions[p] = append(ws.Permissions[p], readerRole.ID)
 	}
 
-	rocketCat := g.add(&User{
-		ID: "rocket.cat", Username: "rocket.cat", Name: "Rocket.Cat", Type: "bot", Active: true,
-		Roles: []string{"bot"}, Status: "online", CreatedAt: genBase.AddDate(-3, 0, 0),
+	cat := g.add(&User{
+		ID: rocketCat, Username: rocketCat, Name: "Rocket.Cat", Type: userTypeBot, Active: true,
+		Roles: []string{roleBot}, Status: statusOnline, CreatedAt: genBase.AddDate(-3, 0, 0),
 	})
-	rocketCat.LastLogin = timePtr(genBase.Add(-time.Hour))
-	admin := g.service("baton-admin", "Baton Admin Service", []string{"admin"})
+	cat.LastLogin = timePtr(genBase.Add(-time.Hour))
+	admin := g.service("baton-admin", "Baton Admin Service", []string{roleAdmin})
 	reader := g.service("governance-reader", "Governance Reader", []string{readerRole.ID})
-	plain := g.service("plain.user", "Plain User", []string{"user"})
+	plain := g.service("plain.user", "Plain User", []string{roleUser})
 
 	rest := max(size.Users-4, 0)
 	nBots := rest / 50
@@ -163,7 +163,7 @@ func (g *generator) add(u *User) *User {
 // service creates a service account holding one personal access token.
 func (g *generator) service(username, name string, roles []string) *User {
 	return g.add(&User{
-		Username: username, Name: name, Type: "user", Active: true, Roles: roles, Status: "online",
+		Username: username, Name: name, Type: userTypeUser, Active: true, Roles: roles, Status: statusOnline,
 		Emails:    []Email{{Address: username + "@example.com", Verified: true}},
 		CreatedAt: genBase.AddDate(0, -6, 0), LastLogin: timePtr(genBase.Add(-30 * time.Minute)),
 		Password: g.token()[:16], Tokens: []string{g.token()},
@@ -197,7 +197,7 @@ func (g *generator) human(i int, supportLead, compliance string) *User {
 	last := lastNames[g.r.IntN(len(lastNames))]
 	username := g.uniqueName(strings.ToLower(first + "." + last))
 	u := &User{
-		Username: username, Type: "user", Active: true, Roles: []string{"user"},
+		Username: username, Type: userTypeUser, Active: true, Roles: []string{roleUser},
 		Emails:    []Email{{Address: username + "@example.com", Verified: g.pct(80)}},
 		CreatedAt: g.created(),
 	}
@@ -209,17 +209,17 @@ func (g *generator) human(i int, supportLead, compliance string) *User {
 	}
 	switch n := g.r.IntN(100); {
 	case n < 3:
-		u.Roles = []string{"user", "admin"}
+		u.Roles = []string{roleUser, roleAdmin}
 	case n < 8:
 		u.Roles = append(u.Roles, supportLead)
 	case n < 12:
-		u.Roles = append(u.Roles, "livechat-agent")
+		u.Roles = append(u.Roles, roleLivechatAgent)
 	case n < 13:
-		u.Roles = append(u.Roles, "livechat-manager", "livechat-agent")
+		u.Roles = append(u.Roles, roleLivechatManager, roleLivechatAgent)
 	case n < 15:
 		u.Roles = append(u.Roles, compliance)
 	case n < 17:
-		u.Roles = []string{"guest"}
+		u.Roles = []string{roleGuest}
 	}
 	if !g.pct(10) {
 		u.LastLogin = timePtr(g.after(u.CreatedAt))
@@ -228,23 +228,23 @@ func (g *generator) human(i int, supportLead, compliance string) *User {
 		u.Active = false
 		switch n := g.r.IntN(10); {
 		case n < 6:
-			u.InactiveReason = "deactivated"
+			u.InactiveReason = inactiveDeactivated
 		case n < 9:
-			u.InactiveReason = "idle_too_long"
+			u.InactiveReason = inactiveIdleTooLong
 		default:
-			u.InactiveReason = "pending_approval"
+			u.InactiveReason = inactivePendingApproval
 			u.LastLogin = nil
 		}
 	}
-	u.Status = "offline"
+	u.Status = statusOffline
 	if u.Active && u.LastLogin != nil {
 		switch n := g.r.IntN(100); {
 		case n < 30:
-			u.Status = "online"
+			u.Status = statusOnline
 		case n < 40:
-			u.Status = "away"
+			u.Status = statusAway
 		case n < 45:
-			u.Status = "busy"
+			u.Status = statusBusy
 		}
 	}
 	u.RequirePasswordChange = g.pct(5)
@@ -263,7 +263,7 @@ func (g *generator) bot(i int) {
 	created := g.created()
 	g.add(&User{
 		Username: g.uniqueName(name + "-bot"), Name: strings.ToUpper(name[:1]) + name[1:] + " Bot",
-		Type: "bot", Active: true, Roles: []string{"bot"}, Status: "online",
+		Type: userTypeBot, Active: true, Roles: []string{roleBot}, Status: statusOnline,
 		CreatedAt: created, LastLogin: timePtr(g.after(created)), Tokens: []string{g.token()},
 	})
 }
@@ -272,7 +272,7 @@ func (g *generator) app(i int) {
 	name := appNames[i%len(appNames)]
 	g.add(&User{
 		Username: g.uniqueName(name + ".bot"), Name: strings.ToUpper(name[:1]) + name[1:],
-		Type: "app", Active: true, Roles: []string{"app"}, Status: "online", CreatedAt: g.created(),
+		Type: userTypeApp, Active: true, Roles: []string{roleApp}, Status: statusOnline, CreatedAt: g.created(),
 	})
 }
 
@@ -283,8 +283,8 @@ func (g *generator) federated() *User {
 	mxid := "@" + local + ":" + matrixOrigin
 	g.names[strings.ToLower(local)] = true
 	return g.add(&User{
-		Username: mxid, Name: mxid, Type: "user", Active: true, Roles: []string{"federated-external"},
-		Status: "offline", CreatedAt: g.created(), Federated: true, FederationOrigin: matrixOrigin,
+		Username: mxid, Name: mxid, Type: userTypeUser, Active: true, Roles: []string{roleFederatedExternal},
+		Status: statusOffline, CreatedAt: g.created(), Federated: true, FederationOrigin: matrixOrigin,
 	})
 }
 
@@ -293,7 +293,7 @@ func (g *generator) federated() *User {
 func (g *generator) teams(size Size, humans, feds []*User, plain *User) {
 	var creators []*User
 	for _, u := range humans {
-		if u.Active && slices.Contains(u.Roles, "user") {
+		if u.Active && slices.Contains(u.Roles, roleUser) {
 			creators = append(creators, u)
 		}
 	}
@@ -316,7 +316,7 @@ func (g *generator) teams(size Size, humans, feds []*User, plain *User) {
 		if g.pct(30) || i == 1 {
 			t.Type = teamPrivate
 		}
-		t.Members = append(t.Members, TeamMember{UserID: creator.ID, Roles: []string{"owner"}, CreatedAt: t.CreatedAt})
+		t.Members = append(t.Members, TeamMember{UserID: creator.ID, Roles: []string{roleOwner}, CreatedAt: t.CreatedAt})
 
 		want := size.MembersPerTeam/2 + g.r.IntN(size.MembersPerTeam+1)
 		if i == 0 {
@@ -333,13 +333,13 @@ func (g *generator) teams(size Size, humans, feds []*User, plain *User) {
 			m := TeamMember{UserID: u.ID, CreatedAt: g.after(t.CreatedAt)}
 			switch n := g.r.IntN(100); {
 			case n < 4:
-				m.Roles = []string{"owner"}
+				m.Roles = []string{roleOwner}
 			case n < 9:
-				m.Roles = []string{"moderator"}
+				m.Roles = []string{roleModerator}
 			case n < 11:
-				m.Roles = []string{"moderator", "leader"}
+				m.Roles = []string{roleModerator, roleLeader}
 			case n < 13:
-				m.Roles = []string{"leader"}
+				m.Roles = []string{roleLeader}
 			}
 			t.Members = append(t.Members, m)
 		}

@@ -127,7 +127,7 @@ func (it *Integration) clone() *Integration {
 // it: _id first (insertOne), then the creation form's fields as the spread
 // keeps them, then what the method adds, _updatedAt last (setUpdatedAt).
 func integrationDoc(it *Integration) object {
-	o := object{{"_id", it.ID}, {"type", it.Type}, {"name", it.Name}, {"enabled", it.Enabled}, {"username", it.Username},
+	o := object{{keyID, it.ID}, {keyType, it.Type}, {keyName, it.Name}, {"enabled", it.Enabled}, {keyUsername, it.Username},
 		{"channel", nonNil(it.Channel)}}
 	opt := func(key, v string) {
 		if v != "" {
@@ -157,32 +157,32 @@ func integrationDoc(it *Integration) object {
 		opt("targetRoom", it.TargetRoom)
 		o = o.with("triggerWordAnywhere", it.TriggerWordAnywhere)
 	}
-	o = o.with("userId", it.UserID).with("_createdAt", isoTime(it.CreatedAt)).
-		with("_createdBy", object{{"_id", it.CreatedByID}, {"username", it.CreatedByUsername}})
+	o = o.with(keyUserID, it.UserID).with("_createdAt", isoTime(it.CreatedAt)).
+		with("_createdBy", object{{keyID, it.CreatedByID}, {keyUsername, it.CreatedByUsername}})
 	opt("scriptCompiled", it.ScriptCompiled)
 	if it.ScriptError != "" {
-		o = o.with("scriptError", object{{"name", "SyntaxError"}, {"message", it.ScriptError}, {"stack", "SyntaxError: " + it.ScriptError}})
+		o = o.with("scriptError", object{{keyName, "SyntaxError"}, {keyMessage, it.ScriptError}, {"stack", "SyntaxError: " + it.ScriptError}})
 	}
-	return o.with("_updatedAt", isoTime(it.UpdatedAt))
+	return o.with(keyUpdatedAt, isoTime(it.UpdatedAt))
 }
 
 func integrationField(it *Integration, f string) any {
 	switch f {
-	case "_id":
+	case keyID:
 		return it.ID
-	case "type":
+	case keyType:
 		return it.Type
-	case "name":
+	case keyName:
 		return it.Name
 	case "enabled":
 		return it.Enabled
-	case "username":
+	case keyUsername:
 		return it.Username
-	case "userId":
+	case keyUserID:
 		return it.UserID
 	case "_createdAt":
 		return it.CreatedAt
-	case "_updatedAt":
+	case keyUpdatedAt:
 		return it.UpdatedAt
 	case "_createdBy._id":
 		return it.CreatedByID
@@ -196,12 +196,12 @@ var integrationsListQuery = &schema{
 	coerce: true,
 	closed: true,
 	props: []prop{
-		{name: "count", kind: kNumber, nullable: true},
-		{name: "offset", kind: kNumber, nullable: true},
-		{name: "sort", kind: kString, nullable: true},
-		{name: "name", kind: kString, nullable: true},
-		{name: "type", kind: kString, nullable: true},
-		{name: "query", kind: kString, nullable: true},
+		{name: keyCount, kind: kNumber, nullable: true},
+		{name: keyOffset, kind: kNumber, nullable: true},
+		{name: keySort, kind: kString, nullable: true},
+		{name: keyName, kind: kString, nullable: true},
+		{name: keyType, kind: kString, nullable: true},
+		{name: keyQuery, kind: kString, nullable: true},
 	},
 }
 
@@ -212,10 +212,10 @@ var integrationsListQuery = &schema{
 // caller's own integrations of both types, even when the caller also holds
 // one of the manage-* permissions (but not both).
 func integrationsVisible(ws *Workspace, u *User) func(*Integration) bool {
-	allOut := ws.hasPermission(u, "manage-outgoing-integrations", nil)
-	allIn := ws.hasPermission(u, "manage-incoming-integrations", nil)
-	ownOut := ws.hasPermission(u, "manage-own-outgoing-integrations", nil)
-	ownIn := ws.hasPermission(u, "manage-own-incoming-integrations", nil)
+	allOut := ws.hasPermission(u, permManageOutgoingIntegrations, nil)
+	allIn := ws.hasPermission(u, permManageIncomingIntegrations, nil)
+	ownOut := ws.hasPermission(u, permManageOwnOutgoingIntegrations, nil)
+	ownIn := ws.hasPermission(u, permManageOwnIncomingIntegrations, nil)
 	own := func(it *Integration) bool { return it.CreatedByID == u.ID }
 	switch {
 	case allOut && allIn:
@@ -245,7 +245,7 @@ func (s *Server) integrationsList(c *call) reply {
 	if bad != nil {
 		return *bad
 	}
-	name, typ := str(c.query, "name"), str(c.query, "type")
+	name, typ := str(c.query, keyName), str(c.query, keyType)
 	visible := integrationsVisible(c.ws, c.user)
 	var list []*Integration
 	for _, it := range c.ws.Integrations {
@@ -263,7 +263,7 @@ func (s *Server) integrationsList(c *call) reply {
 	for i, it := range list {
 		docs[i] = integrationDoc(it)
 	}
-	return success(field{"integrations", docs}, field{"offset", offset}, field{"items", len(docs)}, field{"count", len(docs)}, field{"total", total})
+	return success(field{"integrations", docs}, field{keyOffset, offset}, field{"items", len(docs)}, field{keyCount, len(docs)}, field{keyTotal, total})
 }
 
 // oauthAppsListQuery is the route's query schema: uid only (ignored).
@@ -276,10 +276,10 @@ var oauthAppsListQuery = &schema{
 // oauthAppDoc renders an IOAuthApps in the order addOAuthApp builds it.
 func oauthAppDoc(app *OAuthApp) object {
 	return object{
-		{"_id", app.ID}, {"name", app.Name}, {"active", app.Active}, {"redirectUri", app.RedirectURI},
+		{keyID, app.ID}, {keyName, app.Name}, {keyActive, app.Active}, {"redirectUri", app.RedirectURI},
 		{"clientId", app.ClientID}, {"clientSecret", app.ClientSecret},
-		{"_createdAt", isoTime(app.CreatedAt)}, {"_updatedAt", isoTime(app.UpdatedAt)},
-		{"_createdBy", object{{"_id", app.CreatedByID}, {"username", app.CreatedByUsername}}},
+		{"_createdAt", isoTime(app.CreatedAt)}, {keyUpdatedAt, isoTime(app.UpdatedAt)},
+		{"_createdBy", object{{keyID, app.CreatedByID}, {keyUsername, app.CreatedByUsername}}},
 	}
 }
 

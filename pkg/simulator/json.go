@@ -16,25 +16,27 @@ type field struct {
 type object []field
 
 func (o object) MarshalJSON() ([]byte, error) {
+	// bytes.Buffer writes always return a nil error (they panic when out
+	// of memory), so their results are dropped.
 	var buf bytes.Buffer
-	buf.WriteByte('{')
+	_ = buf.WriteByte('{')
 	for i, f := range o {
 		if i > 0 {
-			buf.WriteByte(',')
+			_ = buf.WriteByte(',')
 		}
 		k, err := marshal(f.key)
 		if err != nil {
 			return nil, err
 		}
-		buf.Write(k)
-		buf.WriteByte(':')
+		_, _ = buf.Write(k)
+		_ = buf.WriteByte(':')
 		v, err := marshal(f.val)
 		if err != nil {
 			return nil, err
 		}
-		buf.Write(v)
+		_, _ = buf.Write(v)
 	}
-	buf.WriteByte('}')
+	_ = buf.WriteByte('}')
 	return buf.Bytes(), nil
 }
 

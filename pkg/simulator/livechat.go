@@ -18,7 +18,7 @@ func cutLast(name string) (string, string, bool) {
 // usersLogoutBody is isUserLogoutParamsPOST.
 var usersLogoutBody = &schema{
 	closed: true,
-	props:  []prop{{name: "userId", kind: kString}},
+	props:  []prop{{name: keyUserID, kind: kString}},
 }
 
 // usersLogout serves users.logout (apps/meteor/app/api/server/v1/users.ts):
@@ -27,11 +27,11 @@ var usersLogoutBody = &schema{
 // the personal access tokens too. Nothing modified (an unknown user, or one
 // without tokens) is error-invalid-user-id.
 func (s *Server) usersLogout(c *call) reply {
-	uid := str(c.body, "userId")
+	uid := str(c.body, keyUserID)
 	if uid == "" {
 		uid = c.user.ID
 	}
-	if uid != c.user.ID && !c.ws.hasPermission(c.user, "logout-other-user", nil) {
+	if uid != c.user.ID && !c.ws.hasPermission(c.user, permLogoutOtherUser, nil) {
 		return forbidden()
 	}
 	u := c.ws.UserByID(uid)
@@ -39,7 +39,7 @@ func (s *Server) usersLogout(c *call) reply {
 		return meteorError("error-invalid-user-id", "Invalid user id", nil)
 	}
 	u.Tokens = nil
-	return success(field{"message", "User " + uid + " has been logged out!"})
+	return success(field{keyMessage, "User " + uid + " has been logged out!"})
 }
 
 // deactivateIdleBody is isUserDeactivateIdleParamsPOST.
@@ -48,7 +48,7 @@ var deactivateIdleBody = &schema{
 	required: []string{"daysIdle"},
 	props: []prop{
 		{name: "daysIdle", kind: kNumber},
-		{name: "role", kind: kString},
+		{name: keyRole, kind: kString},
 	},
 }
 
@@ -59,9 +59,9 @@ var deactivateIdleBody = &schema{
 // last-admin or room-owner check, and the users' tokens are left alone.
 func (s *Server) usersDeactivateIdle(c *call) reply {
 	days, _ := c.body["daysIdle"].(float64)
-	role := str(c.body, "role")
+	role := str(c.body, keyRole)
 	if role == "" {
-		role = "user"
+		role = roleUser
 	}
 	cutoff := c.now.AddDate(0, 0, -int(days))
 	n := 0
@@ -72,7 +72,7 @@ func (s *Server) usersDeactivateIdle(c *call) reply {
 		u.Active = false
 		n++
 	}
-	return success(field{"count", n})
+	return success(field{keyCount, n})
 }
 
 // idleSince is the selector of setActiveNotLoggedInAfterWithRole.
@@ -86,25 +86,25 @@ func idleSince(u *User, cutoff time.Time) bool {
 // livechatUsersBody is isPOSTLivechatUsersTypeProps.
 var livechatUsersBody = &schema{
 	closed:   true,
-	required: []string{"username"},
-	props:    []prop{{name: "username", kind: kString}},
+	required: []string{keyUsername},
+	props:    []prop{{name: keyUsername, kind: kString}},
 }
 
 // livechatAdd serves POST livechat/users/<type> (omni-users addAgent /
 // addManager): the role is added, and an agent is set up for routing.
 func (s *Server) livechatAdd(role string) func(*call) reply {
 	return func(c *call) reply {
-		u := c.ws.UserByUsername(str(c.body, "username"))
+		u := c.ws.UserByUsername(str(c.body, keyUsername))
 		if u == nil {
-			return meteorError("error-invalid-user", "Invalid user", methodDetails("livechat:add"+livechatKind(role)))
+			return meteorError(errorTypeInvalidUser, "Invalid user", methodDetails("livechat:add"+livechatKind(role)))
 		}
 		if !slices.Contains(u.Roles, role) {
 			u.Roles = append(u.Roles, role)
 		}
-		if role == "livechat-agent" && u.StatusLivechat == "" {
+		if role == roleLivechatAgent && u.StatusLivechat == "" {
 			u.StatusLivechat = "not-available"
 		}
-		return success(field{"user", object{{"_id", u.ID}, {"username", u.Username}}})
+		return success(field{keyUser, object{{keyID, u.ID}, {keyUsername, u.Username}}})
 	}
 }
 
@@ -116,10 +116,10 @@ func (s *Server) livechatRemove(role string) func(*call) reply {
 		_, id, _ := cutLast(strings.TrimPrefix(c.r.URL.Path, "/api/v1/"))
 		u := c.ws.UserByID(id)
 		if u == nil || u.Username == "" {
-			return reply{400, object{{"success", false}}}
+			return reply{400, object{{keySuccess, false}}}
 		}
 		u.Roles = slices.DeleteFunc(u.Roles, func(r string) bool { return r == role })
-		if role == "livechat-agent" {
+		if role == roleLivechatAgent {
 			u.StatusLivechat = ""
 		}
 		return success()
@@ -127,7 +127,7 @@ func (s *Server) livechatRemove(role string) func(*call) reply {
 }
 
 func livechatKind(role string) string {
-	if role == "livechat-agent" {
+	if role == roleLivechatAgent {
 		return "Agent"
 	}
 	return "Manager"

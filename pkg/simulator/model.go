@@ -122,68 +122,70 @@ const (
 
 // builtinRoles are the protected roles Rocket.Chat seeds; their id is their name.
 var builtinRoles = []Role{
-	{ID: "admin", Name: "admin", Description: "Admin", Scope: "Users", Protected: true},
-	{ID: "moderator", Name: "moderator", Description: "Moderator", Scope: "Subscriptions", Protected: true},
-	{ID: "leader", Name: "leader", Description: "Leader", Scope: "Subscriptions", Protected: true},
-	{ID: "owner", Name: "owner", Description: "Owner", Scope: "Subscriptions", Protected: true},
-	{ID: "user", Name: "user", Scope: "Users", Protected: true},
-	{ID: "federated-external", Name: "federated-external", Scope: "Users", Protected: true},
-	{ID: "bot", Name: "bot", Scope: "Users", Protected: true},
-	{ID: "app", Name: "app", Scope: "Users", Protected: true},
-	{ID: "guest", Name: "guest", Scope: "Users", Protected: true},
-	{ID: "anonymous", Name: "anonymous", Scope: "Users", Protected: true},
-	{ID: "livechat-agent", Name: "livechat-agent", Description: "Livechat Agent", Scope: "Users", Protected: true},
-	{ID: "livechat-manager", Name: "livechat-manager", Description: "Livechat Manager", Scope: "Users", Protected: true},
+	{ID: roleAdmin, Name: roleAdmin, Description: "Admin", Scope: scopeUsers, Protected: true},
+	{ID: roleModerator, Name: roleModerator, Description: "Moderator", Scope: scopeSubscriptions, Protected: true},
+	{ID: roleLeader, Name: roleLeader, Description: "Leader", Scope: scopeSubscriptions, Protected: true},
+	{ID: roleOwner, Name: roleOwner, Description: "Owner", Scope: scopeSubscriptions, Protected: true},
+	{ID: roleUser, Name: roleUser, Scope: scopeUsers, Protected: true},
+	{ID: roleFederatedExternal, Name: roleFederatedExternal, Scope: scopeUsers, Protected: true},
+	{ID: roleBot, Name: roleBot, Scope: scopeUsers, Protected: true},
+	{ID: roleApp, Name: roleApp, Scope: scopeUsers, Protected: true},
+	{ID: roleGuest, Name: roleGuest, Scope: scopeUsers, Protected: true},
+	{ID: roleAnonymous, Name: roleAnonymous, Scope: scopeUsers, Protected: true},
+	{ID: roleLivechatAgent, Name: roleLivechatAgent, Description: "Livechat Agent", Scope: scopeUsers, Protected: true},
+	{ID: roleLivechatManager, Name: roleLivechatManager, Description: "Livechat Manager", Scope: scopeUsers, Protected: true},
 }
 
 // defaultPermissions copies Rocket.Chat's seeded defaults
 // (app/authorization/server/constant/permissions.ts) for the permissions the
 // simulated endpoints consult, plus a few neighbours so listings look real.
+// The consulted ones are named by the perm* constants (names.go); the
+// neighbours, which no code checks, keep their literal ids.
 var defaultPermissions = map[string][]string{
-	"access-permissions":                {"admin"},
-	"add-team-member":                   {"admin", "owner", "moderator"},
-	"api-bypass-rate-limit":             {"admin", "bot", "app"},
-	"assign-admin-role":                 {"admin"},
-	"assign-roles":                      {"admin"},
-	"create-personal-access-tokens":     {"admin", "user"},
-	"create-team":                       {"admin", "user"},
-	"create-user":                       {"admin"},
-	"delete-team":                       {"admin", "owner"},
-	"delete-user":                       {"admin"},
-	"edit-other-user-active-status":     {"admin"},
-	"edit-other-user-info":              {"admin"},
-	"edit-other-user-password":          {"admin"},
-	"edit-team":                         {"admin", "owner"},
-	"edit-team-member":                  {"admin", "owner", "moderator"},
-	"logout-other-user":                 {"admin"},
-	"manage-incoming-integrations":      {"admin"},
-	"manage-moderation-actions":         {"admin"},
-	"manage-oauth-apps":                 {"admin"},
-	"manage-outgoing-integrations":      {"admin"},
-	"manage-own-incoming-integrations":  {"admin"},
-	"manage-own-outgoing-integrations":  {"admin"},
-	"send-many-messages":                {"admin", "bot", "app"},
-	"set-leader":                        {"admin", "owner"},
-	"set-moderator":                     {"admin", "owner"},
-	"set-owner":                         {"admin", "owner"},
-	"view-all-team-channels":            {"admin", "owner"},
-	"view-all-teams":                    {"admin"},
-	"view-c-room":                       {"admin", "user", "federated-external", "bot", "app", "anonymous"},
-	"view-d-room":                       {"admin", "user", "federated-external", "bot", "app", "guest"},
-	"view-full-other-user-info":         {"admin"},
-	"view-livechat-manager":             {"livechat-manager", "livechat-monitor", "admin"},
-	"view-other-user-channels":          {"admin"},
-	"view-outside-room":                 {"admin", "owner", "moderator", "user", "federated-external"},
-	"view-p-room":                       {"admin", "user", "federated-external", "anonymous", "guest"},
-	"view-room-administration":          {"admin"},
-	"view-statistics":                   {"admin"},
-	"view-user-administration":          {"admin"},
-	"sync-auth-services-users":          {"admin"},
-	"get-server-info":                   {"admin"},
-	"view-logs":                         {"admin"},
-	"view-privileged-setting":           {"admin"},
-	"user-generate-access-token":        {"admin"},
-	"bypass-time-limit-edit-and-delete": {"bot", "app"},
+	permAccessPermissions:               {roleAdmin},
+	permAddTeamMember:                   {roleAdmin, roleOwner, roleModerator},
+	permAPIBypassRateLimit:              {roleAdmin, roleBot, roleApp},
+	permAssignAdminRole:                 {roleAdmin},
+	"assign-roles":                      {roleAdmin},
+	"create-personal-access-tokens":     {roleAdmin, roleUser},
+	"create-team":                       {roleAdmin, roleUser},
+	permCreateUser:                      {roleAdmin},
+	"delete-team":                       {roleAdmin, roleOwner},
+	permDeleteUser:                      {roleAdmin},
+	permEditOtherUserActiveStatus:       {roleAdmin},
+	"edit-other-user-info":              {roleAdmin},
+	"edit-other-user-password":          {roleAdmin},
+	"edit-team":                         {roleAdmin, roleOwner},
+	permEditTeamMember:                  {roleAdmin, roleOwner, roleModerator},
+	permLogoutOtherUser:                 {roleAdmin},
+	permManageIncomingIntegrations:      {roleAdmin},
+	permManageModerationActions:         {roleAdmin},
+	permManageOAuthApps:                 {roleAdmin},
+	permManageOutgoingIntegrations:      {roleAdmin},
+	permManageOwnIncomingIntegrations:   {roleAdmin},
+	permManageOwnOutgoingIntegrations:   {roleAdmin},
+	"send-many-messages":                {roleAdmin, roleBot, roleApp},
+	"set-leader":                        {roleAdmin, roleOwner},
+	"set-moderator":                     {roleAdmin, roleOwner},
+	"set-owner":                         {roleAdmin, roleOwner},
+	"view-all-team-channels":            {roleAdmin, roleOwner},
+	permViewAllTeams:                    {roleAdmin},
+	permViewCRoom:                       {roleAdmin, roleUser, roleFederatedExternal, roleBot, roleApp, roleAnonymous},
+	permViewDRoom:                       {roleAdmin, roleUser, roleFederatedExternal, roleBot, roleApp, roleGuest},
+	permViewFullOtherUserInfo:           {roleAdmin},
+	permViewLivechatManager:             {roleLivechatManager, roleLivechatMonitor, roleAdmin},
+	permViewOtherUserChannels:           {roleAdmin},
+	permViewOutsideRoom:                 {roleAdmin, roleOwner, roleModerator, roleUser, roleFederatedExternal},
+	"view-p-room":                       {roleAdmin, roleUser, roleFederatedExternal, roleAnonymous, roleGuest},
+	"view-room-administration":          {roleAdmin},
+	permViewStatistics:                  {roleAdmin},
+	"view-user-administration":          {roleAdmin},
+	"sync-auth-services-users":          {roleAdmin},
+	"get-server-info":                   {roleAdmin},
+	"view-logs":                         {roleAdmin},
+	permViewPrivilegedSetting:           {roleAdmin},
+	"user-generate-access-token":        {roleAdmin},
+	"bypass-time-limit-edit-and-delete": {roleBot, roleApp},
 }
 
 // NewWorkspace returns a workspace with Rocket.Chat's built-in roles and
@@ -211,10 +213,10 @@ func (w *Workspace) AddUser(u *User) *User {
 		u.CreatedAt = time.Now().UTC().Truncate(time.Millisecond)
 	}
 	if u.Type == "" {
-		u.Type = "user"
+		u.Type = userTypeUser
 	}
 	if u.Status == "" {
-		u.Status = "offline"
+		u.Status = statusOffline
 	}
 	w.Users = append(w.Users, u)
 	return u
@@ -431,7 +433,7 @@ func (t *Team) unsubscribe(uid string) {
 func (t *Team) ownerCount() int {
 	n := 0
 	for _, m := range t.Members {
-		if slices.Contains(m.Roles, "owner") {
+		if slices.Contains(m.Roles, roleOwner) {
 			n++
 		}
 	}
@@ -470,14 +472,14 @@ func (w *Workspace) hasPermission(u *User, perm string, scope *Team) bool {
 // userType and userStatus apply the defaults of users added without them.
 func (u *User) userType() string {
 	if u.Type == "" {
-		return "user"
+		return userTypeUser
 	}
 	return u.Type
 }
 
 func (u *User) userStatus() string {
 	if u.Status == "" {
-		return "offline"
+		return statusOffline
 	}
 	return u.Status
 }

@@ -405,13 +405,13 @@ func truthy(v any) bool {
 // negative offset → 0.
 func (s *Server) pagination(q map[string]any) (int, int) {
 	offset := 0
-	if truthy(q["offset"]) {
-		if n, ok := jsParseInt(q["offset"]); ok && n > 0 {
+	if truthy(q[keyOffset]) {
+		if n, ok := jsParseInt(q[keyOffset]); ok && n > 0 {
 			offset = n
 		}
 	}
 	count := s.opts.DefaultCount
-	if v, present := q["count"]; present {
+	if v, present := q[keyCount]; present {
 		if !truthy(v) {
 			count = 0
 		} else if n, ok := jsParseInt(v); ok {
@@ -452,7 +452,7 @@ type sortKey struct {
 // values are all 1 or -1, else 400 error-invalid-sort. Absent or "{}" gives
 // nil (the endpoint's default order).
 func parseSort(q map[string]any) ([]sortKey, *reply) {
-	raw, present := q["sort"]
+	raw, present := q[keySort]
 	if !present || !truthy(raw) {
 		return nil, nil
 	}

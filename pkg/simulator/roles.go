@@ -14,11 +14,11 @@ var seededAt = time.Date(2024, 1, 15, 9, 0, 0, 0, time.UTC)
 // projects away.
 func roleDoc(r *Role, withUpdated bool) object {
 	o := object{
-		{"_id", r.ID}, {"name", r.Name}, {"scope", r.Scope}, {"description", r.Description},
+		{keyID, r.ID}, {keyName, r.Name}, {"scope", r.Scope}, {"description", r.Description},
 		{"protected", r.Protected}, {"mandatory2fa", r.Mandatory2FA},
 	}
 	if withUpdated {
-		o = o.with("_updatedAt", isoTime(seededAt))
+		o = o.with(keyUpdatedAt, isoTime(seededAt))
 	}
 	return o
 }
@@ -29,7 +29,7 @@ func (s *Server) rolesList(c *call) reply {
 	for i, r := range c.ws.Roles {
 		roles[i] = roleDoc(r, false)
 	}
-	return success(field{"roles", roles})
+	return success(field{keyRoles, roles})
 }
 
 var permissionsListAllQuery = &schema{
@@ -55,7 +55,7 @@ func (s *Server) permissionsListAll(c *call) reply {
 	update := []object{}
 	if seededAt.After(since) {
 		for _, id := range ids {
-			update = append(update, object{{"_id", id}, {"_updatedAt", isoTime(seededAt)}, {"roles", nonNil(c.ws.Permissions[id])}})
+			update = append(update, object{{keyID, id}, {keyUpdatedAt, isoTime(seededAt)}, {keyRoles, nonNil(c.ws.Permissions[id])}})
 		}
 	}
 	return success(field{"update", update}, field{"remove", []object{}})
@@ -74,31 +74,31 @@ func parseJSDate(s string) (time.Time, bool) {
 var getUsersInRoleQuery = &schema{
 	coerce:   true,
 	closed:   true,
-	required: []string{"role"},
+	required: []string{keyRole},
 	props: []prop{
-		{name: "roomId", kind: kString, nullable: true},
-		{name: "role", kind: kString},
-		{name: "count", kind: kNumber, nullable: true},
-		{name: "offset", kind: kNumber, nullable: true},
-		{name: "sort", kind: kString, nullable: true},
-		{name: "query", kind: kString, nullable: true},
+		{name: keyRoomID, kind: kString, nullable: true},
+		{name: keyRole, kind: kString},
+		{name: keyCount, kind: kNumber, nullable: true},
+		{name: keyOffset, kind: kNumber, nullable: true},
+		{name: keySort, kind: kString, nullable: true},
+		{name: keyQuery, kind: kString, nullable: true},
 	},
 }
 
 // rolesGetUsersInRole serves roles.getUsersInRole. Since 8.0 role is a role
 // _id; a room-scoped role without roomId matches holders in any room.
 func (s *Server) rolesGetUsersInRole(c *call) reply {
-	roomID, roleID := str(c.query, "roomId"), str(c.query, "role")
+	roomID, roleID := str(c.query, keyRoomID), str(c.query, keyRole)
 	offset, count := s.pagination(c.query)
 	if roleID == "" {
 		return meteorError("error-param-not-provided", `Query param "role" is required`, nil)
 	}
-	if roomID != "" && !c.ws.hasPermission(c.user, "view-other-user-channels", nil) {
-		return meteorError("error-not-allowed", "Not allowed", nil)
+	if roomID != "" && !c.ws.hasPermission(c.user, permViewOtherUserChannels, nil) {
+		return meteorError(errorTypeNotAllowed, "Not allowed", nil)
 	}
 	role := c.ws.RoleByID(roleID)
 	if role == nil {
-		return meteorError("error-invalid-roleId", "", nil)
+		return meteorError(errorTypeInvalidRoleID, "", nil)
 	}
 	var users []*User
 	for _, u := range c.ws.Users {
@@ -106,15 +106,15 @@ func (s *Server) rolesGetUsersInRole(c *call) reply {
 			users = append(users, u)
 		}
 	}
-	sortBy(users, []sortKey{{"username", 1}}, userField)
+	sortBy(users, []sortKey{{keyUsername, 1}}, userField)
 	total := len(users)
 	users = page(users, offset, count)
-	keep := fieldSet("name", "username", "emails", "createdAt", "_updatedAt")
+	keep := fieldSet(keyName, keyUsername, keyEmails, keyCreatedAt, keyUpdatedAt)
 	items := make([]object, len(users))
 	for i, u := range users {
 		items[i] = userDoc(u, keep)
 	}
-	return success(field{"users", items}, field{"total", total})
+	return success(field{keyUsers, items}, field{keyTotal, total})
 }
 
 // userHasRole answers for a global role from the user's roles, for a room
@@ -123,7 +123,7 @@ func (s *Server) rolesGetUsersInRole(c *call) reply {
 // team; otherwise it matches nothing, as a subscription lookup without rid
 // does.
 func userHasRole(ws *Workspace, u *User, role *Role, roomID string, anyRoom bool) bool {
-	if role.Scope != "Subscriptions" {
+	if role.Scope != scopeSubscriptions {
 		return slices.Contains(u.Roles, role.ID)
 	}
 	for _, t := range ws.Teams {
@@ -139,11 +139,11 @@ func userHasRole(ws *Workspace, u *User, role *Role, roomID string, anyRoom bool
 
 var addUserToRoleBody = &schema{
 	closed:   true,
-	required: []string{"username"},
+	required: []string{keyUsername},
 	props: []prop{
-		{name: "username", kind: kString},
+		{name: keyUsername, kind: kString},
 		{name: "roleId", kind: kString},
-		{name: "roomId", kind: kString, nullable: true},
+		{name: keyRoomID, kind: kString, nullable: true},
 	},
 }
 
@@ -155,9 +155,9 @@ func (s *Server) rolesAddUserToRole(c *call) reply {
 	if rep != nil {
 		return *rep
 	}
-	roleID, roomID := str(c.body, "roleId"), str(c.body, "roomId")
+	roleID, roomID := str(c.body, "roleId"), str(c.body, keyRoomID)
 	if roleID == "" {
-		return failure("error-invalid-role-properties")
+		return failure(msgInvalidRoleProperties)
 	}
 	role := c.ws.RoleByID(roleID)
 	if role == nil {
@@ -168,40 +168,40 @@ func (s *Server) rolesAddUserToRole(c *call) reply {
 		return meteorError("error-user-already-in-role", "User already in role", nil)
 	}
 	const method = "authorization:addUserToRole"
-	if !c.ws.hasPermission(c.user, "access-permissions", nil) {
-		return meteorError("error-action-not-allowed", "Accessing permissions is not allowed",
-			methodDetails(method, field{"action", "Accessing_permissions"}))
+	if !c.ws.hasPermission(c.user, permAccessPermissions, nil) {
+		return meteorError(errorTypeActionNotAllowed, "Accessing permissions is not allowed",
+			methodDetails(method, field{keyAction, "Accessing_permissions"}))
 	}
-	if role.ID == "admin" && !c.ws.hasPermission(c.user, "assign-admin-role", nil) {
-		return meteorError("error-action-not-allowed", "Assigning admin is not allowed",
-			methodDetails(method, field{"action", "Assign_admin"}))
+	if role.ID == roleAdmin && !c.ws.hasPermission(c.user, permAssignAdminRole, nil) {
+		return meteorError(errorTypeActionNotAllowed, "Assigning admin is not allowed",
+			methodDetails(method, field{keyAction, "Assign_admin"}))
 	}
 	var team *Team
-	if roomID != "" && role.Scope == "Subscriptions" {
+	if roomID != "" && role.Scope == scopeSubscriptions {
 		team = c.ws.teamByRoomID(roomID)
 		// Roles.canAddUserToRole: the user must be subscribed to the room.
 		if team == nil || !team.subscribed(u.ID) {
-			return meteorError("error-invalid-user", "User is not part of given room", methodDetails(method))
+			return meteorError(errorTypeInvalidUser, "User is not part of given room", methodDetails(method))
 		}
 	}
 	switch {
-	case role.Scope != "Subscriptions":
+	case role.Scope != scopeSubscriptions:
 		u.Roles = append(u.Roles, role.ID)
 	case team != nil:
 		roles := team.subscriptionRoles(u.ID)
 		*roles = append(*roles, role.ID)
 	}
 	// A room role without roomId is accepted but lands nowhere, as on the server.
-	return success(field{"role", roleDoc(role, true)})
+	return success(field{keyRole, roleDoc(role, true)})
 }
 
 var removeUserFromRoleBody = &schema{
 	closed:   true,
-	required: []string{"username"},
+	required: []string{keyUsername},
 	props: []prop{
-		{name: "username", kind: kString},
+		{name: keyUsername, kind: kString},
 		{name: "roleId", kind: kString},
-		{name: "roomId", kind: kString, nullable: true},
+		{name: keyRoomID, kind: kString, nullable: true},
 		{name: "scope", kind: kString, nullable: true},
 	},
 }
@@ -209,25 +209,25 @@ var removeUserFromRoleBody = &schema{
 // rolesRemoveUserFromRole serves roles.removeUserFromRole. The room goes in
 // "scope"; the handler ignores roomId.
 func (s *Server) rolesRemoveUserFromRole(c *call) reply {
-	roleID, username, scope := str(c.body, "roleId"), str(c.body, "username"), str(c.body, "scope")
+	roleID, username, scope := str(c.body, "roleId"), str(c.body, keyUsername), str(c.body, "scope")
 	if roleID == "" {
-		return failure("error-invalid-role-properties")
+		return failure(msgInvalidRoleProperties)
 	}
 	u := c.ws.UserByUsername(username)
 	if u == nil {
-		return meteorError("error-invalid-user", "There is no user with this username", nil)
+		return meteorError(errorTypeInvalidUser, "There is no user with this username", nil)
 	}
 	role := c.ws.RoleByID(roleID)
 	if role == nil {
-		return meteorError("error-invalid-roleId", "This role does not exist", nil)
+		return meteorError(errorTypeInvalidRoleID, "This role does not exist", nil)
 	}
 	if !userHasRole(c.ws, u, role, scope, false) {
 		return meteorError("error-user-not-in-role", "User is not in this role", nil)
 	}
-	if role.ID == "admin" {
+	if role.ID == roleAdmin {
 		holders := 0
 		for _, x := range c.ws.Users {
-			if slices.Contains(x.Roles, "admin") {
+			if slices.Contains(x.Roles, roleAdmin) {
 				holders++
 			}
 		}
@@ -235,11 +235,11 @@ func (s *Server) rolesRemoveUserFromRole(c *call) reply {
 			return meteorError("error-admin-required", "You need to have at least one admin", nil)
 		}
 	}
-	if role.Scope != "Subscriptions" {
+	if role.Scope != scopeSubscriptions {
 		u.Roles = slices.DeleteFunc(u.Roles, func(r string) bool { return r == role.ID })
 	} else if t := c.ws.teamByRoomID(scope); t != nil {
 		roles := t.subscriptionRoles(u.ID)
 		*roles = slices.DeleteFunc(*roles, func(r string) bool { return r == role.ID })
 	}
-	return success(field{"role", roleDoc(role, true)})
+	return success(field{keyRole, roleDoc(role, true)})
 }

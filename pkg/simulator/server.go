@@ -155,44 +155,44 @@ func newStats() Stats { return Stats{Calls: map[string]int{}, RateLimited: map[s
 
 func (s *Server) routeTable() []*route {
 	return []*route{
-		{method: "GET", name: "me", withoutUsername: true, handle: s.me},
-		{method: "GET", name: "permissions.listAll", query: permissionsListAllQuery, handle: s.permissionsListAll},
-		{method: "GET", name: "roles.list", handle: s.rolesList},
-		{method: "GET", name: "roles.getUsersInRole", perms: []string{"access-permissions"}, query: getUsersInRoleQuery, handle: s.rolesGetUsersInRole},
-		{method: "POST", name: "roles.addUserToRole", body: addUserToRoleBody, handle: s.rolesAddUserToRole},
-		{method: "POST", name: "roles.removeUserFromRole", perms: []string{"access-permissions"}, body: removeUserFromRoleBody, handle: s.rolesRemoveUserFromRole},
-		{method: "GET", name: "users.list", perms: []string{"view-d-room"}, query: usersListQuery, handle: s.usersList},
-		{method: "GET", name: "users.listByStatus", perms: []string{"view-d-room"}, query: usersListByStatusQuery, handle: s.usersListByStatus},
-		{method: "GET", name: "users.info", query: usersInfoQuery, handle: s.usersInfo},
-		{method: "GET", name: "users.listTeams", query: usersListTeamsQuery, handle: s.usersListTeams},
-		{method: "POST", name: "users.create", body: usersCreateBody, handle: s.usersCreate},
+		{method: http.MethodGet, name: "me", withoutUsername: true, handle: s.me},
+		{method: http.MethodGet, name: "permissions.listAll", query: permissionsListAllQuery, handle: s.permissionsListAll},
+		{method: http.MethodGet, name: "roles.list", handle: s.rolesList},
+		{method: http.MethodGet, name: "roles.getUsersInRole", perms: []string{permAccessPermissions}, query: getUsersInRoleQuery, handle: s.rolesGetUsersInRole},
+		{method: http.MethodPost, name: "roles.addUserToRole", body: addUserToRoleBody, handle: s.rolesAddUserToRole},
+		{method: http.MethodPost, name: "roles.removeUserFromRole", perms: []string{permAccessPermissions}, body: removeUserFromRoleBody, handle: s.rolesRemoveUserFromRole},
+		{method: http.MethodGet, name: "users.list", perms: []string{permViewDRoom}, query: usersListQuery, handle: s.usersList},
+		{method: http.MethodGet, name: "users.listByStatus", perms: []string{permViewDRoom}, query: usersListByStatusQuery, handle: s.usersListByStatus},
+		{method: http.MethodGet, name: "users.info", query: usersInfoQuery, handle: s.usersInfo},
+		{method: http.MethodGet, name: "users.listTeams", query: usersListTeamsQuery, handle: s.usersListTeams},
+		{method: http.MethodPost, name: "users.create", body: usersCreateBody, handle: s.usersCreate},
 		{
-			method: "POST", name: "users.setActiveStatus", body: setActiveStatusBody, handle: s.usersSetActiveStatus,
-			perms: []string{"edit-other-user-active-status", "manage-moderation-actions"}, anyPerm: true,
+			method: http.MethodPost, name: "users.setActiveStatus", body: setActiveStatusBody, handle: s.usersSetActiveStatus,
+			perms: []string{permEditOtherUserActiveStatus, permManageModerationActions}, anyPerm: true,
 		},
-		{method: "POST", name: "users.delete", perms: []string{"delete-user"}, body: usersDeleteBody, handle: s.usersDelete},
-		{method: "POST", name: "users.logout", body: usersLogoutBody, handle: s.usersLogout},
+		{method: http.MethodPost, name: "users.delete", perms: []string{permDeleteUser}, body: usersDeleteBody, handle: s.usersDelete},
+		{method: http.MethodPost, name: "users.logout", body: usersLogoutBody, handle: s.usersLogout},
 		{
-			method: "POST", name: "users.deactivateIdle", perms: []string{"edit-other-user-active-status"},
+			method: http.MethodPost, name: "users.deactivateIdle", perms: []string{permEditOtherUserActiveStatus},
 			body: deactivateIdleBody, handle: s.usersDeactivateIdle,
 		},
-		{method: "POST", name: "livechat/users/agent", perms: []string{"view-livechat-manager"}, body: livechatUsersBody, handle: s.livechatAdd("livechat-agent")},
-		{method: "POST", name: "livechat/users/manager", perms: []string{"view-livechat-manager"}, body: livechatUsersBody, handle: s.livechatAdd("livechat-manager")},
-		{method: "DELETE", name: "livechat/users/agent/:_id", perms: []string{"view-livechat-manager"}, handle: s.livechatRemove("livechat-agent")},
-		{method: "DELETE", name: "livechat/users/manager/:_id", perms: []string{"view-livechat-manager"}, handle: s.livechatRemove("livechat-manager")},
-		{method: "GET", name: "teams.list", handle: s.teamsList},
-		{method: "GET", name: "teams.listAll", perms: []string{"view-all-teams"}, handle: s.teamsListAll},
-		{method: "GET", name: "teams.info", query: teamsInfoQuery, handle: s.teamsInfo},
-		{method: "GET", name: "teams.members", query: teamsMembersQuery, handle: s.teamsMembers},
-		{method: "POST", name: "teams.addMembers", body: teamsAddMembersBody, handle: s.teamsAddMembers},
-		{method: "POST", name: "teams.updateMember", body: teamsUpdateMemberBody, handle: s.teamsUpdateMember},
-		{method: "POST", name: "teams.removeMember", body: teamsRemoveMemberBody, handle: s.teamsRemoveMember},
+		{method: http.MethodPost, name: "livechat/users/agent", perms: []string{permViewLivechatManager}, body: livechatUsersBody, handle: s.livechatAdd(roleLivechatAgent)},
+		{method: http.MethodPost, name: "livechat/users/manager", perms: []string{permViewLivechatManager}, body: livechatUsersBody, handle: s.livechatAdd(roleLivechatManager)},
+		{method: http.MethodDelete, name: "livechat/users/agent/:_id", perms: []string{permViewLivechatManager}, handle: s.livechatRemove(roleLivechatAgent)},
+		{method: http.MethodDelete, name: "livechat/users/manager/:_id", perms: []string{permViewLivechatManager}, handle: s.livechatRemove(roleLivechatManager)},
+		{method: http.MethodGet, name: "teams.list", handle: s.teamsList},
+		{method: http.MethodGet, name: "teams.listAll", perms: []string{permViewAllTeams}, handle: s.teamsListAll},
+		{method: http.MethodGet, name: "teams.info", query: teamsInfoQuery, handle: s.teamsInfo},
+		{method: http.MethodGet, name: "teams.members", query: teamsMembersQuery, handle: s.teamsMembers},
+		{method: http.MethodPost, name: "teams.addMembers", body: teamsAddMembersBody, handle: s.teamsAddMembers},
+		{method: http.MethodPost, name: "teams.updateMember", body: teamsUpdateMemberBody, handle: s.teamsUpdateMember},
+		{method: http.MethodPost, name: "teams.removeMember", body: teamsRemoveMemberBody, handle: s.teamsRemoveMember},
 		{
-			method: "GET", name: "integrations.list", query: integrationsListQuery, handle: s.integrationsList, anyPerm: true,
-			perms: []string{"manage-outgoing-integrations", "manage-own-outgoing-integrations", "manage-incoming-integrations", "manage-own-incoming-integrations"},
+			method: http.MethodGet, name: "integrations.list", query: integrationsListQuery, handle: s.integrationsList, anyPerm: true,
+			perms: []string{permManageOutgoingIntegrations, permManageOwnOutgoingIntegrations, permManageIncomingIntegrations, permManageOwnIncomingIntegrations},
 		},
-		{method: "GET", name: "settings/:_id", perms: []string{"view-privileged-setting"}, handle: s.settingsGet},
-		{method: "GET", name: "oauth-apps.list", perms: []string{"manage-oauth-apps"}, query: oauthAppsListQuery, handle: s.oauthAppsList},
+		{method: http.MethodGet, name: "settings/:_id", perms: []string{permViewPrivilegedSetting}, handle: s.settingsGet},
+		{method: http.MethodGet, name: "oauth-apps.list", perms: []string{permManageOAuthApps}, query: oauthAppsListQuery, handle: s.oauthAppsList},
 	}
 }
 
@@ -314,7 +314,7 @@ func (s *Server) serveRoute(rt *route, r *http.Request, raw []byte, h http.Heade
 		c.body = map[string]any{}
 	}
 
-	if !s.opts.DisableRateLimiter && !s.ws.hasPermission(user, "api-bypass-rate-limit", nil) {
+	if !s.opts.DisableRateLimiter && !s.ws.hasPermission(user, permAPIBypassRateLimit, nil) {
 		v := s.limiter.hit(rt.key(), clientIP(r), c.now)
 		v.setHeaders(h)
 		if !v.allowed {
@@ -376,7 +376,7 @@ func writeReply(w http.ResponseWriter, rep reply) {
 // position, plus "info": the build's rocketchat.info.
 func (s *Server) info(r *http.Request) reply {
 	u := s.authenticate(r)
-	privileged := u != nil && s.ws.hasPermission(u, "view-statistics", nil)
+	privileged := u != nil && s.ws.hasPermission(u, permViewStatistics, nil)
 	version := trimmedVersion(s.opts.Version)
 	if privileged {
 		version = s.opts.Version
@@ -385,7 +385,7 @@ func (s *Server) info(r *http.Request) reply {
 	fields := []field{
 		{"workspaceUrl", base},
 		{"hashedWorkspaceUrl", hashString(base)},
-		{"version", version},
+		{keyVersion, version},
 	}
 	if privileged {
 		fields = append(fields, field{"info", buildInfo(s.opts.Version)})
@@ -431,5 +431,5 @@ func buildInfo(version string) object {
 		{"tag", version},
 		{"branch", "HEAD"},
 	}
-	return object{{"version", version}, {"build", build}, {"marketplaceApiVersion", "1.66.0"}, {"commit", commit}}
+	return object{{keyVersion, version}, {"build", build}, {"marketplaceApiVersion", "1.66.0"}, {"commit", commit}}
 }

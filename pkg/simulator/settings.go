@@ -48,7 +48,7 @@ func (s *Server) settingsGet(c *call) reply {
 	_, id, _ := cutLast(strings.TrimPrefix(c.r.URL.Path, "/api/v1/"))
 	v, ok := c.ws.Settings[id]
 	if !ok {
-		return reply{400, object{{"success", false}}}
+		return reply{400, object{{keySuccess, false}}}
 	}
-	return success(field{"_id", id}, field{"value", v})
+	return success(field{keyID, id}, field{"value", v})
 }

@@ -9,9 +9,9 @@ import (
 // teamDoc renders an ITeam.
 func teamDoc(t *Team) object {
 	return object{
-		{"_id", t.ID}, {"name", t.Name}, {"type", t.Type}, {"createdAt", isoTime(t.CreatedAt)},
-		{"createdBy", object{{"_id", t.CreatedByID}, {"username", t.CreatedByUsername}}},
-		{"_updatedAt", isoTime(t.CreatedAt)}, {"roomId", t.RoomID},
+		{keyID, t.ID}, {keyName, t.Name}, {keyType, t.Type}, {keyCreatedAt, isoTime(t.CreatedAt)},
+		{"createdBy", object{{keyID, t.CreatedByID}, {keyUsername, t.CreatedByUsername}}},
+		{keyUpdatedAt, isoTime(t.CreatedAt)}, {keyRoomID, t.RoomID},
 	}
 }
 
@@ -24,15 +24,15 @@ func teamInfoDoc(t *Team) object {
 
 func teamField(t *Team, f string) any {
 	switch f {
-	case "_id":
+	case keyID:
 		return t.ID
-	case "name":
+	case keyName:
 		return t.Name
-	case "type":
+	case keyType:
 		return float64(t.Type)
-	case "createdAt", "_updatedAt":
+	case keyCreatedAt, keyUpdatedAt:
 		return t.CreatedAt
-	case "roomId":
+	case keyRoomID:
 		return t.RoomID
 	}
 	return nil
@@ -71,24 +71,24 @@ func teamsPage(teams []*Team, offset, count int) reply {
 	for i, t := range teams {
 		items[i] = teamInfoDoc(t)
 	}
-	return success(field{"teams", items}, field{"total", total}, field{"count", len(items)}, field{"offset", offset})
+	return success(field{"teams", items}, field{keyTotal, total}, field{keyCount, len(items)}, field{keyOffset, offset})
 }
 
 // teamSelector is the teamId-xor-teamName part of the team schemas.
-var teamSelector = [][]string{{"teamId"}, {"teamName"}}
+var teamSelector = [][]string{{keyTeamID}, {keyTeamName}}
 
 var teamsInfoQuery = &schema{
 	closed: true,
 	oneOf:  teamSelector,
-	props:  []prop{{name: "teamId", kind: kString}, {name: "teamName", kind: kString}},
+	props:  []prop{{name: keyTeamID, kind: kString}, {name: keyTeamName, kind: kString}},
 }
 
 // teamByIDOrName mirrors getTeamByIdOrName: teamId wins when non-empty.
 func teamByIDOrName(ws *Workspace, p map[string]any) *Team {
-	if id := str(p, "teamId"); id != "" {
+	if id := str(p, keyTeamID); id != "" {
 		return ws.TeamByID(id)
 	}
-	if name := str(p, "teamName"); name != "" {
+	if name := str(p, keyTeamName); name != "" {
 		return ws.teamByName(name)
 	}
 	return nil
@@ -103,29 +103,29 @@ func (s *Server) teamsInfo(c *call) reply {
 		return failure("Team not found")
 	}
 	canAccess := t.subscribed(c.user.ID) ||
-		t.Type == teamPublic && c.ws.hasPermission(c.user, "view-c-room", nil) ||
-		c.ws.hasPermission(c.user, "view-all-teams", nil)
+		t.Type == teamPublic && c.ws.hasPermission(c.user, permViewCRoom, nil) ||
+		c.ws.hasPermission(c.user, permViewAllTeams, nil)
 	if !canAccess {
 		return forbidden()
 	}
 	return success(field{"teamInfo", teamDoc(t)})
 }
 
-var userStatuses = []string{"online", "away", "offline", "busy", "disabled"}
+var userStatuses = []string{statusOnline, statusAway, statusOffline, statusBusy, statusDisabled}
 
 var teamsMembersQuery = &schema{
 	coerce: true,
 	closed: true,
 	oneOf:  teamSelector,
 	props: []prop{
-		{name: "teamId", kind: kString},
-		{name: "teamName", kind: kString},
-		{name: "username", kind: kString},
-		{name: "status", kind: kStringArray, enum: userStatuses},
-		{name: "name", kind: kString},
-		{name: "count", kind: kNumber, nullable: true},
-		{name: "offset", kind: kNumber, nullable: true},
-		{name: "sort", kind: kString, nullable: true},
+		{name: keyTeamID, kind: kString},
+		{name: keyTeamName, kind: kString},
+		{name: keyUsername, kind: kString},
+		{name: keyStatus, kind: kStringArray, enum: userStatuses},
+		{name: keyName, kind: kString},
+		{name: keyCount, kind: kNumber, nullable: true},
+		{name: keyOffset, kind: kNumber, nullable: true},
+		{name: keySort, kind: kString, nullable: true},
 	},
 }
 
@@ -136,15 +136,15 @@ func (s *Server) teamsMembers(c *call) reply {
 	offset, count := s.pagination(c.query)
 	t := teamByIDOrName(c.ws, c.query)
 	if t == nil {
-		return failure("team-does-not-exist")
+		return failure(msgTeamDoesNotExist)
 	}
-	canSeeAll := c.ws.hasPermission(c.user, "view-all-teams", t)
+	canSeeAll := c.ws.hasPermission(c.user, permViewAllTeams, t)
 	if t.member(c.user.ID) == nil && !canSeeAll {
-		return success(field{"members", []object{}}, field{"total", 0}, field{"count", 0}, field{"offset", offset})
+		return success(field{keyMembers, []object{}}, field{keyTotal, 0}, field{keyCount, 0}, field{keyOffset, offset})
 	}
-	username := strings.ToLower(str(c.query, "username"))
-	name := strings.ToLower(str(c.query, "name"))
-	statuses, _ := stringItems(c.query["status"])
+	username := strings.ToLower(str(c.query, keyUsername))
+	name := strings.ToLower(str(c.query, keyName))
+	statuses, _ := stringItems(c.query[keyStatus])
 
 	type row struct {
 		m TeamMember
@@ -166,25 +166,25 @@ func (s *Server) teamsMembers(c *call) reply {
 	rows = page(rows, offset, count)
 	items := make([]object, len(rows))
 	for i, r := range rows {
-		user := object{{"_id", r.u.ID}}
+		user := object{{keyID, r.u.ID}}
 		if r.u.Username != "" {
-			user = user.with("username", r.u.Username)
+			user = user.with(keyUsername, r.u.Username)
 		}
 		if r.u.Name != "" {
-			user = user.with("name", r.u.Name)
+			user = user.with(keyName, r.u.Name)
 		}
-		user = user.with("status", r.u.userStatus()).with("settings", object{{"profile", object{}}})
-		o := object{{"user", user}}
+		user = user.with(keyStatus, r.u.userStatus()).with(keySettings, object{{keyProfile, object{}}})
+		o := object{{keyUser, user}}
 		if r.m.Roles != nil {
-			o = o.with("roles", r.m.Roles)
+			o = o.with(keyRoles, r.m.Roles)
 		}
 		byID, byName := r.m.CreatedByID, r.m.CreatedByUsername
 		if byID == "" {
 			byID, byName = t.CreatedByID, t.CreatedByUsername
 		}
-		items[i] = o.with("createdBy", object{{"_id", byID}, {"username", byName}}).with("createdAt", isoTime(r.m.CreatedAt))
+		items[i] = o.with("createdBy", object{{keyID, byID}, {keyUsername, byName}}).with(keyCreatedAt, isoTime(r.m.CreatedAt))
 	}
-	return success(field{"members", items}, field{"total", total}, field{"count", len(items)}, field{"offset", offset})
+	return success(field{keyMembers, items}, field{keyTotal, total}, field{keyCount, len(items)}, field{keyOffset, offset})
 }
 
 // memberItemsCheck validates members[] of teams.addMembers.
@@ -208,28 +208,28 @@ func memberItemsCheck(v any) []string {
 
 var memberSchema = &schema{
 	closed:   true,
-	required: []string{"userId"},
+	required: []string{keyUserID},
 	props: []prop{
-		{name: "userId", kind: kString},
-		{name: "roles", kind: kStringArray, nullable: true},
+		{name: keyUserID, kind: kString},
+		{name: keyRoles, kind: kStringArray, nullable: true},
 	},
 }
 
 func sameMember(a, b any) bool {
 	ma, mb := a.(map[string]any), b.(map[string]any)
-	ra, _ := stringItems(ma["roles"])
-	rb, _ := stringItems(mb["roles"])
-	return ma["userId"] == mb["userId"] && (ma["roles"] == nil) == (mb["roles"] == nil) && slices.Equal(ra, rb)
+	ra, _ := stringItems(ma[keyRoles])
+	rb, _ := stringItems(mb[keyRoles])
+	return ma[keyUserID] == mb[keyUserID] && (ma[keyRoles] == nil) == (mb[keyRoles] == nil) && slices.Equal(ra, rb)
 }
 
 var teamsAddMembersBody = &schema{
 	closed:   true,
 	oneOf:    teamSelector,
-	required: []string{"members"},
+	required: []string{keyMembers},
 	props: []prop{
-		{name: "teamId", kind: kString},
-		{name: "teamName", kind: kString},
-		{name: "members", kind: kArray, check: memberItemsCheck},
+		{name: keyTeamID, kind: kString},
+		{name: keyTeamName, kind: kString},
+		{name: keyMembers, kind: kArray, check: memberItemsCheck},
 	},
 }
 
@@ -246,15 +246,15 @@ var teamsAddMembersBody = &schema{
 func (s *Server) teamsAddMembers(c *call) reply {
 	t := teamByIDOrName(c.ws, c.body)
 	if t == nil {
-		return failure("team-does-not-exist")
+		return failure(msgTeamDoesNotExist)
 	}
-	if !c.ws.hasPermission(c.user, "add-team-member", t) && !c.ws.hasPermission(c.user, "edit-team-member", t) {
+	if !c.ws.hasPermission(c.user, permAddTeamMember, t) && !c.ws.hasPermission(c.user, permEditTeamMember, t) {
 		return forbidden()
 	}
 	// Members are processed one by one, so those before an unknown user stay added.
-	for _, it := range c.body["members"].([]any) {
+	for _, it := range c.body[keyMembers].([]any) {
 		item := it.(map[string]any)
-		uid := str(item, "userId")
+		uid := str(item, keyUserID)
 		if c.ws.UserByID(uid) == nil {
 			return meteorError("user-not-found", "", nil)
 		}
@@ -266,7 +266,7 @@ func (s *Server) teamsAddMembers(c *call) reply {
 				CreatedByUsername: c.user.Username,
 			})
 		}
-		if roles, ok := stringItems(item["roles"]); ok && item["roles"] != nil {
+		if roles, ok := stringItems(item[keyRoles]); ok && item[keyRoles] != nil {
 			// addRolesToMember and addRolesToSubscription; the model keeps
 			// a member's two role sets as one.
 			addRoles(t.subscriptionRoles(uid), roles)
@@ -293,8 +293,8 @@ var teamsUpdateMemberBody = &schema{
 	oneOf:    teamSelector,
 	required: []string{"member"},
 	props: []prop{
-		{name: "teamId", kind: kString},
-		{name: "teamName", kind: kString},
+		{name: keyTeamID, kind: kString},
+		{name: keyTeamName, kind: kString},
 		{name: "member", kind: kObject, check: func(v any) []string { return memberSchema.validate(v) }},
 	},
 }
@@ -307,18 +307,18 @@ var teamsUpdateMemberBody = &schema{
 func (s *Server) teamsUpdateMember(c *call) reply {
 	t := teamByIDOrName(c.ws, c.body)
 	if t == nil {
-		return failure("team-does-not-exist")
+		return failure(msgTeamDoesNotExist)
 	}
-	if !c.ws.hasPermission(c.user, "edit-team-member", t) {
+	if !c.ws.hasPermission(c.user, permEditTeamMember, t) {
 		return forbidden()
 	}
 	member := c.body["member"].(map[string]any)
-	uid := str(member, "userId")
+	uid := str(member, keyUserID)
 	if uid == "" {
-		return failure("invalid-user")
+		return failure(msgInvalidUser)
 	}
 	if r := t.subscriptionRoles(uid); r != nil {
-		roles, _ := stringItems(member["roles"])
+		roles, _ := stringItems(member[keyRoles])
 		*r = append([]string{}, roles...)
 	}
 	return success()
@@ -327,11 +327,11 @@ func (s *Server) teamsUpdateMember(c *call) reply {
 var teamsRemoveMemberBody = &schema{
 	closed:   true,
 	oneOf:    teamSelector,
-	required: []string{"userId"},
+	required: []string{keyUserID},
 	props: []prop{
-		{name: "teamId", kind: kString},
-		{name: "teamName", kind: kString},
-		{name: "userId", kind: kString},
+		{name: keyTeamID, kind: kString},
+		{name: keyTeamName, kind: kString},
+		{name: keyUserID, kind: kString},
 		{name: "rooms", kind: kStringArray, nullable: true, check: func(v any) []string {
 			if items, _ := stringItems(v); len(items) < 1 {
 				return []string{"must NOT have fewer than 1 items"}
@@ -350,20 +350,20 @@ var teamsRemoveMemberBody = &schema{
 func (s *Server) teamsRemoveMember(c *call) reply {
 	t := teamByIDOrName(c.ws, c.body)
 	if t == nil {
-		return failure("team-does-not-exist")
+		return failure(msgTeamDoesNotExist)
 	}
-	if !c.ws.hasPermission(c.user, "edit-team-member", t) {
+	if !c.ws.hasPermission(c.user, permEditTeamMember, t) {
 		return forbidden()
 	}
-	uid := str(c.body, "userId")
+	uid := str(c.body, keyUserID)
 	if u := c.ws.UserByID(uid); u == nil || !u.Active {
-		return failure("invalid-user")
+		return failure(msgInvalidUser)
 	}
 	m := t.member(uid)
 	if m == nil && t.subscriber(uid) == nil {
 		return failure("member-does-not-exist")
 	}
-	if m != nil && slices.Contains(m.Roles, "owner") && t.ownerCount() == 1 {
+	if m != nil && slices.Contains(m.Roles, roleOwner) && t.ownerCount() == 1 {
 		return failure("last-owner-can-not-be-removed")
 	}
 	t.removeMember(uid)

@@ -10,30 +10,30 @@ import (
 // userField names, in the order Rocket.Chat documents carry them; projections
 // keep this order so bodies look like the real ones.
 var userFieldOrder = []string{
-	"_id", "createdAt", "username", "emails", "type", "status", "active", "roles", "_updatedAt",
-	"name", "requirePasswordChange", "lastLogin", "statusConnection", "nickname", "bio",
-	"federated", "federation", "settings",
+	keyID, keyCreatedAt, keyUsername, keyEmails, keyType, keyStatus, keyActive, keyRoles, keyUpdatedAt,
+	keyName, keyRequirePasswordChange, keyLastLogin, keyStatusConnection, keyNickname, keyBio,
+	keyFederated, keyFederation, keySettings,
 }
 
 // userDoc renders the projected fields of u that are set.
 func userDoc(u *User, keep func(string) bool) object {
 	var o object
 	for _, f := range userFieldOrder {
-		if f != "_id" && !keep(f) {
+		if f != keyID && !keep(f) {
 			continue
 		}
 		switch f {
-		case "_id":
+		case keyID:
 			o = o.with(f, u.ID)
-		case "createdAt":
+		case keyCreatedAt:
 			if !u.CreatedAt.IsZero() {
 				o = o.with(f, isoTime(u.CreatedAt))
 			}
-		case "username":
+		case keyUsername:
 			if u.Username != "" {
 				o = o.with(f, u.Username)
 			}
-		case "emails":
+		case keyEmails:
 			if len(u.Emails) > 0 {
 				emails := make([]object, len(u.Emails))
 				for i, e := range u.Emails {
@@ -41,50 +41,50 @@ func userDoc(u *User, keep func(string) bool) object {
 				}
 				o = o.with(f, emails)
 			}
-		case "type":
+		case keyType:
 			o = o.with(f, u.userType())
-		case "status":
+		case keyStatus:
 			o = o.with(f, u.userStatus())
-		case "active":
+		case keyActive:
 			o = o.with(f, u.Active)
-		case "roles":
+		case keyRoles:
 			o = o.with(f, nonNil(u.Roles))
-		case "_updatedAt":
+		case keyUpdatedAt:
 			o = o.with(f, isoTime(updatedAt(u)))
-		case "name":
+		case keyName:
 			if u.Name != "" {
 				o = o.with(f, u.Name)
 			}
-		case "requirePasswordChange":
+		case keyRequirePasswordChange:
 			o = o.with(f, u.RequirePasswordChange)
-		case "lastLogin":
+		case keyLastLogin:
 			if u.LastLogin != nil {
 				o = o.with(f, isoTime(*u.LastLogin))
 			}
-		case "statusConnection":
-			conn := "offline"
-			if u.userStatus() != "offline" {
-				conn = "online"
+		case keyStatusConnection:
+			conn := statusOffline
+			if u.userStatus() != statusOffline {
+				conn = statusOnline
 			}
 			o = o.with(f, conn)
-		case "nickname":
+		case keyNickname:
 			if u.Nickname != "" {
 				o = o.with(f, u.Nickname)
 			}
-		case "bio":
+		case keyBio:
 			if u.Bio != "" {
 				o = o.with(f, u.Bio)
 			}
-		case "federated":
+		case keyFederated:
 			if u.Federated {
 				o = o.with(f, true)
 			}
-		case "federation":
+		case keyFederation:
 			if u.Federated && u.FederationOrigin != "" {
-				o = o.with(f, object{{"version", 1}, {"mui", u.Username}, {"origin", u.FederationOrigin}})
+				o = o.with(f, object{{keyVersion, 1}, {"mui", u.Username}, {"origin", u.FederationOrigin}})
 			}
-		case "settings":
-			o = o.with(f, object{{"profile", object{}}})
+		case keySettings:
+			o = o.with(f, object{{keyProfile, object{}}})
 		}
 	}
 	return o
@@ -112,31 +112,31 @@ func updatedAt(u *User) time.Time {
 // userField reads a field for sorting; nil stands for a missing field.
 func userField(u *User, f string) any {
 	switch f {
-	case "_id":
+	case keyID:
 		return u.ID
-	case "username":
+	case keyUsername:
 		return optString(u.Username)
-	case "name":
+	case keyName:
 		return optString(u.Name)
-	case "nameInsensitive":
+	case keyNameInsensitive:
 		return strings.ToLower(u.Name)
-	case "status":
+	case keyStatus:
 		return u.userStatus()
-	case "active":
+	case keyActive:
 		return u.Active
-	case "type":
+	case keyType:
 		return u.userType()
-	case "createdAt":
+	case keyCreatedAt:
 		return u.CreatedAt
-	case "lastLogin":
+	case keyLastLogin:
 		if u.LastLogin != nil {
 			return *u.LastLogin
 		}
-	case "emails", "emails.address":
+	case keyEmails, "emails.address":
 		if len(u.Emails) > 0 {
 			return u.Emails[0].Address
 		}
-	case "nickname":
+	case keyNickname:
 		return optString(u.Nickname)
 	}
 	return nil
@@ -153,12 +153,12 @@ var usersListQuery = &schema{
 	coerce: true,
 	closed: true,
 	props: []prop{
-		{name: "fields", kind: kString, nullable: true},
-		{name: "query", kind: kString, nullable: true},
-		{name: "count", kind: kNumber, nullable: true},
-		{name: "offset", kind: kNumber, nullable: true},
-		{name: "sort", kind: kString, nullable: true},
-		{name: "email", kind: kString, nullable: true},
+		{name: keyFields, kind: kString, nullable: true},
+		{name: keyQuery, kind: kString, nullable: true},
+		{name: keyCount, kind: kNumber, nullable: true},
+		{name: keyOffset, kind: kNumber, nullable: true},
+		{name: keySort, kind: kString, nullable: true},
+		{name: keyEmail, kind: kString, nullable: true},
 	},
 }
 
@@ -170,13 +170,13 @@ func (s *Server) usersList(c *call) reply {
 	if rep := s.viewOutsideRoomCheck(c); rep != nil {
 		return *rep
 	}
-	canFull := c.ws.hasPermission(c.user, "view-full-other-user-info", nil)
+	canFull := c.ws.hasPermission(c.user, permViewFullOtherUserInfo, nil)
 	offset, count := s.pagination(c.query)
 	keys, bad := parseSort(c.query)
 	if bad != nil {
 		return *bad
 	}
-	email := str(c.query, "email")
+	email := str(c.query, keyEmail)
 	if email != "" && !canFull {
 		return forbidden()
 	}
@@ -192,15 +192,15 @@ func (s *Server) usersList(c *call) reply {
 		users = append(users, u)
 	}
 	if keys == nil {
-		keys = []sortKey{{"username", 1}}
+		keys = []sortKey{{keyUsername, 1}}
 	} else {
 		// users.list adds these keys after the caller's own.
 		for _, k := range slices.Clone(keys) {
 			switch k.field {
-			case "status":
-				keys = append(keys, sortKey{"active", k.dir})
-			case "name":
-				keys = append(keys, sortKey{"nameInsensitive", k.dir})
+			case keyStatus:
+				keys = append(keys, sortKey{keyActive, k.dir})
+			case keyName:
+				keys = append(keys, sortKey{keyNameInsensitive, k.dir})
 			}
 		}
 	}
@@ -208,16 +208,16 @@ func (s *Server) usersList(c *call) reply {
 	total := len(users)
 	users = page(users, offset, count)
 
-	fields := []string{"username", "name", "status", "active", "type"}
+	fields := []string{keyUsername, keyName, keyStatus, keyActive, keyType}
 	if canFull {
-		fields = append(fields, "emails", "roles", "lastLogin")
+		fields = append(fields, keyEmails, keyRoles, keyLastLogin)
 	}
 	keep := fieldSet(fields...)
 	items := make([]object, len(users))
 	for i, u := range users {
-		items[i] = userDoc(u, keep).with("nameInsensitive", strings.ToLower(u.Name))
+		items[i] = userDoc(u, keep).with(keyNameInsensitive, strings.ToLower(u.Name))
 	}
-	return success(field{"users", items}, field{"count", len(items)}, field{"offset", offset}, field{"total", total})
+	return success(field{keyUsers, items}, field{keyCount, len(items)}, field{keyOffset, offset}, field{keyTotal, total})
 }
 
 // viewOutsideRoomCheck is the first thing users.list and users.listByStatus
@@ -225,7 +225,7 @@ func (s *Server) usersList(c *call) reply {
 // API_Apply_permission_view-outside-room_on_users-list on, a caller without
 // view-outside-room (global roles only) gets API.v1.forbidden().
 func (s *Server) viewOutsideRoomCheck(c *call) *reply {
-	if s.opts.ApplyViewOutsideRoomOnUsersList && !c.ws.hasPermission(c.user, "view-outside-room", nil) {
+	if s.opts.ApplyViewOutsideRoomOnUsersList && !c.ws.hasPermission(c.user, permViewOutsideRoom, nil) {
 		r := forbidden()
 		return &r
 	}
@@ -242,20 +242,26 @@ func hasEmail(u *User, addr string) bool {
 	return false
 }
 
-var inactiveReasons = []string{"deactivated", "pending_approval", "idle_too_long"}
+var inactiveReasons = []string{inactiveDeactivated, inactivePendingApproval, inactiveIdleTooLong}
+
+// Values of users.listByStatus's status parameter.
+const (
+	listStatusActive      = "active"
+	listStatusDeactivated = "deactivated"
+)
 
 var usersListByStatusQuery = &schema{
 	coerce: true,
 	closed: true,
 	props: []prop{
-		{name: "status", kind: kString, enum: []string{"active", "deactivated"}},
+		{name: keyStatus, kind: kString, enum: []string{listStatusActive, listStatusDeactivated}},
 		{name: "hasLoggedIn", kind: kBoolean, nullable: true},
-		{name: "type", kind: kString, nullable: true},
-		{name: "roles", kind: kStringArray, nullable: true},
+		{name: keyType, kind: kString, nullable: true},
+		{name: keyRoles, kind: kStringArray, nullable: true},
 		{name: "searchTerm", kind: kString, nullable: true},
-		{name: "sort", kind: kString, nullable: true},
-		{name: "count", kind: kNumber, nullable: true},
-		{name: "offset", kind: kNumber, nullable: true},
+		{name: keySort, kind: kString, nullable: true},
+		{name: keyCount, kind: kNumber, nullable: true},
+		{name: keyOffset, kind: kNumber, nullable: true},
 		{name: "inactiveReason", kind: kStringArray, nullable: true, enum: inactiveReasons},
 	},
 }
@@ -272,12 +278,12 @@ func (s *Server) usersListByStatus(c *call) reply {
 	if bad != nil {
 		return *bad
 	}
-	canFull := c.ws.hasPermission(c.user, "view-full-other-user-info", nil)
+	canFull := c.ws.hasPermission(c.user, permViewFullOtherUserInfo, nil)
 	q := c.query
-	status := str(q, "status")
+	status := str(q, keyStatus)
 	hasLoggedIn, filterLogin := q["hasLoggedIn"].(bool)
-	typ := str(q, "type")
-	roles, _ := stringItems(q["roles"])
+	typ := str(q, keyType)
+	roles, _ := stringItems(q[keyRoles])
 	if slices.Contains(roles, "all") {
 		roles = nil
 	}
@@ -286,13 +292,13 @@ func (s *Server) usersListByStatus(c *call) reply {
 	// Users without the field match too when these reasons are asked for:
 	// the server keeps that for pre-inactiveReason data, and it also lets
 	// active users through.
-	reasonless := slices.Contains(reasons, "deactivated") || slices.Contains(reasons, "idle_too_long")
+	reasonless := slices.Contains(reasons, inactiveDeactivated) || slices.Contains(reasons, inactiveIdleTooLong)
 
 	var users []*User
 	for _, u := range c.ws.Users {
 		switch {
-		case status == "active" && !u.Active,
-			status == "deactivated" && u.Active,
+		case status == listStatusActive && !u.Active,
+			status == listStatusDeactivated && u.Active,
 			filterLogin && (u.LastLogin != nil) != hasLoggedIn,
 			typ != "" && u.userType() != typ,
 			len(roles) > 0 && !slices.ContainsFunc(u.Roles, func(r string) bool { return slices.Contains(roles, r) }),
@@ -303,25 +309,25 @@ func (s *Server) usersListByStatus(c *call) reply {
 		users = append(users, u)
 	}
 	if keys == nil {
-		keys = []sortKey{{"username", 1}}
-	} else if i := slices.IndexFunc(keys, func(k sortKey) bool { return k.field == "status" }); i >= 0 {
+		keys = []sortKey{{keyUsername, 1}}
+	} else if i := slices.IndexFunc(keys, func(k sortKey) bool { return k.field == keyStatus }); i >= 0 {
 		dir := keys[i].dir
-		keys = append(slices.Delete(slices.Clone(keys), i, i+1), sortKey{"active", dir})
+		keys = append(slices.Delete(slices.Clone(keys), i, i+1), sortKey{keyActive, dir})
 	}
 	sortBy(users, keys, func(u *User, f string) any {
-		if f == "nameInsensitive" {
+		if f == keyNameInsensitive {
 			return nil // not stored on user documents
 		}
 		return userField(u, f)
 	})
 	total := len(users)
 	users = page(users, offset, count)
-	keep := fieldSet("name", "username", "emails", "roles", "status", "active", "lastLogin", "type", "federated")
+	keep := fieldSet(keyName, keyUsername, keyEmails, keyRoles, keyStatus, keyActive, keyLastLogin, keyType, keyFederated)
 	items := make([]object, len(users))
 	for i, u := range users {
 		items[i] = userDoc(u, keep)
 	}
-	return success(field{"users", items}, field{"count", len(items)}, field{"offset", offset}, field{"total", total})
+	return success(field{keyUsers, items}, field{keyCount, len(items)}, field{keyOffset, offset}, field{keyTotal, total})
 }
 
 // reasonMatches is the inactiveReason filter: $in the list, or — when
@@ -350,14 +356,14 @@ func matchesTerm(u *User, term string, withEmails bool) bool {
 // usersInfoQuery is the 8.x anyOf: exactly one lookup key per branch.
 var usersInfoQuery = func() *schema {
 	sc := &schema{}
-	for _, key := range []string{"userId", "username", "importId", "email", "freeSwitchExtension"} {
+	for _, key := range []string{keyUserID, keyUsername, keyImportID, keyEmail, keyFreeSwitchExtension} {
 		sc.anyOf = append(sc.anyOf, &schema{
 			closed:   true,
 			required: []string{key},
 			props: []prop{
 				{name: key, kind: kString},
 				{name: "includeUserRooms", kind: kString},
-				{name: "fields", kind: kString, nullable: true},
+				{name: keyFields, kind: kString, nullable: true},
 			},
 		})
 	}
@@ -367,7 +373,7 @@ var usersInfoQuery = func() *schema {
 // usersInfo serves users.info (getFullUserDataByUniqueSearchTerm).
 func (s *Server) usersInfo(c *call) reply {
 	var term, kind string
-	for _, k := range [][2]string{{"userId", "id"}, {"username", "username"}, {"importId", "importId"}, {"email", "email"}, {"freeSwitchExtension", "freeSwitchExtension"}} {
+	for _, k := range [][2]string{{keyUserID, "id"}, {keyUsername, keyUsername}, {keyImportID, keyImportID}, {keyEmail, keyEmail}, {keyFreeSwitchExtension, keyFreeSwitchExtension}} {
 		if v := str(c.query, k[0]); v != "" {
 			term, kind = v, k[1]
 			break
@@ -377,14 +383,14 @@ func (s *Server) usersInfo(c *call) reply {
 		return failure("Invalid search query.")
 	}
 	me := c.user
-	myself := kind == "id" && term == me.ID || kind == "username" && term == me.Username || kind == "email" && hasEmail(me, term)
-	canViewAll := myself || c.ws.hasPermission(me, "view-full-other-user-info", nil)
-	if (kind == "importId" || kind == "email") && !canViewAll {
+	myself := kind == "id" && term == me.ID || kind == keyUsername && term == me.Username || kind == keyEmail && hasEmail(me, term)
+	canViewAll := myself || c.ws.hasPermission(me, permViewFullOtherUserInfo, nil)
+	if (kind == keyImportID || kind == keyEmail) && !canViewAll {
 		return failure("User not found.")
 	}
 	var u *User
 	switch kind {
-	case "id", "username":
+	case "id", keyUsername:
 		// findOneByIdOrUsername: either key matches either field.
 		for _, x := range c.ws.Users {
 			if x.ID == term || x.Username == term {
@@ -392,30 +398,30 @@ func (s *Server) usersInfo(c *call) reply {
 				break
 			}
 		}
-	case "email":
+	case keyEmail:
 		u = c.ws.userByEmail(term)
 	}
 	if u == nil {
 		return failure("User not found.")
 	}
 
-	fields := []string{"name", "username", "nickname", "status", "type", "active", "bio", "federated"}
+	fields := []string{keyName, keyUsername, keyNickname, keyStatus, keyType, keyActive, keyBio, keyFederated}
 	if canViewAll {
-		fields = append(fields, "emails", "statusConnection", "createdAt", "lastLogin", "requirePasswordChange", "roles")
+		fields = append(fields, keyEmails, keyStatusConnection, keyCreatedAt, keyLastLogin, keyRequirePasswordChange, keyRoles)
 	}
 	doc := userDoc(u, fieldSet(fields...))
 	if myself {
 		services := object{}
 		if u.Password != "" {
-			services = services.with("password", true)
+			services = services.with(keyPassword, true)
 		}
 		doc = doc.with("services", services)
 	}
 	doc = doc.with("canViewAllInfo", canViewAll)
-	if str(c.query, "includeUserRooms") == "true" && (u.ID == me.ID || c.ws.hasPermission(me, "view-other-user-channels", nil)) {
+	if str(c.query, "includeUserRooms") == "true" && (u.ID == me.ID || c.ws.hasPermission(me, permViewOtherUserChannels, nil)) {
 		doc = doc.with("rooms", userRooms(c.ws, u))
 	}
-	return success(field{"user", doc})
+	return success(field{keyUser, doc})
 }
 
 // userRooms lists u's team main-room subscriptions (Subscriptions.findByUserId,
@@ -444,9 +450,9 @@ func userRooms(ws *Workspace, u *User) []object {
 	})
 	out := make([]object, len(subs))
 	for i, x := range subs {
-		o := object{{"_id", derivedID(x.team.RoomID, u.ID)}, {"rid", x.team.RoomID}, {"name", x.team.Name}, {"t", x.t}}
+		o := object{{keyID, derivedID(x.team.RoomID, u.ID)}, {"rid", x.team.RoomID}, {keyName, x.team.Name}, {"t", x.t}}
 		if x.roles != nil {
-			o = o.with("roles", x.roles)
+			o = o.with(keyRoles, x.roles)
 		}
 		out[i] = o.with("unread", 0)
 	}
@@ -455,15 +461,15 @@ func userRooms(ws *Workspace, u *User) []object {
 
 var usersListTeamsQuery = &schema{
 	closed:   true,
-	required: []string{"userId"},
-	props:    []prop{{name: "userId", kind: kString}},
+	required: []string{keyUserID},
+	props:    []prop{{name: keyUserID, kind: kString}},
 }
 
 // usersListTeams serves users.listTeams; without view-all-teams the caller
 // sees the user's public teams and only those private teams it shares.
 func (s *Server) usersListTeams(c *call) reply {
-	uid := str(c.query, "userId")
-	seeAll := c.ws.hasPermission(c.user, "view-all-teams", nil)
+	uid := str(c.query, keyUserID)
+	seeAll := c.ws.hasPermission(c.user, permViewAllTeams, nil)
 	teams := []object{}
 	for _, t := range c.ws.Teams {
 		m := t.member(uid)
@@ -473,7 +479,7 @@ func (s *Server) usersListTeams(c *call) reply {
 		if !seeAll && t.Type == teamPrivate && t.member(c.user.ID) == nil {
 			continue
 		}
-		teams = append(teams, teamDoc(t).with("isOwner", slices.Contains(m.Roles, "owner")))
+		teams = append(teams, teamDoc(t).with("isOwner", slices.Contains(m.Roles, roleOwner)))
 	}
 	return success(field{"teams", teams})
 }
@@ -481,17 +487,17 @@ func (s *Server) usersListTeams(c *call) reply {
 // me serves GET me (getUserInfo over the default user fields).
 func (s *Server) me(c *call) reply {
 	u := c.user
-	doc := userDoc(u, fieldSet("username", "emails", "status", "active", "roles", "_updatedAt", "name",
-		"requirePasswordChange", "statusConnection", "nickname", "bio", "federated"))
+	doc := userDoc(u, fieldSet(keyUsername, keyEmails, keyStatus, keyActive, keyRoles, keyUpdatedAt, keyName,
+		keyRequirePasswordChange, keyStatusConnection, keyNickname, keyBio, keyFederated))
 	for _, e := range u.Emails {
 		if e.Verified {
-			doc = doc.with("email", e.Address)
+			doc = doc.with(keyEmail, e.Address)
 			break
 		}
 	}
-	doc = doc.with("settings", object{{"profile", object{}}, {"preferences", object{}}, {"calendar", object{}}})
+	doc = doc.with(keySettings, object{{keyProfile, object{}}, {"preferences", object{}}, {"calendar", object{}}})
 	doc = doc.with("avatarUrl", "http://"+c.r.Host+"/avatar/"+url.PathEscape(u.Username))
 	doc = doc.with("isOAuthUser", false)
-	doc = doc.with("services", object{{"password", object{{"exists", u.Password != ""}}}})
+	doc = doc.with("services", object{{keyPassword, object{{"exists", u.Password != ""}}}})
 	return success(doc...)
 }

@@ -10,25 +10,25 @@ import (
 
 var usersCreateBody = &schema{
 	closed:   true,
-	required: []string{"email", "name", "password", "username"},
+	required: []string{keyEmail, keyName, keyPassword, keyUsername},
 	props: []prop{
-		{name: "email", kind: kString},
-		{name: "name", kind: kString},
-		{name: "password", kind: kString},
-		{name: "username", kind: kString},
-		{name: "active", kind: kBoolean, nullable: true},
-		{name: "bio", kind: kString, nullable: true},
-		{name: "nickname", kind: kString, nullable: true},
+		{name: keyEmail, kind: kString},
+		{name: keyName, kind: kString},
+		{name: keyPassword, kind: kString},
+		{name: keyUsername, kind: kString},
+		{name: keyActive, kind: kBoolean, nullable: true},
+		{name: keyBio, kind: kString, nullable: true},
+		{name: keyNickname, kind: kString, nullable: true},
 		{name: "statusText", kind: kString, nullable: true},
-		{name: "roles", kind: kStringArray},
+		{name: keyRoles, kind: kStringArray},
 		{name: "joinDefaultChannels", kind: kBoolean, nullable: true},
-		{name: "requirePasswordChange", kind: kBoolean, nullable: true},
+		{name: keyRequirePasswordChange, kind: kBoolean, nullable: true},
 		{name: "setRandomPassword", kind: kBoolean, nullable: true},
 		{name: "sendWelcomeEmail", kind: kBoolean, nullable: true},
 		{name: "verified", kind: kBoolean, nullable: true},
 		{name: "customFields", kind: kObject},
-		{name: "fields", kind: kString, nullable: true},
-		{name: "freeSwitchExtension", kind: kString, nullable: true},
+		{name: keyFields, kind: kString, nullable: true},
+		{name: keyFreeSwitchExtension, kind: kString, nullable: true},
 		{name: "phones", kind: kArray, nullable: true},
 	},
 }
@@ -48,25 +48,25 @@ var basicEmailRE = regexp.MustCompile(`^[^@]+@[^@]+$`)
 // saveNewUser). Permission failures are 400s raised inside, not 403s.
 func (s *Server) usersCreate(c *call) reply {
 	b := c.body
-	name, username, email, password := str(b, "name"), str(b, "username"), str(b, "email"), str(b, "password")
+	name, username, email, password := str(b, keyName), str(b, keyUsername), str(b, keyEmail), str(b, keyPassword)
 	if name != "" && !validNameChars(name) {
 		return failure("Name contains invalid characters")
 	}
 	const method = "insertOrUpdateUser"
-	if !c.ws.hasPermission(c.user, "create-user", nil) {
-		return meteorError("error-action-not-allowed", "Adding user is not allowed", methodDetails(method, field{"action", "Adding_user"}))
+	if !c.ws.hasPermission(c.user, permCreateUser, nil) {
+		return meteorError(errorTypeActionNotAllowed, "Adding user is not allowed", methodDetails(method, field{keyAction, "Adding_user"}))
 	}
-	roles, _ := stringItems(b["roles"])
+	roles, _ := stringItems(b[keyRoles])
 	for _, r := range roles {
 		if c.ws.RoleByID(r) == nil {
-			return meteorError("error-action-not-allowed", "The field Roles consist invalid role id", methodDetails(method, field{"action", "Assign_role"}))
+			return meteorError(errorTypeActionNotAllowed, "The field Roles consist invalid role id", methodDetails(method, field{keyAction, "Assign_role"}))
 		}
 	}
-	if slices.Contains(roles, "admin") && !c.ws.hasPermission(c.user, "assign-admin-role", nil) {
-		return meteorError("error-action-not-allowed", "Assigning admin is not allowed", methodDetails(method, field{"action", "Assign_admin"}))
+	if slices.Contains(roles, roleAdmin) && !c.ws.hasPermission(c.user, permAssignAdminRole, nil) {
+		return meteorError(errorTypeActionNotAllowed, "Assigning admin is not allowed", methodDetails(method, field{keyAction, "Assign_admin"}))
 	}
 	required := func(fieldName string) reply {
-		return meteorError("error-the-field-is-required", "The field "+fieldName+" is required", methodDetails(method, field{"field", fieldName}))
+		return meteorError("error-the-field-is-required", "The field "+fieldName+" is required", methodDetails(method, field{keyField, fieldName}))
 	}
 	if strings.TrimSpace(name) == "" {
 		return required("Name")
@@ -76,7 +76,7 @@ func (s *Server) usersCreate(c *call) reply {
 	}
 	if !defaultUsernameRE.MatchString(username) {
 		return meteorError("error-input-is-not-a-valid-field", htmlEscape(username)+" is not a valid username",
-			methodDetails(method, field{"input", username}, field{"field", "Username"}))
+			methodDetails(method, field{"input", username}, field{keyField, "Username"}))
 	}
 	setRandom := b["setRandomPassword"] == true
 	if password == "" && !setRandom {
@@ -84,36 +84,36 @@ func (s *Server) usersCreate(c *call) reply {
 	}
 	if s.usernameBlocked(username) {
 		return meteorError("error-blocked-username", htmlEscape(username)+" is blocked and can't be used!",
-			methodDetails("checkUsernameAvailability", field{"field", username}))
+			methodDetails("checkUsernameAvailability", field{keyField, username}))
 	}
 	if !usernameAvailable(c.ws, username) {
-		return meteorError("error-field-unavailable", htmlEscape(username)+" is already in use :(", methodDetails(method, field{"field", username}))
+		return meteorError(errorTypeFieldUnavailable, htmlEscape(username)+" is already in use :(", methodDetails(method, field{keyField, username}))
 	}
 	if email != "" && c.ws.userByEmail(email) != nil {
-		return meteorError("error-field-unavailable", htmlEscape(email)+" is already in use :(", methodDetails(method, field{"field", email}))
+		return meteorError(errorTypeFieldUnavailable, htmlEscape(email)+" is already in use :(", methodDetails(method, field{keyField, email}))
 	}
 	if !basicEmailRE.MatchString(email) {
 		return meteorError("error-invalid-email", "Invalid email "+email,
-			object{{"function", "RocketChat.validateEmailDomain"}, {"email", email}})
+			object{{"function", "RocketChat.validateEmailDomain"}, {keyEmail, email}})
 	}
 
 	if len(roles) == 0 {
-		roles = []string{"user"}
+		roles = []string{roleUser}
 	}
 	u := &User{
 		ID:                    randomID(runtimeRand()),
 		Username:              username,
 		Name:                  name,
 		Emails:                []Email{{Address: email, Verified: b["verified"] == true}},
-		Type:                  "user",
+		Type:                  userTypeUser,
 		Active:                true,
 		Roles:                 slices.Clone(roles),
-		Status:                "offline",
+		Status:                statusOffline,
 		CreatedAt:             c.now.UTC().Truncate(time.Millisecond),
 		Password:              password,
-		RequirePasswordChange: setRandom || b["requirePasswordChange"] == true,
-		Nickname:              strings.TrimSpace(str(b, "nickname")),
-		Bio:                   strings.TrimSpace(str(b, "bio")),
+		RequirePasswordChange: setRandom || b[keyRequirePasswordChange] == true,
+		Nickname:              strings.TrimSpace(str(b, keyNickname)),
+		Bio:                   strings.TrimSpace(str(b, keyBio)),
 	}
 	if setRandom {
 		u.Password = randomID(runtimeRand())
@@ -122,20 +122,20 @@ func (s *Server) usersCreate(c *call) reply {
 
 	// The active flag is applied after creation, so a caller lacking
 	// edit-other-user-active-status gets a 400 although the user now exists.
-	if active, ok := b["active"].(bool); ok {
+	if active, ok := b[keyActive].(bool); ok {
 		if rep := s.setActiveStatus(c, u.ID, active, false); rep != nil {
 			return *rep
 		}
 	}
 
-	fields := []string{"username", "type", "status", "active", "name", "nickname", "bio"}
-	if c.ws.hasPermission(c.user, "view-full-other-user-info", nil) {
-		fields = append(fields, "createdAt", "emails", "roles", "_updatedAt", "settings")
+	fields := []string{keyUsername, keyType, keyStatus, keyActive, keyName, keyNickname, keyBio}
+	if c.ws.hasPermission(c.user, permViewFullOtherUserInfo, nil) {
+		fields = append(fields, keyCreatedAt, keyEmails, keyRoles, keyUpdatedAt, keySettings)
 		if u.RequirePasswordChange {
-			fields = append(fields, "requirePasswordChange")
+			fields = append(fields, keyRequirePasswordChange)
 		}
 	}
-	return success(field{"user", userDoc(u, fieldSet(fields...))})
+	return success(field{keyUser, userDoc(u, fieldSet(fields...))})
 }
 
 // validNameChars mirrors validateNameChars: no <, >, / or \, even once
@@ -179,9 +179,9 @@ func escapeRegExp(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		if strings.ContainsRune(`-.*+?^=!:${}()|[]/\`, r) {
-			b.WriteByte('\\')
+			_ = b.WriteByte('\\') // strings.Builder writes never fail
 		}
-		b.WriteRune(r)
+		_, _ = b.WriteRune(r)
 	}
 	return b.String()
 }
@@ -199,9 +199,9 @@ func htmlEscape(s string) string {
 
 var setActiveStatusBody = &schema{
 	closed:   true,
-	required: []string{"userId", "activeStatus"},
+	required: []string{keyUserID, "activeStatus"},
 	props: []prop{
-		{name: "userId", kind: kString},
+		{name: keyUserID, kind: kString},
 		{name: "activeStatus", kind: kBoolean},
 		{name: "confirmRelinquish", kind: kBoolean, nullable: true},
 	},
@@ -209,7 +209,7 @@ var setActiveStatusBody = &schema{
 
 // usersSetActiveStatus serves users.setActiveStatus.
 func (s *Server) usersSetActiveStatus(c *call) reply {
-	uid := str(c.body, "userId")
+	uid := str(c.body, keyUserID)
 	active := c.body["activeStatus"].(bool)
 	if rep := s.setActiveStatus(c, uid, active, c.body["confirmRelinquish"] == true); rep != nil {
 		return *rep
@@ -218,14 +218,14 @@ func (s *Server) usersSetActiveStatus(c *call) reply {
 	if u == nil {
 		return failure("User not found")
 	}
-	return success(field{"user", object{{"_id", u.ID}, {"active", u.Active}}})
+	return success(field{keyUser, object{{keyID, u.ID}, {keyActive, u.Active}}})
 }
 
 // setActiveStatus is executeSetUserActiveStatus + setUserActiveStatus. An
 // unknown user is not an error here: callers report it themselves.
 func (s *Server) setActiveStatus(c *call, uid string, active, confirmRelinquish bool) *reply {
-	if !c.ws.hasPermission(c.user, "edit-other-user-active-status", nil) {
-		r := meteorError("error-not-allowed", "Not allowed", methodDetails("setUserActiveStatus"))
+	if !c.ws.hasPermission(c.user, permEditOtherUserActiveStatus, nil) {
+		r := meteorError(errorTypeNotAllowed, "Not allowed", methodDetails("setUserActiveStatus"))
 		return &r
 	}
 	u := c.ws.UserByID(uid)
@@ -239,9 +239,9 @@ func (s *Server) setActiveStatus(c *call, uid string, active, confirmRelinquish 
 	// Users without a username cannot own anything, so the server skips the
 	// ownership checks for them.
 	if u.Username != "" && !active {
-		if slices.Contains(u.Roles, "admin") && activeAdmins(c.ws) == 1 {
-			r := meteorError("error-action-not-allowed", "Leaving the app without an active admin is not allowed",
-				methodDetails("removeUserFromRole", field{"action", "Remove_last_admin"}))
+		if slices.Contains(u.Roles, roleAdmin) && activeAdmins(c.ws) == 1 {
+			r := meteorError(errorTypeActionNotAllowed, "Leaving the app without an active admin is not allowed",
+				methodDetails("removeUserFromRole", field{keyAction, "Remove_last_admin"}))
 			return &r
 		}
 		rooms := ownedRooms(c.ws, u)
@@ -253,7 +253,7 @@ func (s *Server) setActiveStatus(c *call, uid string, active, confirmRelinquish 
 	}
 	if !active {
 		if u.Active || u.InactiveReason == "" {
-			u.InactiveReason = "deactivated"
+			u.InactiveReason = inactiveDeactivated
 		}
 		// Deactivation logs the user out everywhere, personal access tokens included.
 		u.Tokens = nil
@@ -267,7 +267,7 @@ func (s *Server) setActiveStatus(c *call, uid string, active, confirmRelinquish 
 func activeAdmins(ws *Workspace) int {
 	n := 0
 	for _, u := range ws.Users {
-		if u.Active && slices.Contains(u.Roles, "admin") {
+		if u.Active && slices.Contains(u.Roles, roleAdmin) {
 			n++
 		}
 	}
@@ -294,7 +294,7 @@ func ownedRooms(ws *Workspace, u *User) []ownedRoom {
 			continue
 		}
 		r := ownedRoom{team: t}
-		if slices.Contains(m.Roles, "owner") {
+		if slices.Contains(m.Roles, roleOwner) {
 			if t.ownerCount() == 1 {
 				members := slices.Clone(t.Members)
 				slices.SortStableFunc(members, func(a, b TeamMember) int { return a.CreatedAt.Compare(b.CreatedAt) })
@@ -354,14 +354,14 @@ func relinquish(ws *Workspace, rooms []ownedRoom) []string {
 var usersDeleteBody = &schema{
 	closed: true,
 	anyOf: []*schema{
-		{required: []string{"userId"}},
-		{required: []string{"username"}},
-		{required: []string{"user"}},
+		{required: []string{keyUserID}},
+		{required: []string{keyUsername}},
+		{required: []string{keyUser}},
 	},
 	props: []prop{
-		{name: "userId", kind: kString},
-		{name: "username", kind: kString},
-		{name: "user", kind: kString},
+		{name: keyUserID, kind: kString},
+		{name: keyUsername, kind: kString},
+		{name: keyUser, kind: kString},
 		{name: "confirmRelinquish", kind: kBoolean, nullable: true},
 	},
 }
@@ -372,12 +372,12 @@ func (s *Server) usersDelete(c *call) reply {
 	if rep != nil {
 		return *rep
 	}
-	if u.ID == "rocket.cat" {
-		return meteorError("error-action-not-allowed", "Deleting the rocket.cat user is not allowed",
-			methodDetails("deleteUser", field{"action", "Delete_user"}))
+	if u.ID == rocketCat {
+		return meteorError(errorTypeActionNotAllowed, "Deleting the rocket.cat user is not allowed",
+			methodDetails("deleteUser", field{keyAction, "Delete_user"}))
 	}
 	if u.Federated {
-		return meteorError("error-not-allowed", "User participated in federation, this user can only be deactivated permanently",
+		return meteorError(errorTypeNotAllowed, "User participated in federation, this user can only be deactivated permanently",
 			methodDetails("deleteUser"))
 	}
 	rooms := ownedRooms(c.ws, u)
@@ -406,18 +406,18 @@ func (s *Server) usersDelete(c *call) reply {
 func userFromParams(ws *Workspace, p map[string]any) (*User, *reply) {
 	var u *User
 	switch {
-	case strings.TrimSpace(str(p, "userId")) != "":
-		u = ws.UserByID(str(p, "userId"))
-	case strings.TrimSpace(str(p, "username")) != "":
-		u = ws.userByUsernameFold(str(p, "username"))
-	case strings.TrimSpace(str(p, "user")) != "":
-		u = ws.userByUsernameFold(str(p, "user"))
+	case strings.TrimSpace(str(p, keyUserID)) != "":
+		u = ws.UserByID(str(p, keyUserID))
+	case strings.TrimSpace(str(p, keyUsername)) != "":
+		u = ws.userByUsernameFold(str(p, keyUsername))
+	case strings.TrimSpace(str(p, keyUser)) != "":
+		u = ws.userByUsernameFold(str(p, keyUser))
 	default:
 		r := meteorError("error-user-param-not-provided", `The required "userId" or "username" param was not provided`, nil)
 		return nil, &r
 	}
 	if u == nil {
-		r := meteorError("error-invalid-user", `The required "userId" or "username" param provided does not match any users`, nil)
+		r := meteorError(errorTypeInvalidUser, `The required "userId" or "username" param provided does not match any users`, nil)
 		return nil, &r
 	}
 	return u, nil
