@@ -37,6 +37,10 @@ const (
 	// (incoming, outgoing webhooks), oauth-apps.list (not paginated).
 	EpIntegrations = "GET integrations.list"
 	EpOAuthApps    = "GET oauth-apps.list"
+	// The directory check (a token with view-privileged-setting): LDAP and
+	// SAML settings, one budget for every id, and the sign-in services.
+	EpSettings      = "GET settings/:_id"
+	EpLoginServices = "GET settings.oauth"
 )
 
 // The connector's resource type ids (pkg/connector/resource_types.go), whose
@@ -100,8 +104,11 @@ func typesFor(ws *simulator.Workspace, cred simulator.Credential) []string {
 // listing. A resource type the plans do not know gets an entry of its own,
 // unknownType(typ), that no sync makes: every check of a sync against the
 // plan then fails, naming it, until its calls are added here.
-func planFor(types []string, listing func(typ string) Plan) Plan {
+func planFor(types []string, directory Plan, listing func(typ string) Plan) Plan {
 	plan := Plan{EpInfo: 1, EpMe: 1, EpPermissions: 1}
+	for ep, n := range directory {
+		plan[ep] += n
+	}
 	for _, typ := range types {
 		calls := listing(typ)
 		if calls == nil {
@@ -112,6 +119,36 @@ func planFor(types []string, listing func(typ string) Plan) Plan {
 		}
 	}
 	return plan
+}
+
+// directoryCalls are the calls of the directory check once per sync
+// (pkg/connector/directory.go readDirectory) for a token that holds
+// view-privileged-setting: the settings it reads, in its order, as ws holds
+// them, and settings.oauth. None for other tokens.
+func directoryCalls(ws *simulator.Workspace, cred simulator.Credential) Plan {
+	if !holds(ws, cred, "view-privileged-setting") {
+		return nil
+	}
+	on := func(id string) bool { v, _ := ws.Settings[id].(bool); return v }
+	reads := 1 // LDAP_Enable
+	if on(simulator.SettingLDAPEnable) {
+		reads++ // role sync
+		if on(simulator.SettingLDAPSyncRoles) {
+			reads += 2 // the role map, AutoRemove
+		}
+		reads++ // team sync
+		if on(simulator.SettingLDAPTeamsEnable) {
+			reads++ // at each login
+			if on(simulator.SettingLDAPTeamsEachLogin) {
+				reads++ // the team map
+			}
+		}
+	}
+	reads++ // SAML
+	if on(simulator.SettingSAML) {
+		reads++ // its role sync
+	}
+	return Plan{EpSettings: reads, EpLoginServices: 1}
 }
 
 // unknownType is the plan entry of a resource type the plans do not know.
@@ -128,7 +165,7 @@ func unknownType(typ string) string {
 // Validate has no session store to leave the validation's answer in for
 // whichever instance lists the permissions.
 func MinimalPlan(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) Plan {
-	return planFor(typesFor(ws, cred), func(typ string) Plan {
+	return planFor(typesFor(ws, cred), directoryCalls(ws, cred), func(typ string) Plan {
 		switch typ {
 		case typeUser:
 			return Plan{EpUsers: 1}
@@ -155,7 +192,7 @@ func MinimalPlan(ws *simulator.Workspace, cred simulator.Credential, opts simula
 func PagedPlan(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) Plan {
 	opts.InfiniteCountDisabled = true
 	active := activeSet(ws)
-	return planFor(typesFor(ws, cred), func(typ string) Plan {
+	return planFor(typesFor(ws, cred), directoryCalls(ws, cred), func(typ string) Plan {
 		switch typ {
 		case typeUser:
 			return Plan{EpUsers: pagedCalls(len(ws.Users))}
@@ -222,12 +259,17 @@ func deactivatedListed(ws *simulator.Workspace, cred simulator.Credential, opts 
 
 // bypassesLimiter reports whether cred's user holds api-bypass-rate-limit.
 func bypassesLimiter(ws *simulator.Workspace, cred simulator.Credential) bool {
+	return holds(ws, cred, "api-bypass-rate-limit")
+}
+
+// holds reports whether cred's user holds perm through a global role.
+func holds(ws *simulator.Workspace, cred simulator.Credential, perm string) bool {
 	u := ws.UserByID(cred.UserID)
 	if u == nil {
 		return false
 	}
 	for _, r := range u.Roles {
-		if slices.Contains(ws.Permissions["api-bypass-rate-limit"], r) {
+		if slices.Contains(ws.Permissions[perm], r) {
 			return true
 		}
 	}

@@ -339,19 +339,8 @@ func c1zCounts(ctx context.Context, path, tmp string) (Expected, error) {
 	if err != nil {
 		return Expected{}, err
 	}
-	var got Expected
-	for _, r := range contents.Resources {
-		switch r.GetId().GetResourceType() {
-		case "user":
-			got.Users++
-		case "role":
-			got.Roles++
-		case "team":
-			got.Teams++
-		case "permission":
-			got.Permissions++
-		}
-	}
+	n := contents.ResourceCounts()
+	got := Expected{Users: n["user"], Roles: n["role"], Teams: n["team"], Permissions: n["permission"]}
 	for _, g := range contents.Grants {
 		switch g.GetEntitlement().GetResource().GetId().GetResourceType() {
 		case "role":

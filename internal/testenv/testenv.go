@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/conductorone/baton-rocketchat/pkg/connector"
 	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	"github.com/conductorone/baton-sdk/pkg/cli"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Env is a simulator listening on loopback.
@@ -81,4 +84,22 @@ func MustSync(tb testing.TB, c *connector.Connector) *harness.Contents {
 		tb.Fatalf("reading c1z: %v", err)
 	}
 	return contents
+}
+
+// WantCode checks that err failed with the gRPC code a caller acts on and
+// that its message says what failed: it mentions each of mentions. A wrong
+// code stops the test, since what follows usually depends on the failure.
+func WantCode(tb testing.TB, err error, code codes.Code, mentions ...string) {
+	tb.Helper()
+	if err == nil {
+		tb.Fatalf("succeeded, want it to fail with %v", code)
+	}
+	if got := status.Code(err); got != code {
+		tb.Fatalf("code %v, want %v (%v)", got, code, err)
+	}
+	for _, m := range mentions {
+		if !strings.Contains(err.Error(), m) {
+			tb.Errorf("error does not mention %q: %v", m, err)
+		}
+	}
 }

@@ -1,8 +1,19 @@
-// Package client is a small REST client for Rocket.Chat. It authenticates with
-// a personal access token, pages through listings, keeps each endpoint inside
-// Rocket.Chat's rate limit, retries what is transient within a bound, and
-// reports failures as typed errors that carry gRPC codes. It knows nothing of
-// Baton.
+// Package client is the Baton-facing REST layer for Rocket.Chat: it says what
+// Rocket.Chat answered and what that means for the Baton SDK.
+//
+// It knows Rocket.Chat's wire: the X-User-Id/X-Auth-Token headers of a
+// personal access token, paging and whole (count=0) listings, pacing each
+// endpoint from its X-RateLimit-* headers, bounded retries of what is
+// transient, which endpoint to list users with (and the fallback for older
+// servers), which permission each endpoint needs (permissions.go), and how
+// to read each refusal (refusals.go). It knows the SDK's error contract:
+// failures are typed errors whose GRPCStatus carries the code the SDK acts
+// on, a RateLimitDescription when the server sent rate-limit headers, and
+// Aborted once the retry budget is spent (GiveUpError), since the SDK
+// retries Unavailable without end.
+//
+// It does not know resources, entitlements, grants or sync state: turning
+// answers into those is pkg/connector's job. Errors never carry the token.
 package client
 
 import (
@@ -231,6 +242,18 @@ func (c *Client) WindowLimit(endpoint string) (int, bool) {
 	return c.pacer.windowLimit("GET " + endpoint)
 }
 
+// Names Rocket.Chat's endpoints take users and teams by, in queries and
+// bodies alike.
+const (
+	paramUserID   = "userId"
+	paramTeamID   = "teamId"
+	paramUsername = "username"
+)
+
+// endpointInfo is the unauthenticated server information, served at
+// /api/info rather than under /api/v1.
+const endpointInfo = "info"
+
 // request describes one API call.
 type request struct {
 	method   string
@@ -249,7 +272,7 @@ type request struct {
 
 func (c *Client) url(r *request) string {
 	u := *c.base
-	if r.endpoint == "info" {
+	if r.endpoint == endpointInfo {
 		u.Path += "/api/info"
 	} else {
 		u.Path += "/api/v1/" + r.endpoint

@@ -759,7 +759,7 @@ func TestListTeamMembersThroughHTTP(t *testing.T) {
 	}
 
 	err := c.ListTeamMembers(testCtx(t), "gone", func([]TeamMember) error { return nil })
-	if !errors.Is(err, &APIError{ErrorType: "team-does-not-exist"}) {
+	if !IsTeamNotFound(err) {
 		t.Fatalf("err = %v, want team-does-not-exist", err)
 	}
 }

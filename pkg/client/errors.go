@@ -58,16 +58,6 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is an APIError with the same error type, so
-// errors.Is(err, &APIError{ErrorType: "error-admin-required"}) works.
-func (e *APIError) Is(target error) bool {
-	var t *APIError
-	if !errors.As(target, &t) {
-		return false
-	}
-	return t.ErrorType != "" && t.ErrorType == e.ErrorType
-}
-
 // Code maps the answer to the gRPC code that makes the SDK do the right thing:
 // wait and retry what is transient, stop on what is not.
 func (e *APIError) Code() codes.Code {
@@ -159,24 +149,6 @@ func (e *GiveUpError) Unwrap() error { return e.Last }
 // GRPCStatus reports Aborted so the sync stops instead of looping.
 func (e *GiveUpError) GRPCStatus() *status.Status {
 	return status.New(codes.Aborted, e.Error())
-}
-
-// endpointPermissions names the permission each endpoint checks, so a
-// permission failure can say what to grant.
-var endpointPermissions = map[string]string{
-	"users.list":               "view-d-room",
-	"users.listByStatus":       "view-d-room",
-	"teams.listAll":            "view-all-teams",
-	"teams.members":            "view-all-teams",
-	"roles.getUsersInRole":     "access-permissions",
-	"roles.addUserToRole":      "access-permissions",
-	"roles.removeUserFromRole": "access-permissions",
-	"teams.addMembers":         "add-team-member",
-	"teams.updateMember":       "edit-team-member",
-	"teams.removeMember":       "edit-team-member",
-	"users.create":             "create-user",
-	"users.setActiveStatus":    "edit-other-user-active-status",
-	"users.delete":             "delete-user",
 }
 
 // errorBody is the JSON shape of Rocket.Chat's failure answers.

@@ -313,23 +313,6 @@ func TestAPIErrorRateLimitDetail(t *testing.T) {
 	})
 }
 
-func TestAPIErrorIs(t *testing.T) {
-	e := newAPIError(http.MethodGet, "teams.members", 400, []byte(body400TeamGone), nil)
-	wrapped := fmt.Errorf("listing members of team x: %w", e)
-	if !errors.Is(wrapped, &APIError{ErrorType: "team-does-not-exist"}) {
-		t.Error("errors.Is(team-does-not-exist) = false")
-	}
-	if errors.Is(wrapped, &APIError{ErrorType: "member-does-not-exist"}) {
-		t.Error("errors.Is matched another error type")
-	}
-	if errors.Is(wrapped, &APIError{}) {
-		t.Error("an empty target must not match")
-	}
-	if errors.Is(wrapped, errors.New("team-does-not-exist")) {
-		t.Error("a non-APIError target must not match")
-	}
-}
-
 func TestGiveUpError(t *testing.T) {
 	last := newAPIError(http.MethodGet, "users.list", 503, nil, nil)
 	g := &GiveUpError{Method: "GET", Endpoint: "users.list", Attempts: 5, Elapsed: 1234 * time.Millisecond, Last: last}

@@ -48,7 +48,7 @@ func (c *Client) TeamsPage(ctx context.Context, offset, count int) (Page[Team], 
 // size, so fewer, larger pages are kinder to it.
 func (c *Client) TeamMembersPage(ctx context.Context, teamID string, offset, count int) (Page[TeamMember], error) {
 	q := pageQuery(offset, count)
-	q.Set("teamId", teamID)
+	q.Set(paramTeamID, teamID)
 	return listPage[TeamMember](ctx, c, "teams.members", "members", q, offset)
 }
 

@@ -24,7 +24,7 @@ type User struct {
 	Name                  string      `json:"name,omitempty"`
 	Nickname              string      `json:"nickname,omitempty"`
 	Emails                []Email     `json:"emails"`
-	Type                  string      `json:"type,omitempty"`
+	Type                  string      `json:"type,omitempty"` // UserTypePerson, UserTypeBot or UserTypeApp
 	Active                bool        `json:"active,omitempty"`
 	Roles                 []string    `json:"roles"`
 	Status                string      `json:"status,omitempty"`
@@ -112,3 +112,10 @@ type Permission struct {
 	Group     string `json:"group,omitempty"`
 	Section   string `json:"section,omitempty"`
 }
+
+// A user's type (IUser.type in packages/core-typings/src/IUser.ts).
+const (
+	UserTypePerson = "user"
+	UserTypeBot    = "bot"
+	UserTypeApp    = "app" // an Apps-Engine app's user
+)

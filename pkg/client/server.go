@@ -9,11 +9,11 @@ import (
 // an answer that is not Rocket.Chat's JSON means base-url is wrong.
 func (c *Client) Info(ctx context.Context) (*ServerInfo, error) {
 	var out ServerInfo
-	if err := c.do(ctx, &request{method: http.MethodGet, endpoint: "info"}, &out); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodGet, endpoint: endpointInfo}, &out); err != nil {
 		return nil, err
 	}
 	if !out.Success && out.Version == "" {
-		return nil, &NotRocketChatError{Endpoint: "info", ContentType: "JSON without a Rocket.Chat version"}
+		return nil, &NotRocketChatError{Endpoint: endpointInfo, ContentType: "JSON without a Rocket.Chat version"}
 	}
 	return &out, nil
 }

@@ -25,9 +25,9 @@ func (c *Client) ListTeamMembers(ctx context.Context, teamID string, yield func(
 func (c *Client) listTeamMembers(ctx context.Context, teamID, username string, yield func([]TeamMember) error) error {
 	fetch := func(ctx context.Context, offset, count int) (page[TeamMember], error) {
 		q := pageQuery(offset, count)
-		q.Set("teamId", teamID)
+		q.Set(paramTeamID, teamID)
 		if username != "" {
-			q.Set("username", username)
+			q.Set(paramUsername, username)
 		}
 		return walkPage(listPage[TeamMember](ctx, c, "teams.members", "members", q, offset))
 	}
@@ -40,7 +40,7 @@ func (c *Client) TeamInfo(ctx context.Context, teamID string) (*Team, error) {
 	var out struct {
 		TeamInfo Team `json:"teamInfo"`
 	}
-	if err := c.get(ctx, "teams.info", url.Values{"teamId": {teamID}}, &out); err != nil {
+	if err := c.get(ctx, "teams.info", url.Values{paramTeamID: {teamID}}, &out); err != nil {
 		return nil, err
 	}
 	return &out.TeamInfo, nil
@@ -62,7 +62,7 @@ func (c *Client) UserTeams(ctx context.Context, userID string) ([]UserTeam, erro
 	var out struct {
 		Teams []UserTeam `json:"teams"`
 	}
-	if err := c.get(ctx, "users.listTeams", url.Values{"userId": {userID}}, &out); err != nil {
+	if err := c.get(ctx, "users.listTeams", url.Values{paramUserID: {userID}}, &out); err != nil {
 		return nil, err
 	}
 	return out.Teams, nil

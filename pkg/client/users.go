@@ -3,6 +3,12 @@ package client
 import (
 	"context"
 	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // UsersEndpoint selects how users are listed.
@@ -17,6 +23,42 @@ const (
 	UsersList UsersEndpoint = "users.list"
 )
 
+// UsersEndpointFor picks the users endpoint for a server version:
+// users.listByStatus from 6.8, which returns emails, roles and the federated
+// flag for every user, users.list before (docs/rocketchat-api.md §3.1,
+// §3.2). An unreadable version is taken as a current server.
+func UsersEndpointFor(version string) UsersEndpoint {
+	parts := strings.SplitN(version, ".", 3)
+	if len(parts) < 2 {
+		return UsersListByStatus
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return UsersListByStatus
+	}
+	if major < 6 || (major == 6 && minor < 8) {
+		return UsersList
+	}
+	return UsersListByStatus
+}
+
+// FirstUsersPage reads the first page of a users listing from preferred, and
+// returns the endpoint that answered (or, on failure, the one tried last) so
+// the rest of the listing keeps to it. Servers older than 6.8 have no
+// users.listByStatus and answer it 404 (docs §3.2): then the page is read
+// from users.list instead. Later pages go through UsersPage with the
+// returned endpoint, where a 404 is a fault, not an old server.
+func (c *Client) FirstUsersPage(ctx context.Context, preferred UsersEndpoint, offset, count int) (Page[User], UsersEndpoint, error) {
+	p, err := c.UsersPage(ctx, preferred, offset, count)
+	if err == nil || preferred != UsersListByStatus || status.Code(err) != codes.NotFound {
+		return p, preferred, err
+	}
+	ctxzap.Extract(ctx).Info("rocket.chat has no users.listByStatus (older than 6.8); listing users with users.list")
+	p, err = c.UsersPage(ctx, UsersList, offset, count)
+	return p, UsersList, err
+}
+
 // ListUsers reads every user, active or not, from endpoint and hands them
 // to yield in batches of users not seen before.
 func (c *Client) ListUsers(ctx context.Context, endpoint UsersEndpoint, yield func([]User) error) error {
@@ -28,12 +70,12 @@ func (c *Client) ListUsers(ctx context.Context, endpoint UsersEndpoint, yield fu
 
 // UserInfo reads one user by id.
 func (c *Client) UserInfo(ctx context.Context, userID string) (*User, error) {
-	return c.userInfo(ctx, url.Values{"userId": {userID}})
+	return c.userInfo(ctx, url.Values{paramUserID: {userID}})
 }
 
 // UserByUsername reads one user by username.
 func (c *Client) UserByUsername(ctx context.Context, username string) (*User, error) {
-	return c.userInfo(ctx, url.Values{"username": {username}})
+	return c.userInfo(ctx, url.Values{paramUsername: {username}})
 }
 
 func (c *Client) userInfo(ctx context.Context, lookup url.Values) (*User, error) {

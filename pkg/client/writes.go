@@ -8,12 +8,12 @@ import (
 // AddUserToRole gives a user a role workspace-wide (roles.addUserToRole, 8.x
 // body: the role goes by id).
 func (c *Client) AddUserToRole(ctx context.Context, username, roleID string) error {
-	return c.post(ctx, "roles.addUserToRole", map[string]string{"username": username, "roleId": roleID}, nil)
+	return c.post(ctx, "roles.addUserToRole", map[string]string{paramUsername: username, "roleId": roleID}, nil)
 }
 
 // RemoveUserFromRole takes a workspace-wide role away from a user.
 func (c *Client) RemoveUserFromRole(ctx context.Context, username, roleID string) error {
-	return c.post(ctx, "roles.removeUserFromRole", map[string]string{"username": username, "roleId": roleID}, nil)
+	return c.post(ctx, "roles.removeUserFromRole", map[string]string{paramUsername: username, "roleId": roleID}, nil)
 }
 
 type teamMemberSpec struct {
@@ -25,8 +25,8 @@ type teamMemberSpec struct {
 // already holds. Adding an existing member is accepted by the server.
 func (c *Client) AddTeamMember(ctx context.Context, teamID, userID string, roles []string) error {
 	body := map[string]any{
-		"teamId":  teamID,
-		"members": []teamMemberSpec{{UserID: userID, Roles: roles}},
+		paramTeamID: teamID,
+		"members":   []teamMemberSpec{{UserID: userID, Roles: roles}},
 	}
 	return c.post(ctx, "teams.addMembers", body, nil)
 }
@@ -38,15 +38,15 @@ func (c *Client) SetTeamMemberRoles(ctx context.Context, teamID, userID string, 
 		roles = []string{}
 	}
 	body := map[string]any{
-		"teamId": teamID,
-		"member": map[string]any{"userId": userID, "roles": roles},
+		paramTeamID: teamID,
+		"member":    map[string]any{paramUserID: userID, "roles": roles},
 	}
 	return c.post(ctx, "teams.updateMember", body, nil)
 }
 
 // RemoveTeamMember removes a user from a team and its main room.
 func (c *Client) RemoveTeamMember(ctx context.Context, teamID, userID string) error {
-	return c.post(ctx, "teams.removeMember", map[string]string{"teamId": teamID, "userId": userID}, nil)
+	return c.post(ctx, "teams.removeMember", map[string]string{paramTeamID: teamID, paramUserID: userID}, nil)
 }
 
 // FindTeamMember looks one user up in a team's member list. It returns nil
@@ -94,20 +94,19 @@ func (c *Client) CreateUser(ctx context.Context, req *CreateUserRequest) (*User,
 // Rocket.Chat hand rooms the user solely owns to their oldest member (or
 // delete rooms left empty); without it, such a user cannot be deactivated.
 func (c *Client) SetActiveStatus(ctx context.Context, userID string, active, confirmRelinquish bool) error {
-	body := map[string]any{"userId": userID, "activeStatus": active}
+	body := map[string]any{paramUserID: userID, "activeStatus": active}
 	if confirmRelinquish {
 		body["confirmRelinquish"] = true
 	}
 	return c.post(ctx, "users.setActiveStatus", body, nil)
 }
 
-// DeleteUser deletes a user for good (users.delete).
-func (c *Client) DeleteUser(ctx context.Context, userID string, confirmRelinquish bool) error {
-	body := map[string]any{"userId": userID}
-	if confirmRelinquish {
-		body["confirmRelinquish"] = true
-	}
-	return c.post(ctx, "users.delete", body, nil)
+// DeleteUser deletes a user for good (users.delete). It never sends
+// confirmRelinquish: a user who is the last owner of rooms is refused
+// (UserLastOwnerRooms), so deleting never silently hands rooms over or
+// deletes them.
+func (c *Client) DeleteUser(ctx context.Context, userID string) error {
+	return c.post(ctx, "users.delete", map[string]any{paramUserID: userID}, nil)
 }
 
 // Logout signs a user out everywhere (users.logout, logout-other-user):
@@ -118,7 +117,7 @@ func (c *Client) Logout(ctx context.Context, userID string) (string, error) {
 	var out struct {
 		Message string `json:"message"`
 	}
-	if err := c.post(ctx, "users.logout", map[string]string{"userId": userID}, &out); err != nil {
+	if err := c.post(ctx, "users.logout", map[string]string{paramUserID: userID}, &out); err != nil {
 		return "", err
 	}
 	return out.Message, nil
@@ -148,7 +147,7 @@ const (
 // (POST livechat/users/<type>), which gives the role and runs Rocket.Chat's
 // agent set-up.
 func (c *Client) AddLivechatUser(ctx context.Context, kind, username string) error {
-	return c.post(ctx, "livechat/users/"+kind, map[string]string{"username": username}, nil)
+	return c.post(ctx, "livechat/users/"+kind, map[string]string{paramUsername: username}, nil)
 }
 
 // RemoveLivechatUser undoes AddLivechatUser (DELETE livechat/users/<type>/<id>).

@@ -2,10 +2,7 @@ package connector
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -108,7 +105,7 @@ func (s *userSyncer) CreateAccountCapabilityDetails(context.Context) (*v2.Creden
 func (s *userSyncer) CreateAccount(ctx context.Context, info *v2.AccountInfo, creds *v2.LocalCredentialOptions) (
 	connectorbuilder.CreateAccountResponse, []*v2.PlaintextData, annotations.Annotations, error,
 ) {
-	if err := s.c.requirePermissions(ctx, "create accounts", permCreateUser); err != nil {
+	if err := s.c.requirePermissions(ctx, "create accounts", client.PermCreateUser); err != nil {
 		return nil, nil, nil, err
 	}
 	acct, err := createUserRequest(info)
@@ -131,14 +128,14 @@ func (s *userSyncer) CreateAccount(ctx context.Context, info *v2.AccountInfo, cr
 	created, err := s.createWithPasswords(ctx, req, pws)
 	switch {
 	case err == nil:
-	case hasErrorType(err, "error-field-unavailable"):
+	case client.IsFieldUnavailable(err):
 		return s.existingAccount(ctx, acct, err)
-	case hasErrorType(err, "error-blocked-username"):
+	case client.IsBlockedUsername(err):
 		return nil, nil, nil, status.Errorf(codes.InvalidArgument,
 			"creating account for %s: Rocket.Chat refuses the username %q%s: it is reserved or on the workspace's blocked list "+
 				"(Administration > Settings > Accounts > Registration > Blocked Username List); no account was created; %s (%v)",
 			req.Email, req.Username, acct.origin(), passUsernameHint, err)
-	case hasErrorType(err, "error-input-is-not-a-valid-field"):
+	case client.IsInvalidUsername(err):
 		return nil, nil, nil, status.Errorf(codes.InvalidArgument,
 			"creating account for %s: the username %q%s does not match the workspace's username rule "+
 				"(Administration > Settings > General > UTF8 > UTF8 Usernames Validation); no account was created; %s (%v)",
@@ -173,7 +170,7 @@ func (s *userSyncer) createWithPasswords(ctx context.Context, req *client.Create
 		}
 		req.Password = pw
 		created, err := s.c.client.CreateUser(ctx, req)
-		reasons, refused := passwordPolicyRefusal(err)
+		reasons, refused := client.PasswordPolicyRefusal(err)
 		if !refused {
 			return created, err
 		}
@@ -211,8 +208,8 @@ func (s *userSyncer) existingAccount(ctx context.Context, acct *accountRequest, 
 		}
 		return result, nil, nil, nil
 	}
-	if acct.derivedFrom != "" && unavailableField(createErr, req.Username, req.Email) != req.Email {
-		if lookupErr != nil && !isUserNotFound(lookupErr) {
+	if acct.derivedFrom != "" && client.UnavailableField(createErr, req.Username, req.Email) != req.Email {
+		if lookupErr != nil && !client.IsUserNotFound(lookupErr) {
 			return nil, nil, nil, fmt.Errorf("creating account for %s: the username %q is taken; looking up who holds it: %w", req.Email, req.Username, lookupErr)
 		}
 		// The username was the connector's guess, and it belongs to someone
@@ -230,32 +227,6 @@ func (s *userSyncer) existingAccount(ctx context.Context, acct *accountRequest, 
 	l.Warn("rocket.chat username or e-mail is taken by a different account; not linking it",
 		zap.String("username", req.Username), zap.NamedError("lookup", lookupErr))
 	return result, nil, nil, nil
-}
-
-// unavailableField returns which of username and email an
-// error-field-unavailable refusal names (details.field, else the message),
-// or "" when it cannot tell.
-func unavailableField(err error, username, email string) string {
-	var apiErr *client.APIError
-	if !errors.As(err, &apiErr) {
-		return ""
-	}
-	var d struct {
-		Field string `json:"field"`
-	}
-	field := ""
-	if json.Unmarshal(apiErr.Details, &d) == nil {
-		field = d.Field
-	}
-	for _, v := range []string{username, email} {
-		if v == "" {
-			continue
-		}
-		if strings.EqualFold(field, v) || (field == "" && strings.HasPrefix(strings.ToLower(apiErr.Message), strings.ToLower(v)+" ")) {
-			return v
-		}
-	}
-	return ""
 }
 
 // accountRequest is a users.create body and where its username came from.
@@ -378,7 +349,7 @@ func usernameFromEmail(addr string) (string, error) {
 	for _, r := range strings.ToLower(norm.NFKD.String(local)) {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
-			b.WriteRune(r)
+			_, _ = b.WriteRune(r) // a strings.Builder write cannot fail
 		case unicode.Is(unicode.Mn, r):
 			// An accent split off its letter.
 		default:
@@ -497,34 +468,6 @@ func passwordMeetsPolicy(pw string) bool {
 	return lower && upper && digit && special
 }
 
-// passwordPolicyRefusal reports whether err is Rocket.Chat's definite
-// refusal of a password under its policy, and the rules it names: a 400
-// whose errorType is error-password-policy-not-met (details list the rules,
-// error-password-policy-not-met-minLength and so on) or, on older servers,
-// one of those rule codes itself.
-func passwordPolicyRefusal(err error) ([]string, bool) {
-	var apiErr *client.APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest ||
-		!strings.HasPrefix(apiErr.ErrorType, "error-password-policy-not-met") {
-		return nil, false
-	}
-	reasons := []string{apiErr.ErrorType}
-	var details []struct {
-		Error string `json:"error"`
-	}
-	if json.Unmarshal(apiErr.Details, &details) == nil {
-		for _, d := range details {
-			if d.Error != "" && !slices.Contains(reasons, d.Error) {
-				reasons = append(reasons, d.Error)
-			}
-		}
-	}
-	if len(reasons) > 1 && reasons[0] == "error-password-policy-not-met" {
-		reasons = reasons[1:]
-	}
-	return reasons, true
-}
-
 func profileValue(p *structpb.Struct, key string) *structpb.Value {
 	if p == nil {
 		return nil
@@ -547,19 +490,18 @@ func (s *userSyncer) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.Resour
 	if err := s.c.refuseOwnAccount(ctx, id.GetResource(), "delete"); err != nil {
 		return nil, err
 	}
-	if err := s.c.requirePermissions(ctx, "delete users", permDeleteUser); err != nil {
+	if err := s.c.requirePermissions(ctx, "delete users", client.PermDeleteUser); err != nil {
 		return nil, err
 	}
-	if err := s.c.client.DeleteUser(ctx, id.GetResource(), false); err != nil {
-		if isUserNotFound(err) {
+	if err := s.c.client.DeleteUser(ctx, id.GetResource()); err != nil {
+		if client.IsUserNotFound(err) {
 			return nil, nil
 		}
-		var apiErr *client.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorType == "user-last-owner" {
+		if rooms, ok := client.UserLastOwnerRooms(err); ok {
 			return nil, status.Errorf(codes.FailedPrecondition,
 				"deleting user %s: the user is the last owner of rooms (%s); hand those rooms over first, "+
 					"or deactivate the user instead (disable_user with confirm_relinquish lets Rocket.Chat pass them to their oldest member) (%v)",
-				id.GetResource(), ownedRooms(apiErr), err)
+				id.GetResource(), roomList(rooms), err)
 		}
 		return nil, guardError(fmt.Sprintf("deleting user %s", id.GetResource()), err)
 	}

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/conductorone/baton-rocketchat/internal/harness"
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // rocketChatUsernameRule is UTF8_User_Names_Validation's default as
@@ -116,19 +116,11 @@ func TestAccountName(t *testing.T) {
 
 func TestCreateUserRequest(t *testing.T) {
 	info := func(login string, emails []string, profile map[string]any) *v2.AccountInfo {
-		var es []*v2.AccountInfo_Email
-		for i, e := range emails {
-			es = append(es, v2.AccountInfo_Email_builder{Address: e, IsPrimary: i == 0}.Build())
+		i, err := harness.AccountInfo(login, emails, profile)
+		if err != nil {
+			t.Fatal(err)
 		}
-		b := v2.AccountInfo_builder{Login: login, Emails: es}
-		if profile != nil {
-			s, err := structpb.NewStruct(profile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b.Profile = s
-		}
-		return b.Build()
+		return i
 	}
 	for _, tc := range []struct {
 		name                            string
@@ -309,7 +301,7 @@ func TestPasswordPolicyRefusal(t *testing.T) {
 		{name: "no error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			reasons, refused := passwordPolicyRefusal(tc.err)
+			reasons, refused := client.PasswordPolicyRefusal(tc.err)
 			if refused != tc.refused || strings.Join(reasons, ",") != strings.Join(tc.reasons, ",") {
 				t.Errorf("passwordPolicyRefusal = %v, %v; want %v, %v", reasons, refused, tc.reasons, tc.refused)
 			}
@@ -329,7 +321,7 @@ func TestUnavailableField(t *testing.T) {
 		{name: "e-mail in the message", err: &client.APIError{ErrorType: "error-field-unavailable", Message: "alice@example.com is already in use :( [error-field-unavailable]"}, want: "alice@example.com"},
 		{name: "unknown", err: &client.APIError{ErrorType: "error-field-unavailable", Message: "in use"}, want: ""},
 	} {
-		if got := unavailableField(tc.err, "alice", "alice@example.com"); got != tc.want {
+		if got := client.UnavailableField(tc.err, "alice", "alice@example.com"); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}

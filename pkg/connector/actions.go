@@ -36,13 +36,21 @@ const (
 	defaultDeactivateRole = "user"
 )
 
+// userIDArgument is the argument naming the user an action is about.
+func userIDArgument() *configv1.Field {
+	return configv1.Field_builder{
+		Name: argUserID, DisplayName: "User", Description: "The Rocket.Chat user id.", IsRequired: true,
+		StringField: &configv1.StringField{},
+	}.Build()
+}
+
+// successResult is the result every action returns: whether it succeeded.
+func successResult() *configv1.Field {
+	return configv1.Field_builder{Name: resultSuccess, DisplayName: "Success", BoolField: &configv1.BoolField{}}.Build()
+}
+
 func userStatusAction(name, display, desc string, kind v2.ActionType) *v2.BatonActionSchema {
-	args := []*configv1.Field{
-		configv1.Field_builder{
-			Name: argUserID, DisplayName: "User", Description: "The Rocket.Chat user id.", IsRequired: true,
-			StringField: &configv1.StringField{},
-		}.Build(),
-	}
+	args := []*configv1.Field{userIDArgument()}
 	if kind == v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE {
 		args = append(args, configv1.Field_builder{
 			Name: argConfirmRelinquish, DisplayName: "Hand over owned rooms",
@@ -53,11 +61,9 @@ func userStatusAction(name, display, desc string, kind v2.ActionType) *v2.BatonA
 	}
 	return v2.BatonActionSchema_builder{
 		Name: name, DisplayName: display, Description: desc,
-		Arguments: args,
-		ReturnTypes: []*configv1.Field{configv1.Field_builder{
-			Name: resultSuccess, DisplayName: "Success", BoolField: &configv1.BoolField{},
-		}.Build()},
-		ActionType: []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT, kind},
+		Arguments:   args,
+		ReturnTypes: []*configv1.Field{successResult()},
+		ActionType:  []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT, kind},
 	}.Build()
 }
 
@@ -76,12 +82,9 @@ var (
 		Name: actionSignOutUser, DisplayName: "Sign user out everywhere",
 		Description: "Signs a Rocket.Chat user out of every session (users.logout, needs logout-other-user): Rocket.Chat " +
 			"removes all of the user's login tokens and personal access tokens. The account stays active; the user can sign in again.",
-		Arguments: []*configv1.Field{configv1.Field_builder{
-			Name: argUserID, DisplayName: "User", Description: "The Rocket.Chat user id.", IsRequired: true,
-			StringField: &configv1.StringField{},
-		}.Build()},
+		Arguments: []*configv1.Field{userIDArgument()},
 		ReturnTypes: []*configv1.Field{
-			configv1.Field_builder{Name: resultSuccess, DisplayName: "Success", BoolField: &configv1.BoolField{}}.Build(),
+			successResult(),
 			configv1.Field_builder{Name: resultSignedOut, DisplayName: "Tokens removed",
 				Description: "False when the user had no tokens left to remove.", BoolField: &configv1.BoolField{}}.Build(),
 			configv1.Field_builder{Name: resultMessage, DisplayName: "Result", StringField: &configv1.StringField{}}.Build(),
@@ -107,7 +110,7 @@ var (
 			}.Build(),
 		},
 		ReturnTypes: []*configv1.Field{
-			configv1.Field_builder{Name: resultSuccess, DisplayName: "Success", BoolField: &configv1.BoolField{}}.Build(),
+			successResult(),
 			configv1.Field_builder{Name: resultDeactivated, DisplayName: "Users deactivated", IntField: &configv1.IntField{}}.Build(),
 		},
 		ActionType: []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT, v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE},
@@ -152,7 +155,7 @@ func (c *Connector) setActive(ctx context.Context, args *structpb.Struct, active
 	if err := c.refuseOwnAccount(ctx, userID, verb); err != nil {
 		return nil, nil, err
 	}
-	if err := c.requirePermissions(ctx, verb+" users", permEditActiveStatus); err != nil {
+	if err := c.requirePermissions(ctx, verb+" users", client.PermEditOtherUserActiveStatus); err != nil {
 		return nil, nil, err
 	}
 	u, err := c.principalUser(ctx, v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: userID}.Build())
@@ -188,7 +191,7 @@ func (c *Connector) signOutUser(ctx context.Context, args *structpb.Struct) (*st
 	if err := c.refuseOwnAccount(ctx, userID, "sign out"); err != nil {
 		return nil, nil, err
 	}
-	if err := c.requirePermissions(ctx, "sign users out", permLogoutOtherUser); err != nil {
+	if err := c.requirePermissions(ctx, "sign users out", client.PermLogoutOtherUser); err != nil {
 		return nil, nil, err
 	}
 	u, err := c.principalUser(ctx, v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: userID}.Build())
@@ -206,7 +209,7 @@ func (c *Connector) signOutUser(ctx context.Context, args *structpb.Struct) (*st
 		return err
 	}
 	if err := c.sendChecked(send, func() (bool, error) { return false, nil }); err != nil {
-		if !hasErrorType(err, "error-invalid-user-id") {
+		if !client.IsInvalidUserID(err) {
 			return nil, nil, guardError(op, err)
 		}
 		// After a lost answer, the first logout is what emptied the tokens.
@@ -246,7 +249,7 @@ func (c *Connector) deactivateIdle(ctx context.Context, args *structpb.Struct) (
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := c.requirePermissions(ctx, "deactivate idle users", permEditActiveStatus); err != nil {
+	if err := c.requirePermissions(ctx, "deactivate idle users", client.PermEditOtherUserActiveStatus); err != nil {
 		return nil, nil, err
 	}
 	// Who the server will select: holders of role whose lastLogin (or, never

@@ -3,9 +3,11 @@ package connector
 import (
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/types/resource"
 )
 
 // externalBase builds links to pages of the workspace's web UI; its zero
@@ -23,6 +25,37 @@ func (b externalBase) link(path string, id string) *v2.ExternalLink {
 	u.RawPath = strings.TrimRight(b.url.EscapedPath(), "/") + "/" + path + "/" + url.PathEscape(id)
 	return v2.ExternalLink_builder{Url: u.String()}.Build()
 }
+
+// identity returns the options every resource built here shares, in this
+// order: its Rocket.Chat id (RawId), when it was created (when the API says),
+// and a link to its page in the administration UI at path/pageID (when
+// pageID is set and the workspace's URL is known).
+func (b externalBase) identity(id string, createdAt time.Time, path, pageID string) []resource.ResourceOption {
+	opts := []resource.ResourceOption{resource.WithAnnotation(&v2.RawId{Id: id})}
+	if !createdAt.IsZero() {
+		opts = append(opts, resource.WithResourceCreatedAt(createdAt))
+	}
+	if pageID != "" {
+		if link := b.link(path, pageID); link != nil {
+			opts = append(opts, resource.WithAnnotation(link))
+		}
+	}
+	return opts
+}
+
+// nameOrID is a display name for records whose name may be blank.
+func nameOrID(name, id string) string {
+	if strings.TrimSpace(name) == "" {
+		return id
+	}
+	return name
+}
+
+// Profile keys that several resource types share.
+const (
+	profileKeyName = "name"
+	profileKeyType = "type"
+)
 
 // Baton's limits on names and descriptions, in bytes.
 const (

@@ -83,12 +83,7 @@ func TestDeactivatedMembers(t *testing.T) {
 			assertMatchesWorkspaceAs(t, got, ws, cred.UserID)
 
 			want := tc.listed(len(gone))
-			users := map[string]*v2.Resource{}
-			for _, r := range got.Resources {
-				if r.GetId().GetResourceType() == "user" {
-					users[r.GetId().GetResource()] = r
-				}
-			}
+			users := got.ResourcesOf("user")
 			for i, u := range gone {
 				note := profileString(users[u.ID], "team_memberships")
 				if listed := strings.HasPrefix(note, teamsListedNote); listed != (i < want) {
@@ -109,7 +104,7 @@ func TestDeactivatedMembers(t *testing.T) {
 			// read while deactivated; users.listTeams does not report the
 			// moderator role.
 			team := ws.Teams[0].ID
-			member := findGrant(got, "team:"+team+":member:user:"+gone[0].ID)
+			member := got.Grant("team:" + team + ":member:user:" + gone[0].ID)
 			if member == nil {
 				t.Fatalf("no membership grant for the deactivated owner %s", gone[0].Username)
 			}
@@ -121,10 +116,10 @@ func TestDeactivatedMembers(t *testing.T) {
 			if f := meta.GetMetadata().GetFields(); !f["user_deactivated"].GetBoolValue() || f["listed_from"].GetStringValue() != "users.listTeams" {
 				t.Errorf("membership grant metadata %v, want user_deactivated and listed_from users.listTeams", f)
 			}
-			if findGrant(got, "team:"+team+":owner:user:"+gone[0].ID) == nil {
+			if got.Grant("team:"+team+":owner:user:"+gone[0].ID) == nil {
 				t.Errorf("the deactivated owner %s has no owner grant: reactivated, they own the team again", gone[0].Username)
 			}
-			if findGrant(got, "team:"+team+":moderator:user:"+gone[0].ID) != nil {
+			if got.Grant("team:"+team+":moderator:user:"+gone[0].ID) != nil {
 				t.Errorf("a moderator grant for a deactivated user: users.listTeams does not say so")
 			}
 		})

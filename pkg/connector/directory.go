@@ -3,9 +3,7 @@ package connector
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -38,8 +36,6 @@ import (
 // apps/meteor/ee/server/settings/ldap.ts; the role and team maps are
 // Enterprise settings, absent (so answered 400) on Community servers.
 const (
-	permViewPrivilegedSetting = "view-privileged-setting"
-
 	settingLDAPEnable      = "LDAP_Enable"
 	settingLDAPSyncRoles   = "LDAP_Sync_User_Data_Roles"
 	settingLDAPRolesMap    = "LDAP_Sync_User_Data_RolesMap"
@@ -71,6 +67,37 @@ type directoryMapping struct {
 	// SAMLRoleSync is set when each SAML login replaces the user's roles
 	// with the identity provider's.
 	SAMLRoleSync bool `json:"saml_role_sync,omitempty"`
+	// OAuthRoleSync are the custom OAuth services whose every login sets
+	// the user's roles from the identity provider's claim.
+	OAuthRoleSync []oauthRoleSync `json:"oauth_role_sync,omitempty"`
+}
+
+// oauthRoleSync is one custom OAuth service that merges roles from its
+// identity provider (Accounts_OAuth_Custom-<name>-merge_roles).
+type oauthRoleSync struct {
+	Service string `json:"service"`
+	Claim   string `json:"claim,omitempty"`
+	// Roles are the roles it keeps in line with the claim (Roles to Sync);
+	// empty when the setting names none.
+	Roles []string `json:"roles,omitempty"`
+}
+
+// affects reports whether the service's role sync touches roleID: one it
+// names, or any when it names none (older servers replace every role).
+func (o oauthRoleSync) affects(roleID string) bool {
+	return len(o.Roles) == 0 || slices.Contains(o.Roles, roleID)
+}
+
+// note says what the service's role sync means for role grants.
+func (o oauthRoleSync) note() string {
+	roles := "the user's roles"
+	if len(o.Roles) > 0 {
+		roles = "the roles " + strings.Join(o.Roles, ", ")
+	}
+	return fmt.Sprintf("custom OAuth service %q merges roles from its identity provider (Accounts_OAuth_Custom-%s-merge_roles): each "+
+		"login through it sets %s from the %q claim, so a change made in Rocket.Chat for a user who signs in with it is undone "+
+		"at that user's next login. Rocket.Chat's API does not show who signs in with it, so those grants are not marked.",
+		o.Service, o.Service, roles, o.Claim)
 }
 
 // directory reads the mapping once per sync: from the session store when
@@ -96,6 +123,9 @@ func (c *Connector) directory(ctx context.Context, store shared) (*directoryMapp
 	if m.SAMLRoleSync {
 		ctxzap.Extract(ctx).Warn(samlRoleSyncNote)
 	}
+	for _, o := range m.OAuthRoleSync {
+		ctxzap.Extract(ctx).Warn(o.note())
+	}
 	if raw, err := json.Marshal(m); err == nil {
 		store.setMany(ctx, map[string][]byte{directoryKey: raw})
 	}
@@ -108,15 +138,16 @@ const samlRoleSyncNote = "SAML role sync is on (" + settingSAMLRoleSync + "): ea
 	"is undone at that user's next login. Rocket.Chat's API does not show who signs in with SAML, so those grants are not marked; " +
 	"manage such users' roles in the identity provider."
 
-// readDirectory reads the mapping settings from Rocket.Chat: three calls
-// when LDAP is off, at most nine otherwise (every id shares settings/:_id's
-// one rate budget, within one window of the default limit).
+// readDirectory reads the mapping settings from Rocket.Chat: two or three
+// settings when LDAP is off, at most nine otherwise (every id shares
+// settings/:_id's one rate budget, within one window of the default limit),
+// and the sign-in services (settings.oauth, one call).
 func (c *Connector) readDirectory(ctx context.Context) (*directoryMapping, error) {
 	v, err := c.validate(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if !v.permissions[permViewPrivilegedSetting] {
+	if !v.permissions[client.PermViewPrivilegedSetting] {
 		return &directoryMapping{}, nil
 	}
 	m := &directoryMapping{Checked: true}
@@ -127,7 +158,30 @@ func (c *Connector) readDirectory(ctx context.Context) (*directoryMapping, error
 	if err == nil && saml {
 		m.SAMLRoleSync, err = c.boolSetting(ctx, settingSAMLRoleSync)
 	}
-	return c.unlessForbidden(m, err)
+	if err != nil {
+		return c.unlessForbidden(m, err)
+	}
+	services, err := c.client.LoginServices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range services {
+		if s.Custom && s.MergeRoles {
+			m.OAuthRoleSync = append(m.OAuthRoleSync, oauthRoleSync{Service: s.Service, Claim: s.RolesClaim, Roles: splitList(s.RolesToSync)})
+		}
+	}
+	return m, nil
+}
+
+// splitList reads a comma-separated setting value.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // readLDAPMapping fills in what LDAP sync manages.
@@ -165,11 +219,10 @@ func (c *Connector) readLDAPMapping(ctx context.Context, m *directoryMapping) er
 	return nil
 }
 
-// unlessForbidden turns a 403 (the permission was taken away since the
-// token was checked) into "not checked"; other errors stand.
+// unlessForbidden turns a permission refusal (the permission was taken away
+// since the token was checked) into "not checked"; other errors stand.
 func (c *Connector) unlessForbidden(m *directoryMapping, err error) (*directoryMapping, error) {
-	var apiErr *client.APIError
-	if err != nil && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusForbidden {
+	if status.Code(err) == codes.PermissionDenied {
 		return &directoryMapping{}, nil
 	}
 	return m, err
@@ -181,8 +234,7 @@ func (c *Connector) unlessForbidden(m *directoryMapping, err error) (*directoryM
 func (c *Connector) setting(ctx context.Context, id string) (json.RawMessage, bool, error) {
 	s, err := c.client.GetSetting(ctx, id)
 	if err != nil {
-		var apiErr *client.APIError
-		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest && apiErr.ErrorType == "" && apiErr.Message == "" {
+		if client.IsSettingAbsent(err) {
 			return nil, false, nil
 		}
 		return nil, false, err

@@ -18,25 +18,25 @@ const (
 	salesTeamID      = "teamSales00000001"
 )
 
-// ldapWorkspace is provWorkspace with LDAP role and team sync on, roles
+// ldapWorkspace is provisioningWorkspace with LDAP role and team sync on, roles
 // also taken away from users outside the groups and teams checked at every
 // login: the support group maps to support-lead (by name) and the admins
 // group to admin (by id); the eng group maps to the engineering team. Bob
 // holds support-lead; a second, unmapped team (sales) has alice as its owner.
 func ldapWorkspace() *simulator.Workspace {
-	ws := provWorkspace()
+	ws := provisioningWorkspace()
 	ws.Settings[simulator.SettingLDAPEnable] = true
 	ws.Settings[simulator.SettingLDAPSyncRoles] = true
 	ws.Settings[simulator.SettingLDAPRolesAutoRemove] = true
 	ws.Settings[simulator.SettingLDAPTeamsEachLogin] = true
 	ws.Settings[simulator.SettingLDAPRolesMap] = `{"` + ldapSupportGroup + `": "support-lead", "` + ldapAdminsGroup + `": ["admin"]}`
 	ws.Settings[simulator.SettingLDAPTeamsEnable] = true
-	ws.Settings[simulator.SettingLDAPTeamsMap] = `{"` + ldapEngGroup + `": "` + pvTeamName + `"}`
-	ws.UserByID(pvBobID).Roles = append(ws.UserByID(pvBobID).Roles, pvSupportRole)
+	ws.Settings[simulator.SettingLDAPTeamsMap] = `{"` + ldapEngGroup + `": "` + engTeamName + `"}`
+	ws.UserByID(bobID).Roles = append(ws.UserByID(bobID).Roles, supportLeadRole)
 	ws.Teams = append(ws.Teams, &simulator.Team{
 		ID: salesTeamID, Name: "sales", Type: 0, RoomID: "salesMainRoomId01", CreatedAt: ws.Teams[0].CreatedAt,
-		CreatedByID: pvAliceID, CreatedByUsername: "alice",
-		Members: []simulator.TeamMember{{UserID: pvAliceID, Roles: []string{"owner"}, CreatedAt: ws.Teams[0].CreatedAt}},
+		CreatedByID: aliceID, CreatedByUsername: "alice",
+		Members: []simulator.TeamMember{{UserID: aliceID, Roles: []string{"owner"}, CreatedAt: ws.Teams[0].CreatedAt}},
 	})
 	return ws
 }
@@ -58,16 +58,16 @@ func roleOrTeamGrant(g *v2.Grant) bool {
 
 func TestSyncMarksDirectoryManagedGrants(t *testing.T) {
 	env := testenv.Start(t, ldapWorkspace(), simulator.Options{}, "")
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, pvAdmin, nil))
+	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, adminCred, nil))
 
 	wantMarked := map[string]string{ // grant target → the group its mark names
-		"role:" + pvSupportRole + ":assigned:" + pvBobID: ldapSupportGroup,
-		"role:admin:assigned:" + pvAdminID:               ldapAdminsGroup,
-		"team:" + pvTeamID + ":member:" + pvAliceID:      ldapEngGroup,
-		"team:" + pvTeamID + ":member:" + pvBobID:        ldapEngGroup,
+		"role:" + supportLeadRole + ":assigned:" + bobID: ldapSupportGroup,
+		"role:admin:assigned:" + adminID:                 ldapAdminsGroup,
+		"team:" + engTeamID + ":member:" + aliceID:       ldapEngGroup,
+		"team:" + engTeamID + ":member:" + bobID:         ldapEngGroup,
 		// Deactivated, listed through users.listTeams: LDAP sync owns
 		// that membership too.
-		"team:" + pvTeamID + ":member:" + pvDaveID: ldapEngGroup,
+		"team:" + engTeamID + ":member:" + daveID: ldapEngGroup,
 	}
 	seen := map[string]bool{}
 	for _, g := range got.Grants {
@@ -103,7 +103,7 @@ func TestSyncMarksDirectoryManagedGrants(t *testing.T) {
 
 func TestSyncWithoutViewPrivilegedSettingMarksNothing(t *testing.T) {
 	env := testenv.Start(t, ldapWorkspace(), simulator.Options{}, "")
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, simulator.Credential{UserID: pvAuditorID, Token: pvAuditorTok}, nil))
+	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, simulator.Credential{UserID: auditorID, Token: auditorToken}, nil))
 	roleGrants := 0
 	for _, g := range got.Grants {
 		if g.GetEntitlement().GetResource().GetId().GetResourceType() == "role" {
@@ -122,36 +122,36 @@ func TestSyncWithoutViewPrivilegedSettingMarksNothing(t *testing.T) {
 }
 
 func TestProvisionRefusesDirectoryManagedAccess(t *testing.T) {
-	p := startProvisioning(t, ldapWorkspace(), pvAdmin)
+	p := startProvisioning(t, ldapWorkspace(), adminCred)
 
-	_, err := p.grant(roleEntitlement(pvSupportRole), pvCarolID)
-	wantCode(t, err, codes.FailedPrecondition, ldapSupportGroup, "LDAP_Sync_User_Data_RolesMap", "support-lead", "undo")
+	_, err := p.grant(roleEntitlement(supportLeadRole), carolID)
+	testenv.WantCode(t, err, codes.FailedPrecondition, ldapSupportGroup, "LDAP_Sync_User_Data_RolesMap", "support-lead", "undo")
 	p.wantPosts(nil)
 
-	_, err = p.revoke(roleEntitlement(pvSupportRole), pvBobID)
-	wantCode(t, err, codes.FailedPrecondition, ldapSupportGroup, "LDAP_Sync_User_Data_RolesMap")
+	_, err = p.revoke(roleEntitlement(supportLeadRole), bobID)
+	testenv.WantCode(t, err, codes.FailedPrecondition, ldapSupportGroup, "LDAP_Sync_User_Data_RolesMap")
 	p.wantPosts(nil)
 
-	_, err = p.revoke(roleEntitlement("admin"), pvAdminID)
-	wantCode(t, err, codes.FailedPrecondition, ldapAdminsGroup)
+	_, err = p.revoke(roleEntitlement("admin"), adminID)
+	testenv.WantCode(t, err, codes.FailedPrecondition, ldapAdminsGroup)
 	p.wantPosts(nil)
 
-	_, err = p.grant(engEntitlement("member"), pvCarolID)
-	wantCode(t, err, codes.FailedPrecondition, ldapEngGroup, "LDAP_Groups_To_Rocket_Chat_Teams", pvTeamName)
+	_, err = p.grant(engEntitlement("member"), carolID)
+	testenv.WantCode(t, err, codes.FailedPrecondition, ldapEngGroup, "LDAP_Groups_To_Rocket_Chat_Teams", engTeamName)
 	p.wantPosts(nil)
 
-	_, err = p.revoke(engEntitlement("member"), pvBobID)
-	wantCode(t, err, codes.FailedPrecondition, ldapEngGroup, "LDAP_Groups_To_Rocket_Chat_Teams")
+	_, err = p.revoke(engEntitlement("member"), bobID)
+	testenv.WantCode(t, err, codes.FailedPrecondition, ldapEngGroup, "LDAP_Groups_To_Rocket_Chat_Teams")
 	p.wantPosts(nil)
-	if p.member(pvTeamID, pvBobID) == nil || !strings.Contains(strings.Join(p.user(pvBobID).Roles, ","), pvSupportRole) {
+	if p.member(engTeamID, bobID) == nil || !strings.Contains(strings.Join(p.user(bobID).Roles, ","), supportLeadRole) {
 		t.Error("a refused revoke changed the workspace")
 	}
 
 	// Unmapped access is provisioned as before.
-	_, err = p.grant(teamEntitlement(salesTeamID, "sales", "member"), pvCarolID)
+	_, err = p.grant(teamEntitlement(salesTeamID, "sales", "member"), carolID)
 	mustOK(t, "granting sales membership", err)
 	p.wantPosts(map[string]int{"POST teams.addMembers": 1})
-	_, err = p.grant(roleEntitlement("livechat-manager"), pvCarolID)
+	_, err = p.grant(roleEntitlement("livechat-manager"), carolID)
 	mustOK(t, "granting an unmapped role", err)
 }
 
@@ -159,8 +159,8 @@ func TestProvisionWithoutViewPrivilegedSettingIsNotRefused(t *testing.T) {
 	ws := ldapWorkspace()
 	// The auditor can grant roles but not read settings.
 	ws.Permissions["access-permissions"] = append(ws.Permissions["access-permissions"], "syncReaderRole001")
-	p := startProvisioning(t, ws, simulator.Credential{UserID: pvAuditorID, Token: pvAuditorTok})
-	_, err := p.grant(roleEntitlement(pvSupportRole), pvCarolID)
+	p := startProvisioning(t, ws, simulator.Credential{UserID: auditorID, Token: auditorToken})
+	_, err := p.grant(roleEntitlement(supportLeadRole), carolID)
 	mustOK(t, "granting support-lead", err)
 	p.wantPosts(map[string]int{"POST roles.addUserToRole": 1})
 }
@@ -195,7 +195,7 @@ func TestDirectorySettingsDecideWhatIsManaged(t *testing.T) {
 				ws.Settings[k] = v
 			}
 			env := testenv.Start(t, ws, simulator.Options{}, "")
-			got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, pvAdmin, nil))
+			got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, adminCred, nil))
 			if n := env.Sim.Stats().Calls["GET settings/:_id"]; n != tc.settingsRead {
 				t.Errorf("settings read %d times, want %d", n, tc.settingsRead)
 			}
@@ -208,9 +208,9 @@ func TestDirectorySettingsDecideWhatIsManaged(t *testing.T) {
 				// it checks teams at every login.
 				var want bool
 				switch id := g.GetEntitlement().GetId(); id {
-				case "role:" + pvSupportRole + ":assigned", "role:admin:assigned":
+				case "role:" + supportLeadRole + ":assigned", "role:admin:assigned":
 					want = tc.roleRevokeRefused
-				case "team:" + pvTeamID + ":member":
+				case "team:" + engTeamID + ":member":
 					want = tc.teamRefused
 				}
 				if marked := immutableMark(g) != nil; marked != want {
@@ -218,20 +218,20 @@ func TestDirectorySettingsDecideWhatIsManaged(t *testing.T) {
 				}
 			}
 
-			p := startProvisioning(t, ws, pvAdmin)
+			p := startProvisioning(t, ws, adminCred)
 			check := func(what string, err error, refused bool) {
 				t.Helper()
 				if refused {
-					wantCode(t, err, codes.FailedPrecondition, "LDAP")
+					testenv.WantCode(t, err, codes.FailedPrecondition, "LDAP")
 				} else {
 					mustOK(t, what, err)
 				}
 			}
-			_, err := p.grant(roleEntitlement(pvSupportRole), pvCarolID)
+			_, err := p.grant(roleEntitlement(supportLeadRole), carolID)
 			check("granting a mapped role", err, tc.roleGrantRefused)
-			_, err = p.revoke(roleEntitlement(pvSupportRole), pvBobID)
+			_, err = p.revoke(roleEntitlement(supportLeadRole), bobID)
 			check("revoking a mapped role", err, tc.roleRevokeRefused)
-			_, err = p.grant(engEntitlement("member"), pvCarolID)
+			_, err = p.grant(engEntitlement("member"), carolID)
 			check("granting membership of a mapped team", err, tc.teamRefused)
 		})
 	}

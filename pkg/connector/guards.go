@@ -2,10 +2,8 @@ package connector
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
@@ -15,25 +13,14 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// Permissions provisioning needs, checked before a change is sent so the
-// error names what is missing instead of Rocket.Chat's generic refusal.
-const (
-	permAccessPermissions = "access-permissions"
-	permAssignAdmin       = "assign-admin-role"
-	permCreateUser        = "create-user"
-	permEditActiveStatus  = "edit-other-user-active-status"
-	permDeleteUser        = "delete-user"
-	permLogoutOtherUser   = "logout-other-user"
-	// permViewLivechatManager is what livechat/users/agent|manager require
-	// to add and remove omnichannel agents and managers.
-	permViewLivechatManager = "view-livechat-manager"
-)
-
 // provisioningPermissions are reported by Validate when missing, since
-// provisioning may never be asked for. The team permissions are left out:
+// provisioning may never be asked for. Each is checked before the change
+// that needs it is sent, so the error names what is missing instead of
+// Rocket.Chat's generic refusal. The team permissions are left out:
 // Rocket.Chat checks them per team, where a team owner holds them.
 var provisioningPermissions = []string{
-	permAccessPermissions, permAssignAdmin, permCreateUser, permEditActiveStatus, permDeleteUser,
+	client.PermAccessPermissions, client.PermAssignAdminRole, client.PermCreateUser,
+	client.PermEditOtherUserActiveStatus, client.PermDeleteUser,
 }
 
 // requirePermissions fails with PermissionDenied naming the global
@@ -58,7 +45,7 @@ func (c *Connector) principalUser(ctx context.Context, principal *v2.ResourceId)
 	}
 	u, err := c.client.UserInfo(ctx, principal.GetResource())
 	if err != nil {
-		if isUserNotFound(err) {
+		if client.IsUserNotFound(err) {
 			return nil, status.Errorf(codes.NotFound, "user %s does not exist in Rocket.Chat (deleted since the last sync?)", principal.GetResource())
 		}
 		return nil, fmt.Errorf("looking up user %s: %w", principal.GetResource(), err)
@@ -75,14 +62,6 @@ func revokedIfGone(err error) (annotations.Annotations, error) {
 	return nil, err
 }
 
-func isUserNotFound(err error) bool {
-	var apiErr *client.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	return strings.HasPrefix(apiErr.Message, "User not found") || apiErr.ErrorType == "error-invalid-user" || apiErr.ErrorType == "error-user-not-found"
-}
-
 // guardError turns Rocket.Chat's refusals into errors that say what happened
 // and what to do, with codes that stop the SDK from retrying what cannot
 // succeed on retry.
@@ -92,17 +71,18 @@ func guardError(op string, err error) error {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	msg := ""
+	rooms, lastOwner := client.UserLastOwnerRooms(err)
 	switch {
-	case apiErr.ErrorType == "error-admin-required" || strings.Contains(string(apiErr.Details), "Remove_last_admin"):
+	case client.IsLastAdmin(err):
 		msg = "Rocket.Chat refuses to leave the workspace without an admin: make another user admin first"
-	case apiErr.ErrorType == "last-owner-can-not-be-removed":
+	case client.IsLastTeamOwner(err):
 		msg = "Rocket.Chat refuses to remove the team's last owner: make another member owner first"
-	case apiErr.ErrorType == "user-last-owner":
+	case lastOwner:
 		msg = fmt.Sprintf("the user is the last owner of rooms (%s): hand those rooms over first, or use confirm_relinquish "+
-			"to let Rocket.Chat pass them to their oldest member (rooms left without members are deleted)", ownedRooms(apiErr))
-	case apiErr.ErrorType == "error-user-is-federated" || apiErr.ErrorType == "Edit_Federated_User_Not_Allowed" || strings.Contains(apiErr.Message, "federation"):
+			"to let Rocket.Chat pass them to their oldest member (rooms left without members are deleted)", roomList(rooms))
+	case client.IsFederatedRefusal(err):
 		msg = "the user is a federated (Matrix) user, whom Rocket.Chat does not let this workspace change"
-	case apiErr.ErrorType == "invalid-user":
+	case client.IsInactiveUser(err):
 		msg = "Rocket.Chat's team APIs refuse deactivated users: reactivate the user first"
 	default:
 		return fmt.Errorf("%s: %w", op, err)
@@ -110,24 +90,8 @@ func guardError(op string, err error) error {
 	return status.Errorf(codes.FailedPrecondition, "%s: %s (%s)", op, msg, apiErr.Error())
 }
 
-func hasErrorType(err error, types ...string) bool {
-	var apiErr *client.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	return slices.Contains(types, apiErr.ErrorType)
-}
-
-// ownedRooms lists the rooms a user-last-owner refusal names.
-func ownedRooms(apiErr *client.APIError) string {
-	var d struct {
-		ShouldBeRemoved   []string `json:"shouldBeRemoved"`
-		ShouldChangeOwner []string `json:"shouldChangeOwner"`
-	}
-	if json.Unmarshal(apiErr.Details, &d) != nil {
-		return "unnamed"
-	}
-	rooms := slices.Concat(d.ShouldChangeOwner, d.ShouldBeRemoved)
+// roomList names the rooms of a user-last-owner refusal for people.
+func roomList(rooms []string) string {
 	if len(rooms) == 0 {
 		return "unnamed"
 	}

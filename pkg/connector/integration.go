@@ -161,19 +161,9 @@ func integrationResource(it *client.Integration, cov coverage, base externalBase
 		resource.WithResourceStatus(resourceStatus, statusDetail),
 		resource.WithResourceProfile(integrationProfile(it, cov)),
 		resource.WithDescription(clip(integrationDescription(it), maxDescription)),
-		resource.WithAnnotation(&v2.RawId{Id: it.ID}),
 	}
-	if !it.CreatedAt.IsZero() {
-		opts = append(opts, resource.WithResourceCreatedAt(it.CreatedAt))
-	}
-	if link := base.link(page, it.ID); link != nil {
-		opts = append(opts, resource.WithAnnotation(link))
-	}
-	name := it.Name
-	if strings.TrimSpace(name) == "" {
-		name = it.ID
-	}
-	r, err := resource.NewSecretResource(clip(name, maxDisplayName), rt, it.ID, traitOpts, opts...)
+	opts = append(opts, base.identity(it.ID, it.CreatedAt, page, it.ID)...)
+	r, err := resource.NewSecretResource(clip(nameOrID(it.Name, it.ID), maxDisplayName), rt, it.ID, traitOpts, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("building integration %s: %w", it.ID, err)
 	}
@@ -184,8 +174,8 @@ func integrationResource(it *client.Integration, cov coverage, base externalBase
 func integrationProfile(it *client.Integration, cov coverage) map[string]any {
 	p := map[string]any{
 		"integration_id": it.ID,
-		"name":           it.Name,
-		"type":           it.Type,
+		profileKeyName:   it.Name,
+		profileKeyType:   it.Type,
 		"enabled":        it.Enabled,
 		"script_enabled": it.ScriptEnabled,
 		"script_runs":    it.ScriptRuns(),

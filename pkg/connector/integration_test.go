@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/conductorone/baton-rocketchat/internal/faultkit"
 	"github.com/conductorone/baton-rocketchat/internal/harness"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
 	"github.com/conductorone/baton-rocketchat/pkg/connector"
@@ -161,34 +162,6 @@ func syncWithLogs(t *testing.T, c *connector.Connector) (*harness.Contents, *obs
 	return got, logs, nil
 }
 
-func typeIDs(got *harness.Contents) []string {
-	var out []string
-	for _, rt := range got.ResourceTypes {
-		out = append(out, rt.GetId())
-	}
-	sort.Strings(out)
-	return out
-}
-
-func resourcesOf(got *harness.Contents, typ string) map[string]*v2.Resource {
-	out := map[string]*v2.Resource{}
-	for _, r := range got.Resources {
-		if r.GetId().GetResourceType() == typ {
-			out[r.GetId().GetResource()] = r
-		}
-	}
-	return out
-}
-
-func resourceType(got *harness.Contents, id string) *v2.ResourceType {
-	for _, rt := range got.ResourceTypes {
-		if rt.GetId() == id {
-			return rt
-		}
-	}
-	return nil
-}
-
 func logsContaining(logs *observer.ObservedLogs, s string) []observer.LoggedEntry {
 	return logs.FilterMessageSnippet(s).All()
 }
@@ -270,11 +243,11 @@ func TestNonHumanIdentitiesSync(t *testing.T) {
 		t.Fatalf("sync: %v", err)
 	}
 	want := []string{"incoming-webhook", "oauth-app", "outgoing-webhook", "permission", "role", "team", "user"}
-	if ids := typeIDs(got); !slices.Equal(ids, want) {
+	if ids := got.ResourceTypeIDs(); !slices.Equal(ids, want) {
 		t.Fatalf("resource types %v, want %v", ids, want)
 	}
 	for _, id := range []string{"incoming-webhook", "outgoing-webhook"} {
-		rt := resourceType(got, id)
+		rt := got.ResourceType(id)
 		rtAnnos := annotations.Annotations(rt.GetAnnotations())
 		if !slices.Equal(rt.GetTraits(), []v2.ResourceType_Trait{v2.ResourceType_TRAIT_SECRET}) ||
 			!rtAnnos.Contains(&v2.SkipEntitlementsAndGrants{}) ||
@@ -282,11 +255,11 @@ func TestNonHumanIdentitiesSync(t *testing.T) {
 			t.Errorf("type %s: %v", id, rt)
 		}
 	}
-	if rt := resourceType(got, "oauth-app"); !slices.Equal(rt.GetTraits(), []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP}) {
+	if rt := got.ResourceType("oauth-app"); !slices.Equal(rt.GetTraits(), []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP}) {
 		t.Errorf("type oauth-app: %v", rt)
 	}
 
-	in, out := resourcesOf(got, "incoming-webhook"), resourcesOf(got, "outgoing-webhook")
+	in, out := got.ResourcesOf("incoming-webhook"), got.ResourcesOf("outgoing-webhook")
 	if len(in) != 2 || len(out) != 2 {
 		t.Fatalf("%d incoming and %d outgoing webhooks, want 2 and 2", len(in), len(out))
 	}
@@ -324,7 +297,7 @@ func TestNonHumanIdentitiesSync(t *testing.T) {
 		})
 
 	// The accounts integrations post as stay users (service accounts).
-	users := resourcesOf(got, "user")
+	users := got.ResourcesOf("user")
 	for _, id := range []string{"rocket.cat", nhDeployBot} {
 		if users[id] == nil {
 			t.Errorf("posting account %s is not a user resource", id)
@@ -368,7 +341,7 @@ func TestNonHumanTypesLeftOutWithoutPermissions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sync: %v", err)
 	}
-	if ids := typeIDs(got); !slices.Equal(ids, []string{"permission", "role", "team", "user"}) {
+	if ids := got.ResourceTypeIDs(); !slices.Equal(ids, []string{"permission", "role", "team", "user"}) {
 		t.Errorf("resource types %v: a type the token cannot list is offered", ids)
 	}
 	var ws *simulator.Workspace
@@ -408,18 +381,18 @@ func TestOwnIntegrationsAreMarkedPartial(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sync: %v", err)
 	}
-	if ids := typeIDs(got); !slices.Equal(ids, []string{"incoming-webhook", "outgoing-webhook", "permission", "role", "team", "user"}) {
+	if ids := got.ResourceTypeIDs(); !slices.Equal(ids, []string{"incoming-webhook", "outgoing-webhook", "permission", "role", "team", "user"}) {
 		t.Errorf("resource types %v", ids)
 	}
 	for _, typ := range []string{"incoming-webhook", "outgoing-webhook"} {
-		desc := resourceType(got, typ).GetDescription()
+		desc := got.ResourceType(typ).GetDescription()
 		for _, m := range []string{"Partial listing", "hook-owner", "only the ones it created", "manage-incoming-integrations and manage-outgoing-integrations"} {
 			if !strings.Contains(desc, m) {
 				t.Errorf("%s description does not say %q: %s", typ, m, desc)
 			}
 		}
 	}
-	in, out := resourcesOf(got, "incoming-webhook"), resourcesOf(got, "outgoing-webhook")
+	in, out := got.ResourcesOf("incoming-webhook"), got.ResourcesOf("outgoing-webhook")
 	if len(in) != 1 || in[hookOwn] == nil || len(out) != 1 || out[hookAudit] == nil {
 		t.Fatalf("listed %v and %v, want only the hook owner's own", keys(in), keys(out))
 	}
@@ -473,12 +446,12 @@ func TestIntegrationCoverageMatchesServer(t *testing.T) {
 			for kind, typ := range map[string]string{simulator.IntegrationIncoming: "incoming-webhook", simulator.IntegrationOutgoing: "outgoing-webhook"} {
 				serverIDs := serverIntegrations(t, env.BaseURL, nhOwner, kind)
 				var synced []string
-				for id := range resourcesOf(got, typ) {
+				for id := range got.ResourcesOf(typ) {
 					synced = append(synced, id)
 				}
 				sort.Strings(synced)
 				if serverIDs == nil {
-					if resourceType(got, typ) != nil {
+					if got.ResourceType(typ) != nil {
 						t.Errorf("%s offered although Rocket.Chat refuses the listing", typ)
 					}
 					continue
@@ -583,7 +556,7 @@ func TestNonHumanPermissionChangesInARunningConnector(t *testing.T) {
 				if err != nil {
 					t.Fatalf("second sync: %v", err)
 				}
-				if resourceType(got, "oauth-app") != nil {
+				if got.ResourceType("oauth-app") != nil {
 					t.Error("a type left out at start is offered without a restart")
 				}
 			},
@@ -666,7 +639,7 @@ func TestNonHumanListingsPageByPage(t *testing.T) {
 	var now *simulator.Workspace
 	env.Sim.View(func(w *simulator.Workspace) { now = w.Clone() })
 	assertMatchesWorkspaceAs(t, got, now, nhAdminID)
-	if n := len(resourcesOf(got, "incoming-webhook")); n != 132 {
+	if n := len(got.ResourcesOf("incoming-webhook")); n != 132 {
 		t.Errorf("%d incoming webhooks, want 132", n)
 	}
 	// 132 incoming: 50 + 100; 2 outgoing: one call.
@@ -689,7 +662,7 @@ func TestServerIgnoringTheTypeFilter(t *testing.T) {
 		return false
 	})
 	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, nhAdmin, nil))
-	in, out := resourcesOf(got, "incoming-webhook"), resourcesOf(got, "outgoing-webhook")
+	in, out := got.ResourcesOf("incoming-webhook"), got.ResourcesOf("outgoing-webhook")
 	if len(in) != 2 || in[hookCI] == nil || in[hookOwn] == nil || len(out) != 2 || out[hookDeploy] == nil || out[hookAudit] == nil {
 		t.Errorf("incoming %v, outgoing %v", keys(in), keys(out))
 	}
@@ -698,23 +671,11 @@ func TestServerIgnoringTheTypeFilter(t *testing.T) {
 // A 403 on the listing itself (the permission taken away between the check
 // and the listing) fails the sync and names the permissions.
 func TestIntegrationListingRefused(t *testing.T) {
-	env := testenv.Start(t, nonHumanWorkspace(), simulator.Options{}, "")
-	env.Sim.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
-		if !strings.HasSuffix(r.URL.Path, "/integrations.list") || r.URL.Query().Get("type") != simulator.IntegrationOutgoing {
-			return false
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusForbidden)
-		_, _ = w.Write([]byte(`{"success":false,"error":"User does not have the permissions required for this action [error-unauthorized]"}`))
-		return true
-	})
-	_, err := testenv.Sync(t, testenv.Connector(t, env.BaseURL, nhAdmin, nil))
-	if status.Code(err) != codes.PermissionDenied {
-		t.Fatalf("sync: %v, want PermissionDenied", err)
+	f := faultkit.Attach(testenv.Start(t, nonHumanWorkspace(), simulator.Options{}, ""))
+	outgoing := func(r *http.Request) bool {
+		return strings.HasSuffix(r.URL.Path, "/integrations.list") && r.URL.Query().Get("type") == simulator.IntegrationOutgoing
 	}
-	for _, m := range []string{"outgoing webhooks", "manage-outgoing-integrations", "manage-own-outgoing-integrations"} {
-		if !strings.Contains(err.Error(), m) {
-			t.Errorf("error does not mention %q: %v", m, err)
-		}
-	}
+	f.Install(&faultkit.Rule{Name: "outgoing", Match: outgoing, Actions: []faultkit.Action{faultkit.Forbidden}, Persistent: true})
+	_, err := testenv.Sync(t, testenv.Connector(t, f.BaseURL, nhAdmin, nil))
+	testenv.WantCode(t, err, codes.PermissionDenied, "outgoing webhooks", "manage-outgoing-integrations", "manage-own-outgoing-integrations")
 }

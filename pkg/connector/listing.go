@@ -502,14 +502,14 @@ func (c *Connector) usersListing() *listing[client.User] {
 		fetch: func(ctx context.Context, cur *cursor, offset, count int) (client.Page[client.User], error) {
 			// The endpoint is chosen on a listing's first call and kept
 			// in its cursor: a 404 later is a fault, not an old server.
-			first := cur.Endpoint == ""
+			var (
+				p     client.Page[client.User]
+				err   error
+				first = cur.Endpoint == ""
+			)
 			if first {
-				cur.Endpoint = c.preferredUsersEndpoint()
-			}
-			p, err := c.client.UsersPage(ctx, cur.Endpoint, offset, count)
-			if err != nil && first && cur.Endpoint == client.UsersListByStatus && status.Code(err) == codes.NotFound {
-				ctxzap.Extract(ctx).Info("rocket.chat has no users.listByStatus (older than 6.8); listing users with users.list")
-				cur.Endpoint = client.UsersList
+				p, cur.Endpoint, err = c.client.FirstUsersPage(ctx, c.preferredUsersEndpoint(), offset, count)
+			} else {
 				p, err = c.client.UsersPage(ctx, cur.Endpoint, offset, count)
 			}
 			if status.Code(err) == codes.PermissionDenied {
@@ -574,7 +574,7 @@ func (c *Connector) membersListing(teamID string) *listing[client.TeamMember] {
 		id:           func(m client.TeamMember) string { return m.User.ID },
 		fetch: func(ctx context.Context, _ *cursor, offset, count int) (client.Page[client.TeamMember], error) {
 			p, err := c.client.TeamMembersPage(ctx, teamID, offset, count)
-			if hasErrorType(err, "team-does-not-exist") {
+			if client.IsTeamNotFound(err) {
 				ctxzap.Extract(ctx).Warn("team disappeared during the sync", zap.String("team_id", teamID))
 				return client.Page[client.TeamMember]{Offset: offset, Total: 0}, nil
 			}

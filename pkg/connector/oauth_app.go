@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
@@ -76,7 +75,7 @@ func (c *Connector) oauthAppsListing() *listing[client.OAuthApp] {
 func oauthAppResource(app *client.OAuthApp, base externalBase) (*v2.Resource, error) {
 	profile := map[string]any{
 		"oauth_app_id": app.ID,
-		"name":         app.Name,
+		profileKeyName: app.Name,
 		"active":       app.Active,
 	}
 	set := func(k, v string) {
@@ -110,19 +109,9 @@ func oauthAppResource(app *client.OAuthApp, base externalBase) (*v2.Resource, er
 		resource.WithResourceProfile(profile),
 		resource.WithDescription(clip(description, maxDescription)),
 		resource.WithNHIType(v2.NonHumanIdentityTrait_NHI_TYPE_APP_REGISTRATION, oauthAppDetail),
-		resource.WithAnnotation(&v2.RawId{Id: app.ID}),
 	}
-	if !app.CreatedAt.IsZero() {
-		opts = append(opts, resource.WithResourceCreatedAt(app.CreatedAt))
-	}
-	if link := base.link("admin/oauth-apps/edit", app.ID); link != nil {
-		opts = append(opts, resource.WithAnnotation(link))
-	}
-	name := app.Name
-	if strings.TrimSpace(name) == "" {
-		name = app.ID
-	}
-	r, err := resource.NewAppResource(clip(name, maxDisplayName), oauthAppResourceType, app.ID, traitOpts, opts...)
+	opts = append(opts, base.identity(app.ID, app.CreatedAt, "admin/oauth-apps/edit", app.ID)...)
+	r, err := resource.NewAppResource(clip(nameOrID(app.Name, app.ID), maxDisplayName), oauthAppResourceType, app.ID, traitOpts, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("building OAuth app %s: %w", app.ID, err)
 	}

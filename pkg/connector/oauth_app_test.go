@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/conductorone/baton-rocketchat/internal/faultkit"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
 	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // TestOAuthAppsSync: OAuth apps are app resources marked as non-human
@@ -21,7 +21,7 @@ import (
 func TestOAuthAppsSync(t *testing.T) {
 	env := testenv.Start(t, nonHumanWorkspace(), simulator.Options{}, "")
 	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, nhAdmin, nil))
-	apps := resourcesOf(got, "oauth-app")
+	apps := got.ResourcesOf("oauth-app")
 	if len(apps) != 2 {
 		t.Fatalf("%d OAuth apps, want 2", len(apps))
 	}
@@ -74,8 +74,8 @@ func TestOAuthAppsSync(t *testing.T) {
 func TestOAuthAppsNeedTheirOwnPermission(t *testing.T) {
 	env := testenv.Start(t, nonHumanWorkspace(), simulator.Options{}, "")
 	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, nhInMgr, nil))
-	if resourceType(got, "oauth-app") != nil || resourceType(got, "outgoing-webhook") != nil || len(resourcesOf(got, "incoming-webhook")) != 2 {
-		t.Errorf("types %v, incoming %v", typeIDs(got), keys(resourcesOf(got, "incoming-webhook")))
+	if got.ResourceType("oauth-app") != nil || got.ResourceType("outgoing-webhook") != nil || len(got.ResourcesOf("incoming-webhook")) != 2 {
+		t.Errorf("types %v, incoming %v", got.ResourceTypeIDs(), keys(got.ResourcesOf("incoming-webhook")))
 	}
 	if n := env.Sim.Stats().Calls["GET oauth-apps.list"]; n != 0 {
 		t.Errorf("oauth-apps.list called %d times, want none", n)
@@ -85,18 +85,9 @@ func TestOAuthAppsNeedTheirOwnPermission(t *testing.T) {
 // TestOAuthAppsListingRefused: a 403 on oauth-apps.list (the permission
 // taken away after the check) fails the sync and names the permission.
 func TestOAuthAppsListingRefused(t *testing.T) {
-	env := testenv.Start(t, nonHumanWorkspace(), simulator.Options{}, "")
-	env.Sim.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
-		if !strings.HasSuffix(r.URL.Path, "/oauth-apps.list") {
-			return false
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusForbidden)
-		_, _ = w.Write([]byte(`{"success":false,"error":"User does not have the permissions required for this action [error-unauthorized]"}`))
-		return true
-	})
-	_, err := testenv.Sync(t, testenv.Connector(t, env.BaseURL, nhAdmin, nil))
-	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "manage-oauth-apps") || !strings.Contains(err.Error(), "OAuth apps") {
-		t.Errorf("sync: %v, want PermissionDenied naming manage-oauth-apps", err)
-	}
+	f := faultkit.Attach(testenv.Start(t, nonHumanWorkspace(), simulator.Options{}, ""))
+	oauthApps := func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/oauth-apps.list") }
+	f.Install(&faultkit.Rule{Name: "oauth-apps", Match: oauthApps, Actions: []faultkit.Action{faultkit.Forbidden}, Persistent: true})
+	_, err := testenv.Sync(t, testenv.Connector(t, f.BaseURL, nhAdmin, nil))
+	testenv.WantCode(t, err, codes.PermissionDenied, "manage-oauth-apps", "OAuth apps")
 }

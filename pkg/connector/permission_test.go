@@ -16,13 +16,13 @@ import (
 // role but not spread to anyone.
 func TestPermissionsExpandThroughRoles(t *testing.T) {
 	const assigner = "adminAssignerRole"
-	ws := provWorkspace()
+	ws := provisioningWorkspace()
 	ws.Roles = append(ws.Roles, &simulator.Role{ID: assigner, Name: "admin-assigner", Scope: "Users"})
 	ws.Permissions["assign-admin-role"] = append(ws.Permissions["assign-admin-role"], assigner)
 	ws.Permissions["add-team-member"] = []string{"admin", "owner"} // owner is room-scoped
-	ws.UserByID(pvCarolID).Roles = append(ws.UserByID(pvCarolID).Roles, assigner)
+	ws.UserByID(carolID).Roles = append(ws.UserByID(carolID).Roles, assigner)
 	env := testenv.Start(t, ws, simulator.Options{}, "")
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, pvAdmin, nil))
+	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, adminCred, nil))
 
 	direct := grantByID(t, got, "permission:assign-admin-role:granted:role:"+assigner)
 	expandable := &v2.GrantExpandable{}
@@ -31,9 +31,9 @@ func TestPermissionsExpandThroughRoles(t *testing.T) {
 		t.Errorf("the custom role's grant is not expandable through role:%s:assigned: %v", assigner, direct.GetAnnotations())
 	}
 	// After expansion: carol holds it through the custom role, the admin through admin.
-	grantByID(t, got, "permission:assign-admin-role:granted:user:"+pvCarolID)
-	grantByID(t, got, "permission:assign-admin-role:granted:user:"+pvAdminID)
-	if g := findGrant(got, "permission:assign-admin-role:granted:user:"+pvBobID); g != nil {
+	grantByID(t, got, "permission:assign-admin-role:granted:user:"+carolID)
+	grantByID(t, got, "permission:assign-admin-role:granted:user:"+adminID)
+	if g := got.Grant("permission:assign-admin-role:granted:user:" + bobID); g != nil {
 		t.Errorf("bob holds assign-admin-role without a role that has it: %v", g)
 	}
 
@@ -43,14 +43,14 @@ func TestPermissionsExpandThroughRoles(t *testing.T) {
 		t.Error("a room-scoped role's permission grant is expandable: it would spread to the workspace")
 	}
 	// alice owns a team, which does not give her add-team-member workspace-wide.
-	if g := findGrant(got, "permission:add-team-member:granted:user:"+pvAliceID); g != nil {
+	if g := got.Grant("permission:add-team-member:granted:user:" + aliceID); g != nil {
 		t.Errorf("a team owner holds add-team-member workspace-wide: %v", g)
 	}
 }
 
 func grantByID(t *testing.T, c *harness.Contents, id string) *v2.Grant {
 	t.Helper()
-	g := findGrant(c, id)
+	g := c.Grant(id)
 	if g == nil {
 		t.Fatalf("grant %s missing", id)
 	}

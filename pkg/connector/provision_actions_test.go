@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/conductorone/baton-rocketchat/internal/testenv"
 	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	"google.golang.org/grpc/codes"
 )
@@ -16,7 +17,7 @@ import (
 // loseAnswer makes the first request to endpoint ("POST users.logout") take
 // effect in the simulator and then answer 500, as if the connection broke
 // after Rocket.Chat acted: the client must not send it again by itself.
-func (p *provEnv) loseAnswer(endpoint string) {
+func (p *provisioning) loseAnswer(endpoint string) {
 	method, name, _ := strings.Cut(endpoint, " ")
 	var once sync.Once
 	p.sim.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
@@ -39,23 +40,23 @@ func (p *provEnv) loseAnswer(endpoint string) {
 // --- sign_out_user -----------------------------------------------------------
 
 func TestProvisionSignOutUser(t *testing.T) {
-	ws := provWorkspace()
-	ws.UserByID(pvCarolID).Tokens = []string{"carol-login-token", "carol-personal-access-token"}
-	p := startProvisioning(t, ws, pvAdmin)
+	ws := provisioningWorkspace()
+	ws.UserByID(carolID).Tokens = []string{"carol-login-token", "carol-personal-access-token"}
+	p := startProvisioning(t, ws, adminCred)
 
-	resp := p.invoke("sign_out_user", map[string]any{"user_id": pvCarolID})
+	resp := p.invoke("sign_out_user", map[string]any{"user_id": carolID})
 	wantActionComplete(t, resp)
 	fields := resp.GetResponse().GetFields()
 	if !fields["signed_out"].GetBoolValue() || !strings.Contains(fields["message"].GetStringValue(), "personal access tokens") {
 		t.Errorf("result %v does not say the tokens were removed", resp.GetResponse())
 	}
-	if u := p.user(pvCarolID); len(u.Tokens) != 0 || !u.Active {
+	if u := p.user(carolID); len(u.Tokens) != 0 || !u.Active {
 		t.Errorf("carol after sign-out: %d tokens, active %v", len(u.Tokens), u.Active)
 	}
 	p.wantPosts(map[string]int{"POST users.logout": 1})
 
 	// Nothing left: Rocket.Chat answers error-invalid-user-id, which is done.
-	resp = p.invoke("sign_out_user", map[string]any{"user_id": pvCarolID})
+	resp = p.invoke("sign_out_user", map[string]any{"user_id": carolID})
 	wantActionComplete(t, resp)
 	fields = resp.GetResponse().GetFields()
 	if fields["signed_out"].GetBoolValue() || !strings.Contains(fields["message"].GetStringValue(), "nothing to remove") {
@@ -65,25 +66,25 @@ func TestProvisionSignOutUser(t *testing.T) {
 }
 
 func TestProvisionSignOutUserLostAnswer(t *testing.T) {
-	ws := provWorkspace()
-	ws.UserByID(pvCarolID).Tokens = []string{"carol-login-token"}
-	p := startProvisioning(t, ws, pvAdmin)
+	ws := provisioningWorkspace()
+	ws.UserByID(carolID).Tokens = []string{"carol-login-token"}
+	p := startProvisioning(t, ws, adminCred)
 	p.loseAnswer("POST users.logout")
 
-	resp := p.invoke("sign_out_user", map[string]any{"user_id": pvCarolID})
+	resp := p.invoke("sign_out_user", map[string]any{"user_id": carolID})
 	wantActionComplete(t, resp)
 	if !resp.GetResponse().GetFields()["signed_out"].GetBoolValue() {
 		t.Errorf("result %v: the first, lost, logout removed the tokens", resp.GetResponse())
 	}
 	// The connector sent it once more (safe: a second logout changes nothing).
 	p.wantPosts(map[string]int{"POST users.logout": 2})
-	if u := p.user(pvCarolID); len(u.Tokens) != 0 {
+	if u := p.user(carolID); len(u.Tokens) != 0 {
 		t.Errorf("carol still has tokens")
 	}
 }
 
 func TestProvisionSignOutUserRefusals(t *testing.T) {
-	auditor := simulator.Credential{UserID: pvAuditorID, Token: pvAuditorTok}
+	auditor := simulator.Credential{UserID: auditorID, Token: auditorToken}
 	for _, tc := range []struct {
 		name     string
 		cred     simulator.Credential
@@ -91,14 +92,14 @@ func TestProvisionSignOutUserRefusals(t *testing.T) {
 		code     codes.Code
 		mentions []string
 	}{
-		{name: "own account", cred: pvAdmin, userID: pvAdminID, code: codes.FailedPrecondition, mentions: []string{"token belongs to"}},
-		{name: "missing permission", cred: auditor, userID: pvCarolID, code: codes.PermissionDenied, mentions: []string{"logout-other-user", "auditor"}},
-		{name: "unknown user", cred: pvAdmin, userID: "noSuchUserId00001", code: codes.NotFound, mentions: []string{"noSuchUserId00001"}},
-		{name: "missing user_id", cred: pvAdmin, code: codes.InvalidArgument, mentions: []string{"user_id"}},
+		{name: "own account", cred: adminCred, userID: adminID, code: codes.FailedPrecondition, mentions: []string{"token belongs to"}},
+		{name: "missing permission", cred: auditor, userID: carolID, code: codes.PermissionDenied, mentions: []string{"logout-other-user", "auditor"}},
+		{name: "unknown user", cred: adminCred, userID: "noSuchUserId00001", code: codes.NotFound, mentions: []string{"noSuchUserId00001"}},
+		{name: "missing user_id", cred: adminCred, code: codes.InvalidArgument, mentions: []string{"user_id"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ws := provWorkspace()
-			ws.UserByID(pvCarolID).Tokens = []string{"carol-login-token"}
+			ws := provisioningWorkspace()
+			ws.UserByID(carolID).Tokens = []string{"carol-login-token"}
 			p := startProvisioning(t, ws, tc.cred)
 			args := map[string]any{}
 			if tc.userID != "" {
@@ -106,7 +107,7 @@ func TestProvisionSignOutUserRefusals(t *testing.T) {
 			}
 			wantActionFailed(t, p.invoke("sign_out_user", args), tc.code, tc.mentions...)
 			p.wantPosts(nil)
-			if len(p.user(pvAdminID).Tokens) == 0 || len(p.user(pvCarolID).Tokens) == 0 {
+			if len(p.user(adminID).Tokens) == 0 || len(p.user(carolID).Tokens) == 0 {
 				t.Errorf("tokens were removed")
 			}
 		})
@@ -119,7 +120,7 @@ func TestProvisionSignOutUserRefusals(t *testing.T) {
 // connector's account) and carol logged in lately, alice 100 days ago, bob
 // never (created 200 days ago); the auditor logged in yesterday.
 func idleWorkspace() *simulator.Workspace {
-	ws := provWorkspace()
+	ws := provisioningWorkspace()
 	now := time.Now()
 	ago := func(d time.Duration) *time.Time { t := now.Add(-d); return &t }
 	day := 24 * time.Hour
@@ -127,16 +128,16 @@ func idleWorkspace() *simulator.Workspace {
 		u.CreatedAt = now.Add(-400 * day)
 		u.LastLogin = ago(2 * day)
 	}
-	ws.UserByID(pvAliceID).LastLogin = ago(100 * day)
-	bob := ws.UserByID(pvBobID)
+	ws.UserByID(aliceID).LastLogin = ago(100 * day)
+	bob := ws.UserByID(bobID)
 	bob.LastLogin, bob.CreatedAt = nil, now.Add(-200*day)
-	ws.UserByID(pvAliceID).Tokens = []string{"alice-token"}
-	ws.UserByID(pvAuditorID).LastLogin = ago(day)
+	ws.UserByID(aliceID).Tokens = []string{"alice-token"}
+	ws.UserByID(auditorID).LastLogin = ago(day)
 	return ws
 }
 
 func TestProvisionDeactivateIdleUsers(t *testing.T) {
-	p := startProvisioning(t, idleWorkspace(), pvAdmin)
+	p := startProvisioning(t, idleWorkspace(), adminCred)
 
 	resp := p.invoke("deactivate_idle_users", map[string]any{"days_idle": 30})
 	wantActionComplete(t, resp)
@@ -144,13 +145,13 @@ func TestProvisionDeactivateIdleUsers(t *testing.T) {
 		t.Errorf("deactivated_count %v, want 2 (alice, bob)", n)
 	}
 	p.wantPosts(map[string]int{"POST users.deactivateIdle": 1})
-	for id, want := range map[string]bool{pvAliceID: false, pvBobID: false, pvCarolID: true, pvAdminID: true, pvAuditorID: true} {
+	for id, want := range map[string]bool{aliceID: false, bobID: false, carolID: true, adminID: true, auditorID: true} {
 		if got := p.user(id).Active; got != want {
 			t.Errorf("%s active %v, want %v", id, got, want)
 		}
 	}
 	// Rocket.Chat only clears the active flag: tokens stay (documented).
-	if len(p.user(pvAliceID).Tokens) == 0 {
+	if len(p.user(aliceID).Tokens) == 0 {
 		t.Errorf("alice's tokens were removed; Rocket.Chat's deactivateIdle leaves them")
 	}
 
@@ -164,7 +165,7 @@ func TestProvisionDeactivateIdleUsers(t *testing.T) {
 
 func TestProvisionDeactivateIdleRefusals(t *testing.T) {
 	day := 24 * time.Hour
-	auditor := simulator.Credential{UserID: pvAuditorID, Token: pvAuditorTok}
+	auditor := simulator.Credential{UserID: auditorID, Token: auditorToken}
 	for _, tc := range []struct {
 		name     string
 		cred     simulator.Credential
@@ -174,25 +175,25 @@ func TestProvisionDeactivateIdleRefusals(t *testing.T) {
 		mentions []string
 	}{
 		{
-			name: "own account", cred: pvAdmin,
+			name: "own account", cred: adminCred,
 			ws: func() *simulator.Workspace {
 				ws := idleWorkspace()
 				l := time.Now().Add(-60 * day)
-				ws.UserByID(pvAdminID).LastLogin = &l
+				ws.UserByID(adminID).LastLogin = &l
 				return ws
 			},
 			args: map[string]any{"days_idle": 30}, code: codes.FailedPrecondition,
 			mentions: []string{"own account", "personal access token"},
 		},
 		{
-			name: "last active admin", cred: pvOperator,
+			name: "last active admin", cred: operatorCred,
 			ws: func() *simulator.Workspace {
 				ws := idleWorkspace()
 				for _, p := range []string{"edit-other-user-active-status"} {
 					ws.Permissions[p] = append(ws.Permissions[p], "syncReaderRole001")
 				}
 				l := time.Now().Add(-60 * day)
-				ws.UserByID(pvAdminID).LastLogin = &l
+				ws.UserByID(adminID).LastLogin = &l
 				return ws
 			},
 			args: map[string]any{"days_idle": 30, "role": "admin"}, code: codes.FailedPrecondition,
@@ -204,11 +205,11 @@ func TestProvisionDeactivateIdleRefusals(t *testing.T) {
 			mentions: []string{"edit-other-user-active-status", "auditor"},
 		},
 		{
-			name: "zero days", cred: pvAdmin, ws: idleWorkspace,
+			name: "zero days", cred: adminCred, ws: idleWorkspace,
 			args: map[string]any{"days_idle": 0}, code: codes.InvalidArgument, mentions: []string{"days_idle"},
 		},
 		{
-			name: "missing days", cred: pvAdmin, ws: idleWorkspace,
+			name: "missing days", cred: adminCred, ws: idleWorkspace,
 			args: map[string]any{"role": "user"}, code: codes.InvalidArgument, mentions: []string{"days_idle"},
 		},
 	} {
@@ -231,9 +232,9 @@ func TestProvisionDeactivateIdleAdminsWhenOneRemains(t *testing.T) {
 	ws := idleWorkspace()
 	ws.Permissions["edit-other-user-active-status"] = append(ws.Permissions["edit-other-user-active-status"], "syncReaderRole001")
 	l := time.Now().Add(-60 * 24 * time.Hour)
-	ws.UserByID(pvAdminID).LastLogin = &l
-	ws.UserByID(pvCarolID).Roles = append(ws.UserByID(pvCarolID).Roles, "admin") // logged in two days ago
-	p := startProvisioning(t, ws, pvOperator)
+	ws.UserByID(adminID).LastLogin = &l
+	ws.UserByID(carolID).Roles = append(ws.UserByID(carolID).Roles, "admin") // logged in two days ago
+	p := startProvisioning(t, ws, operatorCred)
 
 	resp := p.invoke("deactivate_idle_users", map[string]any{"days_idle": 30, "role": "admin"})
 	wantActionComplete(t, resp)
@@ -241,29 +242,29 @@ func TestProvisionDeactivateIdleAdminsWhenOneRemains(t *testing.T) {
 		t.Errorf("deactivated_count %v, want 1", n)
 	}
 	p.wantPosts(map[string]int{"POST users.deactivateIdle": 1})
-	if p.user(pvAdminID).Active || !p.user(pvCarolID).Active {
-		t.Errorf("admin active %v (want false), carol active %v (want true)", p.user(pvAdminID).Active, p.user(pvCarolID).Active)
+	if p.user(adminID).Active || !p.user(carolID).Active {
+		t.Errorf("admin active %v (want false), carol active %v (want true)", p.user(adminID).Active, p.user(carolID).Active)
 	}
 }
 
 // A lost answer is not re-sent: a second run would count 0.
 func TestProvisionDeactivateIdleLostAnswer(t *testing.T) {
-	p := startProvisioning(t, idleWorkspace(), pvAdmin)
+	p := startProvisioning(t, idleWorkspace(), adminCred)
 	p.loseAnswer("POST users.deactivateIdle")
 	wantActionFailed(t, p.invoke("deactivate_idle_users", map[string]any{"days_idle": 30}), codes.Aborted, "may or may not")
 	p.wantPosts(map[string]int{"POST users.deactivateIdle": 1})
-	if p.user(pvAliceID).Active {
+	if p.user(aliceID).Active {
 		t.Errorf("the lost call did not take effect in the simulator")
 	}
 }
 
 // A deactivation whose answer was lost is checked, not re-sent.
 func TestProvisionDisableUserLostAnswer(t *testing.T) {
-	p := startProvisioning(t, provWorkspace(), pvAdmin)
+	p := startProvisioning(t, provisioningWorkspace(), adminCred)
 	p.loseAnswer("POST users.setActiveStatus")
-	wantActionComplete(t, p.invoke("disable_user", map[string]any{"user_id": pvCarolID}))
+	wantActionComplete(t, p.invoke("disable_user", map[string]any{"user_id": carolID}))
 	p.wantPosts(map[string]int{"POST users.setActiveStatus": 1})
-	if p.user(pvCarolID).Active {
+	if p.user(carolID).Active {
 		t.Errorf("carol is still active")
 	}
 }
@@ -271,43 +272,43 @@ func TestProvisionDisableUserLostAnswer(t *testing.T) {
 // --- Omnichannel roles -------------------------------------------------------
 
 func TestProvisionLivechatRoles(t *testing.T) {
-	auditor := simulator.Credential{UserID: pvAuditorID, Token: pvAuditorTok}
+	auditor := simulator.Credential{UserID: auditorID, Token: auditorToken}
 	t.Run("grant without view-livechat-manager", func(t *testing.T) {
-		p := startProvisioning(t, provWorkspace(), auditor)
-		_, err := p.grant(roleEntitlement("livechat-agent"), pvCarolID)
-		wantCode(t, err, codes.PermissionDenied, "view-livechat-manager", "auditor")
+		p := startProvisioning(t, provisioningWorkspace(), auditor)
+		_, err := p.grant(roleEntitlement("livechat-agent"), carolID)
+		testenv.WantCode(t, err, codes.PermissionDenied, "view-livechat-manager", "auditor")
 		p.wantPosts(nil)
-		wantRoles(t, "carol", p.user(pvCarolID).Roles, "user")
+		wantRoles(t, "carol", p.user(carolID).Roles, "user")
 	})
 	t.Run("revoke without view-livechat-manager", func(t *testing.T) {
-		ws := provWorkspace()
-		ws.UserByID(pvCarolID).Roles = []string{"user", "livechat-manager"}
+		ws := provisioningWorkspace()
+		ws.UserByID(carolID).Roles = []string{"user", "livechat-manager"}
 		p := startProvisioning(t, ws, auditor)
-		_, err := p.revoke(roleEntitlement("livechat-manager"), pvCarolID)
-		wantCode(t, err, codes.PermissionDenied, "view-livechat-manager")
+		_, err := p.revoke(roleEntitlement("livechat-manager"), carolID)
+		testenv.WantCode(t, err, codes.PermissionDenied, "view-livechat-manager")
 		p.wantPosts(nil)
-		wantRoles(t, "carol", p.user(pvCarolID).Roles, "user", "livechat-manager")
+		wantRoles(t, "carol", p.user(carolID).Roles, "user", "livechat-manager")
 	})
 	t.Run("a livechat manager, without access-permissions, manages agents", func(t *testing.T) {
-		ws := provWorkspace()
-		ws.UserByID(pvAuditorID).Roles = append(ws.UserByID(pvAuditorID).Roles, "livechat-manager")
+		ws := provisioningWorkspace()
+		ws.UserByID(auditorID).Roles = append(ws.UserByID(auditorID).Roles, "livechat-manager")
 		p := startProvisioning(t, ws, auditor)
-		_, err := p.grant(roleEntitlement("livechat-agent"), pvCarolID)
+		_, err := p.grant(roleEntitlement("livechat-agent"), carolID)
 		mustOK(t, "grant", err)
 		p.wantPosts(map[string]int{"POST livechat/users/agent": 1})
-		_, err = p.revoke(roleEntitlement("livechat-agent"), pvCarolID)
+		_, err = p.revoke(roleEntitlement("livechat-agent"), carolID)
 		mustOK(t, "revoke", err)
 		p.wantPosts(map[string]int{"DELETE livechat/users/agent/:_id": 1})
-		if slices.Contains(p.user(pvCarolID).Roles, "livechat-agent") {
+		if slices.Contains(p.user(carolID).Roles, "livechat-agent") {
 			t.Errorf("carol is still an agent")
 		}
 	})
 	t.Run("lost answer is checked, not re-sent", func(t *testing.T) {
-		p := startProvisioning(t, provWorkspace(), pvAdmin)
+		p := startProvisioning(t, provisioningWorkspace(), adminCred)
 		p.loseAnswer("POST livechat/users/agent")
-		_, err := p.grant(roleEntitlement("livechat-agent"), pvCarolID)
+		_, err := p.grant(roleEntitlement("livechat-agent"), carolID)
 		mustOK(t, "grant", err)
 		p.wantPosts(map[string]int{"POST livechat/users/agent": 1})
-		wantRoles(t, "carol", p.user(pvCarolID).Roles, "user", "livechat-agent")
+		wantRoles(t, "carol", p.user(carolID).Roles, "user", "livechat-agent")
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
@@ -171,7 +172,7 @@ func roleName(role *client.Role) string {
 func roleResource(role *client.Role, base externalBase) (*v2.Resource, error) {
 	profile := map[string]any{
 		"role_id":       role.ID,
-		"name":          role.Name,
+		profileKeyName:  role.Name,
 		"scope":         role.Scope,
 		"protected":     role.Protected,
 		"custom":        !role.Protected,
@@ -183,14 +184,12 @@ func roleResource(role *client.Role, base externalBase) (*v2.Resource, error) {
 	name := roleName(role)
 	opts := []resource.ResourceOption{
 		resource.WithResourceProfile(profile),
-		resource.WithAnnotation(&v2.RawId{Id: role.ID}),
 	}
 	if role.Description != "" {
 		opts = append(opts, resource.WithDescription(clip(role.Description, maxDescription)))
 	}
-	if link := base.link("admin/permissions/edit", role.ID); link != nil {
-		opts = append(opts, resource.WithAnnotation(link))
-	}
+	// Roles have no creation time in roles.list (docs/rocketchat-api.md §4.1).
+	opts = append(opts, base.identity(role.ID, time.Time{}, "admin/permissions/edit", role.ID)...)
 	r, err := resource.NewRoleResource(clip(name, maxDisplayName), roleResourceType, role.ID, nil, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("building role %s: %w", role.ID, err)
@@ -229,12 +228,12 @@ func (s *roleSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.En
 			"role %q is held per room or team (scope Subscriptions), not workspace-wide: grant it through the team's %s entitlement instead", role.Name, role.Name)
 	}
 	kind, omni := livechatKind(roleID)
-	perms := []string{permAccessPermissions}
+	perms := []string{client.PermAccessPermissions}
 	switch {
 	case omni:
-		perms = []string{permViewLivechatManager}
+		perms = []string{client.PermViewLivechatManager}
 	case roleID == "admin":
-		perms = append(perms, permAssignAdmin)
+		perms = append(perms, client.PermAssignAdminRole)
 	}
 	if err := s.c.requirePermissions(ctx, fmt.Sprintf("grant role %q", role.Name), perms...); err != nil {
 		return nil, nil, err
@@ -259,7 +258,7 @@ func (s *roleSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.En
 		return granted, nil, nil
 	}
 	if err := s.c.client.AddUserToRole(ctx, u.Username, roleID); err != nil {
-		if hasErrorType(err, "error-user-already-in-role") {
+		if client.IsAlreadyInRole(err) {
 			return granted, annotations.New(&v2.GrantAlreadyExists{}), nil
 		}
 		return nil, nil, guardError(fmt.Sprintf("granting role %q to %s", role.Name, u.Username), err)
@@ -271,9 +270,9 @@ func (s *roleSyncer) Grant(ctx context.Context, principal *v2.Resource, e *v2.En
 func (s *roleSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annotations, error) {
 	roleID := g.GetEntitlement().GetResource().GetId().GetResource()
 	kind, omni := livechatKind(roleID)
-	perm := permAccessPermissions
+	perm := client.PermAccessPermissions
 	if omni {
-		perm = permViewLivechatManager
+		perm = client.PermViewLivechatManager
 	}
 	if err := s.c.requirePermissions(ctx, fmt.Sprintf("revoke role %q", roleID), perm); err != nil {
 		return nil, err
@@ -312,7 +311,7 @@ func (s *roleSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 		return nil, nil
 	}
 	if err := s.c.client.RemoveUserFromRole(ctx, u.Username, roleID); err != nil {
-		if hasErrorType(err, "error-user-not-in-role") {
+		if client.IsNotInRole(err) {
 			return annotations.New(&v2.GrantAlreadyRevoked{}), nil
 		}
 		return nil, guardError(fmt.Sprintf("revoking role %q from %s", roleID, u.Username), err)
@@ -353,6 +352,11 @@ func (s *roleSyncer) refuseManaged(ctx context.Context, verb, roleID string, rol
 	}
 	if dir.SAMLRoleSync {
 		ctxzap.Extract(ctx).Warn(samlRoleSyncNote, zap.String("change", verb+" role "+roleID))
+	}
+	for _, o := range dir.OAuthRoleSync {
+		if o.affects(roleID) {
+			ctxzap.Extract(ctx).Warn(o.note(), zap.String("change", verb+" role "+roleID))
+		}
 	}
 	if len(dir.Roles) == 0 || (verb == "grant" && !dir.RolesAutoRemove) {
 		return nil

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/conductorone/baton-rocketchat/internal/faultkit"
 	"github.com/conductorone/baton-rocketchat/internal/harness"
-	"github.com/conductorone/baton-rocketchat/internal/testenv"
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	"github.com/conductorone/baton-rocketchat/pkg/connector"
 	"github.com/conductorone/baton-rocketchat/pkg/simulator"
@@ -32,76 +32,75 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 )
 
-// secToken is long and distinctive, so a match is never a coincidence.
-const secToken = "rcPAT_SECRET-7f3c9a1e5b2d4c6f8a0e1d3b5c7a9f2e4d6b8c0a-NEVER-LOG-ME_4q9Zx2Lm8Pw5Rt7Yk3Hn6Jd1Vb0Gs"
+// secretToken is long and distinctive, so a match is never a coincidence.
+const secretToken = "rcPAT_SECRET-7f3c9a1e5b2d4c6f8a0e1d3b5c7a9f2e4d6b8c0a-NEVER-LOG-ME_4q9Zx2Lm8Pw5Rt7Yk3Hn6Jd1Vb0Gs"
 
 // The secrets Rocket.Chat keeps for its non-human identities and sends to
 // whoever may list them: webhook tokens, the scripts webhooks run (which
 // embed keys), credentials in an outgoing webhook's target URL, and OAuth
 // client secrets. None may end up anywhere either.
 const (
-	secHookToken    = "HookT0ken-INCOMING-NEVER-STORE-ME-5e7a9c1b3d5f7a9c2e4d6b8"
-	secOutToken     = "0utT0ken-OUTGOING-NEVER-STORE-ME-c1b3d5f7a9e2d4c6b8a0f1e"
-	secScriptKey    = "Scr1ptKey-IN-A-SCRIPT-NEVER-STORE-ME-a1b2c3d4e5f6a7b8"
-	secURLPath      = "UrlPathS3cret0123456789abcdefNEVERSTORE"
-	secURLQuery     = "UrlQu3ryS3cret-NEVER-STORE-ME-9f8e7d6c"
-	secURLPassword  = "UrlPassw0rd-NEVER-STORE-ME-1a2b3c4d"
-	secClientSecret = "Cl1entS3cret-NEVER-STORE-ME-f0e1d2c3b4a5968778695a4b"
+	incomingHookToken  = "HookT0ken-INCOMING-NEVER-STORE-ME-5e7a9c1b3d5f7a9c2e4d6b8"
+	outgoingHookToken  = "0utT0ken-OUTGOING-NEVER-STORE-ME-c1b3d5f7a9e2d4c6b8a0f1e"
+	hookScriptKey      = "Scr1ptKey-IN-A-SCRIPT-NEVER-STORE-ME-a1b2c3d4e5f6a7b8"
+	hookURLPathSecret  = "UrlPathS3cret0123456789abcdefNEVERSTORE"
+	hookURLQuerySecret = "UrlQu3ryS3cret-NEVER-STORE-ME-9f8e7d6c"
+	hookURLPassword    = "UrlPassw0rd-NEVER-STORE-ME-1a2b3c4d"
+	oauthClientSecret  = "Cl1entS3cret-NEVER-STORE-ME-f0e1d2c3b4a5968778695a4b"
 )
 
-// secFragments are pieces of each secret: a truncated or re-wrapped leak
+// secretFragments are pieces of each secret: a truncated or re-wrapped leak
 // still contains one of them.
-func secFragments() []string {
-	out := []string{secToken, secToken[:20], secToken[30:50], secToken[len(secToken)-20:]}
-	for _, s := range []string{secHookToken, secOutToken, secScriptKey, secURLPath, secURLQuery, secURLPassword, secClientSecret} {
+func secretFragments() []string {
+	out := []string{secretToken, secretToken[:20], secretToken[30:50], secretToken[len(secretToken)-20:]}
+	for _, s := range []string{incomingHookToken, outgoingHookToken, hookScriptKey, hookURLPathSecret, hookURLQuerySecret, hookURLPassword, oauthClientSecret} {
 		out = append(out, s, s[:16], s[len(s)-16:])
 	}
 	return out
 }
 
-// secNonHumans gives the workspace webhooks and an OAuth app holding the
+// addNonHumansWithSecrets gives the workspace webhooks and an OAuth app holding the
 // secrets above.
-func secNonHumans(ws *simulator.Workspace, admin *simulator.User) {
-	script := "const key = '" + secScriptKey + "';"
+func addNonHumansWithSecrets(ws *simulator.Workspace, admin *simulator.User) {
+	script := "const key = '" + hookScriptKey + "';"
 	ws.AddIntegration(&simulator.Integration{Type: simulator.IntegrationIncoming, Name: "Leak check incoming", Enabled: true,
-		Username: "rocket.cat", UserID: "rocket.cat", Channel: []string{"#general"}, Token: secHookToken,
+		Username: "rocket.cat", UserID: "rocket.cat", Channel: []string{"#general"}, Token: incomingHookToken,
 		ScriptEnabled: true, Script: script, ScriptCompiled: script, CreatedByID: admin.ID, CreatedByUsername: admin.Username})
 	ws.AddIntegration(&simulator.Integration{Type: simulator.IntegrationOutgoing, Name: "Leak check outgoing", Enabled: true,
-		Username: "rocket.cat", UserID: "rocket.cat", Event: "sendMessage", Token: secOutToken, ScriptEnabled: true, Script: script,
+		Username: "rocket.cat", UserID: "rocket.cat", Event: "sendMessage", Token: outgoingHookToken, ScriptEnabled: true, Script: script,
 		ScriptError: "Unexpected token in " + script,
-		URLs:        []string{"https://hooks.example.com/services/T0/B0/" + secURLPath, "https://bot:" + secURLPassword + "@ci.example.com/in?token=" + secURLQuery},
+		URLs:        []string{"https://hooks.example.com/services/T0/B0/" + hookURLPathSecret, "https://bot:" + hookURLPassword + "@ci.example.com/in?token=" + hookURLQuerySecret},
 		CreatedByID: admin.ID, CreatedByUsername: admin.Username})
 	ws.AddOAuthApp(&simulator.OAuthApp{Name: "Leak check app", Active: true, RedirectURI: "https://app.example.com/cb",
-		ClientSecret: secClientSecret, CreatedByID: admin.ID, CreatedByUsername: admin.Username})
+		ClientSecret: oauthClientSecret, CreatedByID: admin.ID, CreatedByUsername: admin.Username})
 }
 
-// secBuffer is a log sink safe for the concurrent writers of a sync.
-type secBuffer struct {
+// logBuffer is a log sink safe for the concurrent writers of a sync.
+type logBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *secBuffer) Write(p []byte) (int, error) {
+func (b *logBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *secBuffer) Sync() error { return nil }
+func (b *logBuffer) Sync() error { return nil }
 
-func (b *secBuffer) String() string {
+func (b *logBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
 
-// secLeaks reports which fragments of the token occur in data.
-func secLeaks(data []byte) []string {
+// leakedFragments reports which fragments of the token occur in data.
+func leakedFragments(data []byte) []string {
 	var found []string
-	for _, f := range secFragments() {
+	for _, f := range secretFragments() {
 		if bytes.Contains(data, []byte(f)) {
 			found = append(found, f)
 		}
@@ -113,8 +112,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 	gen := simulator.Generate(5, simulator.Size{Users: 150, Teams: 4, MembersPerTeam: 20})
 	ws := gen.Workspace
 	admin := ws.UserByID(gen.Admin.UserID)
-	admin.Tokens = []string{secToken} // the only token that works
-	secNonHumans(ws, admin)
+	admin.Tokens = []string{secretToken} // the only token that works
+	addNonHumansWithSecrets(ws, admin)
 	var target *simulator.User // receives and loses a role
 	for _, u := range ws.Users {
 		if u.Active && u.Type == "user" && !u.Federated && u.ID != admin.ID && !slices.Contains(u.Roles, "livechat-agent") {
@@ -126,26 +125,26 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Fatal("fixture has no plain user")
 	}
 
-	f := &fltEnv{gen: gen, env: testenv.Start(t, ws, simulator.Options{}, "")}
+	f := faultkit.Start(t, gen, simulator.Options{})
 	var resetAt time.Time
 	// Faults on the sync and again on the direct calls below, so retries,
 	// waits and failures are logged with their errors. nil lets a request through.
-	f.install(
-		&fltRule{name: "users", match: fltPage("users.listByStatus", 0), actions: []fltAction{fltServerErrors[503], nil, fltReset}},
-		&fltRule{name: "teams", match: fltEndpoint("teams.listAll"), actions: []fltAction{fltSharedBudget429(&resetAt), nil, fltServerErrors[502]}},
-		&fltRule{name: "info", match: fltEndpoint("users.info"), actions: []fltAction{fltServerErrors[500]}},
-		&fltRule{name: "integrations", match: fltEndpoint("integrations.list"), actions: []fltAction{fltServerErrors[503]}},
-		&fltRule{name: "oauth", match: fltEndpoint("oauth-apps.list"), actions: []fltAction{fltReset}},
+	f.Install(
+		&faultkit.Rule{Name: "users", Match: faultkit.Page("users.listByStatus", 0), Actions: []faultkit.Action{faultkit.ServerErrors[503], nil, faultkit.Reset}},
+		&faultkit.Rule{Name: "teams", Match: faultkit.Endpoint("teams.listAll"), Actions: []faultkit.Action{faultkit.SharedBudget429(&resetAt), nil, faultkit.ServerErrors[502]}},
+		&faultkit.Rule{Name: "info", Match: faultkit.Endpoint("users.info"), Actions: []faultkit.Action{faultkit.ServerErrors[500]}},
+		&faultkit.Rule{Name: "integrations", Match: faultkit.Endpoint("integrations.list"), Actions: []faultkit.Action{faultkit.ServerErrors[503]}},
+		&faultkit.Rule{Name: "oauth", Match: faultkit.Endpoint("oauth-apps.list"), Actions: []faultkit.Action{faultkit.Reset}},
 	)
 
-	logs := &secBuffer{}
+	logs := &logBuffer{}
 	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), logs, zap.DebugLevel))
 	ctx := ctxzap.ToContext(context.Background(), logger)
 
 	// The client logs through the logger of the context New gets (its HTTP
 	// transport logs every request at DEBUG).
-	conf := client.Config{BaseURL: f.env.BaseURL, UserID: gen.Admin.UserID, Token: secToken}
-	fltTweak(&conf)
+	conf := client.Config{BaseURL: f.BaseURL, UserID: gen.Admin.UserID, Token: secretToken}
+	faultkit.Tweak(&conf)
 	cl, err := client.New(ctx, conf)
 	if err != nil {
 		t.Fatalf("client.New: %v", err)
@@ -167,14 +166,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	// The connector's syncers once more, called directly with ctx, so what
 	// they and the client log while paging and retrying is captured too.
-	secDirectSync(ctx, t, c)
+	syncDirectly(ctx, t, c)
 
 	// Provisioning through the GrantManagerService, then directly.
 	contents, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
 	if err != nil {
 		t.Fatalf("reading c1z: %v", err)
 	}
-	ent, principal := secPick(t, contents, "role:livechat-agent:assigned", target.ID)
+	ent, principal := pickGrantTarget(t, contents, "role:livechat-agent:assigned", target.ID)
 	conn, err := harness.Serve(ctx, c)
 	if err != nil {
 		t.Fatalf("serving: %v", err)
@@ -184,7 +183,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if err != nil {
 		t.Fatalf("grant: %v", err)
 	}
-	if !secHasRole(f, target.ID, "livechat-agent") {
+	if !hasRole(f, target.ID, "livechat-agent") {
 		t.Fatalf("the grant did not reach the simulator")
 	}
 	if len(granted.GetGrants()) != 1 {
@@ -193,7 +192,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if _, err := conn.Revoke(ctx, v2.GrantManagerServiceRevokeRequest_builder{Grant: granted.GetGrants()[0]}.Build()); err != nil {
 		t.Fatalf("revoke: %v", err)
 	}
-	if secHasRole(f, target.ID, "livechat-agent") {
+	if hasRole(f, target.ID, "livechat-agent") {
 		t.Fatalf("the revoke did not reach the simulator")
 	}
 	// Refusals carry messages too: none may hold the token.
@@ -202,8 +201,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if status.Code(err) != codes.NotFound {
 		t.Errorf("grant to a missing user: %v, want NotFound", err)
 	}
-	secNoLeak(t, "the refusal of a grant to a missing user", []byte(errString(err)))
-	secDirectProvision(ctx, t, c, ent, principal, missing)
+	wantNoLeak(t, "the refusal of a grant to a missing user", []byte(errString(err)))
+	provisionDirectly(ctx, t, c, ent, principal, missing)
 	_ = logger.Sync()
 
 	out := logs.String()
@@ -225,7 +224,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			t.Errorf("the captured log lacks %q: the test does not see what it should", want)
 		}
 	}
-	secNoLeak(t, "the log", []byte(out))
+	wantNoLeak(t, "the log", []byte(out))
 
 	// The c1z as written. Its payload is compressed, so this only catches a
 	// token stored verbatim (in the file's manifest, say); the decoded
@@ -234,37 +233,24 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secNoLeak(t, "the c1z file", raw)
+	wantNoLeak(t, "the c1z file", raw)
 
 	// Everything the c1z holds, decoded.
 	var decoded bytes.Buffer
-	var msgs []proto.Message
-	for _, m := range contents.ResourceTypes {
-		msgs = append(msgs, m)
-	}
-	for _, m := range contents.Resources {
-		msgs = append(msgs, m)
-	}
-	for _, m := range contents.Entitlements {
-		msgs = append(msgs, m)
-	}
-	for _, m := range contents.Grants {
-		msgs = append(msgs, m)
-	}
-	for _, m := range msgs {
+	for _, m := range contents.Messages() {
 		b, err := protojson.Marshal(m)
 		if err != nil {
 			t.Fatalf("protojson: %v", err)
 		}
 		decoded.Write(b)
-		decoded.WriteByte('\n')
+		_ = decoded.WriteByte('\n') // a bytes.Buffer write cannot fail
 	}
 	for _, known := range []string{target.Username, admin.Username, "Leak check incoming", "Leak check outgoing", "Leak check app", "hooks.example.com"} {
 		if !strings.Contains(decoded.String(), known) {
 			t.Fatalf("the decoded c1z lacks %q: the search would prove nothing", known)
 		}
 	}
-	secNoLeak(t, "the decoded c1z contents", decoded.Bytes())
+	wantNoLeak(t, "the decoded c1z contents", decoded.Bytes())
 }
 
 func errString(err error) string {
@@ -274,18 +260,18 @@ func errString(err error) string {
 	return err.Error()
 }
 
-func secNoLeak(t *testing.T, where string, data []byte) {
+func wantNoLeak(t *testing.T, where string, data []byte) {
 	t.Helper()
-	if found := secLeaks(data); len(found) > 0 {
+	if found := leakedFragments(data); len(found) > 0 {
 		i := bytes.Index(data, []byte(found[0]))
 		lo, hi := max(i-200, 0), min(i+200, len(data))
 		t.Errorf("%s contains the token (fragments %q), near: %q", where, found, data[lo:hi])
 	}
 }
 
-// secDirectSync lists every resource, entitlement and grant through the
+// syncDirectly lists every resource, entitlement and grant through the
 // connector's syncers directly, with ctx, as one sync.
-func secDirectSync(ctx context.Context, t *testing.T, c *connector.Connector) {
+func syncDirectly(ctx context.Context, t *testing.T, c *connector.Connector) {
 	t.Helper()
 	opts := resource.SyncOpAttrs{SyncID: "direct-sync-1"}
 	for _, s := range c.ResourceSyncers(ctx) {
@@ -321,9 +307,9 @@ func secDirectSync(ctx context.Context, t *testing.T, c *connector.Connector) {
 	}
 }
 
-// secDirectProvision grants and revokes through the role syncer directly,
+// provisionDirectly grants and revokes through the role syncer directly,
 // with ctx, and asks for a grant that fails.
-func secDirectProvision(ctx context.Context, t *testing.T, c *connector.Connector, ent *v2.Entitlement, principal, missing *v2.Resource) {
+func provisionDirectly(ctx context.Context, t *testing.T, c *connector.Connector, ent *v2.Entitlement, principal, missing *v2.Resource) {
 	t.Helper()
 	type provisioner interface {
 		connectorbuilder.GrantProvisionerV2
@@ -345,34 +331,25 @@ func secDirectProvision(ctx context.Context, t *testing.T, c *connector.Connecto
 		if err == nil {
 			t.Fatal("direct grant to a missing user succeeded")
 		}
-		secNoLeak(t, "a direct grant's error", []byte(err.Error()))
+		wantNoLeak(t, "a direct grant's error", []byte(err.Error()))
 		return
 	}
 	t.Fatal("no role provisioner")
 }
 
-// secPick finds an entitlement and a user resource in a synced c1z.
-func secPick(t *testing.T, got *harness.Contents, entID, userID string) (*v2.Entitlement, *v2.Resource) {
+// pickGrantTarget finds an entitlement and a user resource in a synced c1z.
+func pickGrantTarget(t *testing.T, got *harness.Contents, entID, userID string) (*v2.Entitlement, *v2.Resource) {
 	t.Helper()
-	var ent *v2.Entitlement
-	for _, e := range got.Entitlements {
-		if e.GetId() == entID {
-			ent = e
-		}
-	}
-	var user *v2.Resource
-	for _, r := range got.Resources {
-		if r.GetId().GetResourceType() == "user" && r.GetId().GetResource() == userID {
-			user = r
-		}
-	}
+	ent := got.Entitlement(entID)
+	user := got.ResourcesOf("user")[userID]
 	if ent == nil || user == nil {
 		t.Fatalf("the c1z lacks %s or user %s", entID, userID)
 	}
 	return ent, user
 }
 
-func secHasRole(f *fltEnv, userID, role string) bool {
-	u := f.state().UserByID(userID)
+// hasRole reports whether the simulator's user userID holds role now.
+func hasRole(f *faultkit.Env, userID, role string) bool {
+	u := f.State().UserByID(userID)
 	return u != nil && slices.Contains(u.Roles, role)
 }

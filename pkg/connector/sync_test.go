@@ -64,14 +64,7 @@ func assertMatchesWorkspace(t *testing.T, got *harness.Contents, ws *simulator.W
 // Rocket.Chat shows that user.
 func assertMatchesWorkspaceAs(t *testing.T, got *harness.Contents, ws *simulator.Workspace, callerID string) {
 	t.Helper()
-	byType := map[string]map[string]*v2.Resource{}
-	for _, r := range got.Resources {
-		rt := r.GetId().GetResourceType()
-		if byType[rt] == nil {
-			byType[rt] = map[string]*v2.Resource{}
-		}
-		byType[rt][r.GetId().GetResource()] = r
-	}
+	byType := got.ResourcesByType()
 
 	// Users: all of them, with status, account type, login, emails, federation.
 	if len(byType["user"]) != len(ws.Users) {
@@ -185,11 +178,7 @@ func assertMatchesWorkspaceAs(t *testing.T, got *harness.Contents, ws *simulator
 		}
 	}
 	wantGrants = append(wantGrants, permissionGrants(ws)...)
-	var gotGrants []string
-	for _, g := range got.Grants {
-		gotGrants = append(gotGrants, g.GetId())
-	}
-	diffSets(t, "grants", gotGrants, wantGrants)
+	diffSets(t, "grants", got.GrantIDs(), wantGrants)
 }
 
 // teamsListedNote starts a deactivated user's profile note when the sync
@@ -479,12 +468,7 @@ func TestSyncLabelsSpecialAccounts(t *testing.T) {
 
 	env := testenv.Start(t, ws, simulator.Options{}, "")
 	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, simulator.Credential{UserID: admin.ID, Token: "admin-token"}, nil))
-	users := map[string]*v2.Resource{}
-	for _, r := range got.Resources {
-		if r.GetId().GetResourceType() == "user" {
-			users[r.GetId().GetResource()] = r
-		}
-	}
+	users := got.ResourcesOf("user")
 	for _, tc := range []struct {
 		id        string
 		service   bool
@@ -853,7 +837,7 @@ func TestTeamGrantsCarryProvenance(t *testing.T) {
 	checked := 0
 	for _, team := range ws.Teams {
 		for _, m := range team.Members {
-			g := findGrant(got, "team:"+team.ID+":member:user:"+m.UserID)
+			g := got.Grant("team:" + team.ID + ":member:user:" + m.UserID)
 			if u := ws.UserByID(m.UserID); g == nil || !u.Active {
 				// Deactivated users' memberships come from users.listTeams,
 				// which does not say who added them (TestDeactivatedMembers).
@@ -881,13 +865,4 @@ func TestTeamGrantsCarryProvenance(t *testing.T) {
 	if checked == 0 {
 		t.Fatal("no membership grant checked")
 	}
-}
-
-func findGrant(c *harness.Contents, id string) *v2.Grant {
-	for _, g := range c.Grants {
-		if g.GetId() == id {
-			return g
-		}
-	}
-	return nil
 }

@@ -2,7 +2,6 @@ package connector
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -52,7 +51,7 @@ func (s *teamSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 	}
 	t, err := s.c.client.TeamInfo(ctx, id.GetResource())
 	if err != nil {
-		if isTeamNotFound(err) {
+		if client.IsTeamNotFound(err) {
 			return nil, nil, status.Errorf(codes.NotFound, "team %s does not exist in Rocket.Chat", id.GetResource())
 		}
 		return nil, nil, fmt.Errorf("reading team %s: %w", id.GetResource(), err)
@@ -132,7 +131,7 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 // may be clipped).
 func teamName(r *v2.Resource) string {
 	if p := r.GetProfile(); p != nil {
-		if v, ok := p.GetFields()["name"]; ok && v.GetStringValue() != "" {
+		if v, ok := p.GetFields()[profileKeyName]; ok && v.GetStringValue() != "" {
 			return v.GetStringValue()
 		}
 	}
@@ -153,7 +152,7 @@ func (s *teamSyncer) refuseManaged(ctx context.Context, verb, teamID string) err
 	}
 	t, err := s.c.client.TeamInfo(ctx, teamID)
 	if err != nil {
-		if isTeamNotFound(err) {
+		if client.IsTeamNotFound(err) {
 			return nil // the change itself answers for a missing team
 		}
 		return fmt.Errorf("reading team %s: %w", teamID, err)
@@ -187,8 +186,8 @@ func teamResource(t *client.Team, base externalBase) (*v2.Resource, error) {
 	}
 	profile := map[string]any{
 		"team_id":      t.ID,
-		"name":         t.Name,
-		"type":         kind,
+		profileKeyName: t.Name,
+		profileKeyType: kind,
 		"main_room_id": t.RoomID,
 	}
 	if t.Rooms != nil {
@@ -206,16 +205,9 @@ func teamResource(t *client.Team, base externalBase) (*v2.Resource, error) {
 	}
 	opts := []resource.ResourceOption{
 		resource.WithResourceProfile(profile),
-		resource.WithAnnotation(&v2.RawId{Id: t.ID}),
 	}
-	if !t.CreatedAt.IsZero() {
-		opts = append(opts, resource.WithResourceCreatedAt(t.CreatedAt))
-	}
-	if t.RoomID != "" {
-		if link := base.link("admin/rooms/edit", t.RoomID); link != nil {
-			opts = append(opts, resource.WithAnnotation(link))
-		}
-	}
+	// A team's admin page is its main room's.
+	opts = append(opts, base.identity(t.ID, t.CreatedAt, "admin/rooms/edit", t.RoomID)...)
 	r, err := resource.NewGroupResource(clip(name, maxDisplayName), teamResourceType, t.ID, nil, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("building team %s: %w", t.ID, err)
@@ -334,7 +326,7 @@ func (s *teamSyncer) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annot
 	}
 	if slug == teamMember {
 		if err := s.c.client.RemoveTeamMember(ctx, teamID, u.ID); err != nil {
-			if hasErrorType(err, "member-does-not-exist") {
+			if client.IsMemberMissing(err) {
 				return annotations.New(&v2.GrantAlreadyRevoked{}), nil
 			}
 			return nil, guardError(op, err)
@@ -385,11 +377,4 @@ func teamEntitlementSlug(entitlementID, teamID string) (string, error) {
 		return "", status.Errorf(codes.InvalidArgument, "unknown team entitlement %q", entitlementID)
 	}
 	return slug, nil
-}
-
-// isTeamNotFound recognises teams.info's answer for an unknown team (400
-// "Team not found"), and the team service's "team-does-not-exist".
-func isTeamNotFound(err error) bool {
-	var apiErr *client.APIError
-	return hasErrorType(err, "team-does-not-exist") || (errors.As(err, &apiErr) && apiErr.Message == "Team not found")
 }

@@ -106,14 +106,8 @@ func userResource(ctx context.Context, u *client.User, base externalBase, teamsL
 	opts := []resource.ResourceOption{
 		resource.WithResourceStatus(resourceStatus, statusDetail),
 		resource.WithResourceProfile(userProfile(u, teamsListed)),
-		resource.WithAnnotation(&v2.RawId{Id: u.ID}),
 	}
-	if !u.CreatedAt.IsZero() {
-		opts = append(opts, resource.WithResourceCreatedAt(u.CreatedAt))
-	}
-	if link := base.link("admin/users/info", u.ID); link != nil {
-		opts = append(opts, resource.WithAnnotation(link))
-	}
+	opts = append(opts, base.identity(u.ID, u.CreatedAt, "admin/users/info", u.ID)...)
 	r, err := resource.NewUserResource(clip(userDisplayName(u), maxDisplayName), userResourceType, u.ID, traitOpts, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("building user %s: %w", u.ID, err)
@@ -134,9 +128,9 @@ func userDisplayName(u *client.User) string {
 // accountType labels bots and Apps-Engine users as service accounts.
 func accountType(ctx context.Context, u *client.User) v2.UserTrait_AccountType {
 	switch u.Type {
-	case "bot", "app":
+	case client.UserTypeBot, client.UserTypeApp:
 		return v2.UserTrait_ACCOUNT_TYPE_SERVICE
-	case "user", "":
+	case client.UserTypePerson, "":
 		return v2.UserTrait_ACCOUNT_TYPE_HUMAN
 	}
 	ctxzap.Extract(ctx).Warn("rocket.chat user has an unknown type; treating it as a person",
@@ -160,19 +154,19 @@ func isFederated(u *client.User) bool {
 
 func userProfile(u *client.User, teamsListed bool) map[string]any {
 	p := map[string]any{
-		"user_id":   u.ID,
-		"username":  u.Username,
-		"type":      u.Type,
-		"active":    u.Active,
-		"federated": isFederated(u),
-		"roles":     strings.Join(u.Roles, ","),
+		"user_id":      u.ID,
+		"username":     u.Username,
+		profileKeyType: u.Type,
+		"active":       u.Active,
+		"federated":    isFederated(u),
+		"roles":        strings.Join(u.Roles, ","),
 	}
 	set := func(k, v string) {
 		if v != "" {
 			p[k] = v
 		}
 	}
-	set("name", u.Name)
+	set(profileKeyName, u.Name)
 	set("nickname", u.Nickname)
 	set("presence", u.Status)
 	set("inactive_reason", u.InactiveReason)

@@ -18,24 +18,16 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// Permissions a complete sync needs. Without them Rocket.Chat does not fail:
-// it answers less (no emails and roles, or empty team member lists).
-const (
-	permViewUsers     = "view-d-room"
-	permViewFullUsers = "view-full-other-user-info"
-	permViewAllTeams  = "view-all-teams"
-	permBypassLimit   = "api-bypass-rate-limit" //nolint:gosec // a permission name, not a credential
-)
-
 // Permissions that list the non-human identity types (integrations.list,
-// oauth-apps.list). Without them Rocket.Chat refuses those listings with a
-// 403; the types are then not offered (see optionalTypes).
+// oauth-apps.list), short names for client's table. Without them
+// Rocket.Chat refuses those listings with a 403; the types are then not
+// offered (see optionalTypes).
 const (
-	permManageIncoming    = "manage-incoming-integrations"
-	permManageOwnIncoming = "manage-own-incoming-integrations"
-	permManageOutgoing    = "manage-outgoing-integrations"
-	permManageOwnOutgoing = "manage-own-outgoing-integrations"
-	permManageOAuthApps   = "manage-oauth-apps"
+	permManageIncoming    = client.PermManageIncomingIntegrations
+	permManageOwnIncoming = client.PermManageOwnIncomingIntegrations
+	permManageOutgoing    = client.PermManageOutgoingIntegrations
+	permManageOwnOutgoing = client.PermManageOwnOutgoingIntegrations
+	permManageOAuthApps   = client.PermManageOAuthApps
 )
 
 // registrationReuse is how long the check of the token made while
@@ -140,7 +132,7 @@ func (c *Connector) checkToken(ctx context.Context) (*validation, error) {
 	v := &validation{
 		me:            me,
 		permissions:   heldPermissions(me.Roles, perms),
-		usersEndpoint: usersEndpointFor(info.Version),
+		usersEndpoint: client.UsersEndpointFor(info.Version),
 	}
 
 	if missing := v.missing(provisioningPermissions); len(missing) > 0 {
@@ -148,7 +140,7 @@ func (c *Connector) checkToken(ctx context.Context) (*validation, error) {
 			zap.Strings("missing_permissions", missing))
 	}
 
-	if !v.permissions[permBypassLimit] {
+	if !v.permissions[client.PermBypassRateLimit] {
 		l.Info("the token's user is subject to Rocket.Chat's API rate limiter (it lacks api-bypass-rate-limit): "+
 			"syncs are paced to the limit (10 calls per endpoint per minute by default). To speed them up, raise the limit under "+
 			"Administration > Settings > Rate Limiter, or give the user a role with api-bypass-rate-limit.",
@@ -166,9 +158,9 @@ func (c *Connector) checkToken(ctx context.Context) (*validation, error) {
 // filter) that the token's user cannot list: leaving out what was asked for
 // would not be an answer.
 func (c *Connector) requireSync(v *validation) error {
-	needed := []string{permViewUsers, permViewFullUsers}
+	needed := []string{client.PermViewDirectRoom, client.PermViewFullOtherUserInfo}
 	if c.willSync(teamResourceType.GetId()) {
-		needed = append(needed, permViewAllTeams)
+		needed = append(needed, client.PermViewAllTeams)
 	}
 	missing := v.missing(needed)
 	if len(missing) > 0 {
@@ -218,25 +210,6 @@ func heldPermissions(roles []string, perms []client.Permission) map[string]bool 
 		}
 	}
 	return held
-}
-
-// usersEndpointFor picks users.listByStatus (6.8+), which returns emails,
-// roles and the federated flag for every user, and falls back to users.list
-// on older servers. An unreadable version is taken as a current server.
-func usersEndpointFor(version string) client.UsersEndpoint {
-	parts := strings.SplitN(version, ".", 3)
-	if len(parts) < 2 {
-		return client.UsersListByStatus
-	}
-	major, err1 := strconv.Atoi(parts[0])
-	minor, err2 := strconv.Atoi(parts[1])
-	if err1 != nil || err2 != nil {
-		return client.UsersListByStatus
-	}
-	if major < 6 || (major == 6 && minor < 8) {
-		return client.UsersList
-	}
-	return client.UsersListByStatus
 }
 
 func quoteAll(ss []string) string {

@@ -277,7 +277,7 @@ var oauthAppsListQuery = &schema{
 func oauthAppDoc(app *OAuthApp) object {
 	return object{
 		{keyID, app.ID}, {keyName, app.Name}, {keyActive, app.Active}, {"redirectUri", app.RedirectURI},
-		{"clientId", app.ClientID}, {"clientSecret", app.ClientSecret},
+		{keyClientID, app.ClientID}, {"clientSecret", app.ClientSecret},
 		{"_createdAt", isoTime(app.CreatedAt)}, {keyUpdatedAt, isoTime(app.UpdatedAt)},
 		{"_createdBy", object{{keyID, app.CreatedByID}, {keyUsername, app.CreatedByUsername}}},
 	}

@@ -112,6 +112,8 @@ type Workspace struct {
 	// Settings are workspace settings by id, as GET settings/:_id serves
 	// them (settings.go); an id not here is an unknown or hidden setting.
 	Settings map[string]any
+	// LoginServices are the enabled sign-in services settings.oauth lists.
+	LoginServices []*LoginService
 }
 
 // Team types.
@@ -384,6 +386,10 @@ func (w *Workspace) Clone() *Workspace {
 		c.OAuthApps = append(c.OAuthApps, &ca)
 	}
 	c.Settings = maps.Clone(w.Settings)
+	for _, ls := range w.LoginServices {
+		cl := *ls
+		c.LoginServices = append(c.LoginServices, &cl)
+	}
 	return c
 }
 

@@ -135,6 +135,7 @@ const (
 	keyMembers               = "members"
 	keyMessage               = "message"
 	keyName                  = "name"
+	keyClientID              = "clientId"
 	keyNameInsensitive       = "nameInsensitive"
 	keyNickname              = "nickname"
 	keyOffset                = "offset"

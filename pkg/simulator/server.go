@@ -192,6 +192,7 @@ func (s *Server) routeTable() []*route {
 			perms: []string{permManageOutgoingIntegrations, permManageOwnOutgoingIntegrations, permManageIncomingIntegrations, permManageOwnIncomingIntegrations},
 		},
 		{method: http.MethodGet, name: "settings/:_id", perms: []string{permViewPrivilegedSetting}, handle: s.settingsGet},
+		{method: http.MethodGet, name: "settings.oauth", handle: s.settingsOAuth},
 		{method: http.MethodGet, name: "oauth-apps.list", perms: []string{permManageOAuthApps}, query: oauthAppsListQuery, handle: s.oauthAppsList},
 	}
 }

@@ -1,6 +1,9 @@
 package simulator
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Setting ids the simulator seeds, with Rocket.Chat's defaults
 // (apps/meteor/server/settings/ldap.ts and apps/meteor/ee/server/settings/ldap.ts).
@@ -51,4 +54,35 @@ func (s *Server) settingsGet(c *call) reply {
 		return reply{400, object{{keySuccess, false}}}
 	}
 	return success(field{keyID, id}, field{"value", v})
+}
+
+// LoginService is an enabled sign-in service (a LoginServiceConfiguration
+// document). Custom OAuth services carry their role sync configuration.
+type LoginService struct {
+	Service     string
+	Custom      bool
+	ClientID    string
+	Secret      string
+	MergeRoles  bool
+	RolesClaim  string
+	RolesToSync string
+}
+
+// settingsOAuth serves GET settings.oauth (apps/meteor/app/api/server/v1/settings.ts):
+// every enabled service without its secret; custom services (and saml, cas,
+// wordpress) with their whole configuration, the others as {_id, name, clientId}.
+func (s *Server) settingsOAuth(c *call) reply {
+	services := []object{}
+	for i, ls := range c.ws.LoginServices {
+		id := fmt.Sprintf("loginService%08d", i)
+		if !ls.Custom {
+			services = append(services, object{{keyID, id}, {keyName, ls.Service}, {keyClientID, ls.ClientID}})
+			continue
+		}
+		services = append(services, object{
+			{keyID, id}, {"service", ls.Service}, {"custom", true}, {keyClientID, ls.ClientID},
+			{"mergeRoles", ls.MergeRoles}, {"rolesClaim", ls.RolesClaim}, {"rolesToSync", ls.RolesToSync},
+		})
+	}
+	return success(field{"services", services})
 }

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +42,33 @@ func TestSettingsShareOneRateBudget(t *testing.T) {
 	expectCode(t, h.get(t, "/api/v1/settings/LDAP_Groups_To_Rocket_Chat_Teams", &credReader), http.StatusTooManyRequests)
 	if got := h.srv.Stats().Calls["GET settings/:_id"]; got != 3 {
 		t.Errorf("calls counted %d, want 3", got)
+	}
+}
+
+// settings.oauth lists enabled services without their secrets; custom ones
+// with their role sync configuration.
+func TestSettingsOAuth(t *testing.T) {
+	h := small()
+	h.srv.Update(func(ws *Workspace) {
+		ws.LoginServices = []*LoginService{
+			{Service: "google", ClientID: "g-client", Secret: "g-secret"},
+			{Service: "corp", Custom: true, ClientID: "c-client", Secret: "c-secret", MergeRoles: true, RolesClaim: "roles", RolesToSync: "admin,support"},
+		}
+	})
+	r := h.get(t, "/api/v1/settings.oauth", &credAdmin)
+	expectCode(t, r, http.StatusOK)
+	if strings.Contains(r.raw, "secret") {
+		t.Errorf("settings.oauth shows a secret: %s", r.raw)
+	}
+	services := items(t, r, "services")
+	if len(services) != 2 {
+		t.Fatalf("services %v, want 2", services)
+	}
+	custom := services[1]
+	if custom["service"] != "corp" || custom["custom"] != true || custom["mergeRoles"] != true || custom["rolesToSync"] != "admin,support" {
+		t.Errorf("custom service %v", custom)
+	}
+	if services[0]["name"] != "google" || services[0]["mergeRoles"] != nil {
+		t.Errorf("built-in service %v", services[0])
 	}
 }
