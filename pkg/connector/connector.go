@@ -1,6 +1,11 @@
-// Package connector is the Baton connector for Rocket.Chat: it turns a
-// workspace's users, roles and teams into Baton resources, entitlements and
-// grants.
+// Package connector is the Baton connector for Rocket.Chat. It turns a
+// workspace's users, roles, teams, permissions and non-human identities
+// (webhooks, OAuth apps) into Baton resources, entitlements and grants, one
+// page per call with self-contained page tokens (listing.go, session.go), and
+// provisions roles, team access, accounts and account actions (guards.go
+// holds the checks every change passes). What Rocket.Chat said, and what it
+// means for the SDK, comes from pkg/client; this package never reads the
+// wire itself.
 package connector
 
 import (
