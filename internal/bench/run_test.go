@@ -57,11 +57,17 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// endpointKey names a request as simulator.Stats does: by route, so that
+// every settings/<id> is one settings/:_id.
 func endpointKey(r *http.Request) string {
 	if r.URL.Path == "/api/info" {
 		return EpInfo
 	}
-	return r.Method + " " + strings.TrimPrefix(r.URL.Path, "/api/v1/")
+	path := strings.TrimPrefix(r.URL.Path, "/api/v1/")
+	if strings.HasPrefix(path, "settings/") {
+		path = "settings/:_id"
+	}
+	return r.Method + " " + path
 }
 
 func (b *busyHandler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
