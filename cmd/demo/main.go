@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/conductorone/baton-rocketchat/internal/harness"
@@ -82,7 +83,7 @@ func run() error {
 
 func printSummary(c *harness.Contents, path string, elapsed time.Duration) {
 	fmt.Printf("Wrote %s in %s (sync %s)\n\n", path, elapsed.Round(time.Millisecond), c.SyncID)
-	var active, disabled, service, federated int
+	var active, disabled, teamsListed, service, federated int
 	names := map[string]string{}
 	perType := map[string]int{}
 	for _, r := range c.Resources {
@@ -93,6 +94,11 @@ func printSummary(c *harness.Contents, path string, elapsed time.Duration) {
 		}
 		if r.GetStatus().GetStatus() == v2.Status_RESOURCE_STATUS_DISABLED {
 			disabled++
+			// The profile says whether the sync read a deactivated
+			// user's teams (pkg/connector/deactivated.go).
+			if strings.HasPrefix(r.GetProfile().GetFields()["team_memberships"].GetStringValue(), "listed") {
+				teamsListed++
+			}
 		} else {
 			active++
 		}
@@ -105,6 +111,9 @@ func printSummary(c *harness.Contents, path string, elapsed time.Duration) {
 	}
 	fmt.Printf("  users        %5d  (%d active, %d deactivated, %d bots/apps as service accounts, %d Matrix-federated)\n",
 		perType["user"], active, disabled, service, federated)
+	if disabled > 0 {
+		fmt.Printf("               team memberships of %d of the %d deactivated users read with users.listTeams\n", teamsListed, disabled)
+	}
 	fmt.Printf("  roles        %5d\n", perType["role"])
 	fmt.Printf("  teams        %5d\n", perType["team"])
 	fmt.Printf("  entitlements %5d\n", len(c.Entitlements))
