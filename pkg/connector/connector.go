@@ -21,6 +21,7 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/cli"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"golang.org/x/sync/singleflight"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -38,6 +39,10 @@ type Connector struct {
 
 	// local stands in for the session store when the SDK gives none.
 	local localStore
+
+	// deactivatedReads makes concurrent team grant calls of one process
+	// share one reading of deactivated users' teams (deactivated.go).
+	deactivatedReads singleflight.Group
 
 	membershipLocks [membershipLockStripes]sync.Mutex
 }

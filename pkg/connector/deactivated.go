@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
@@ -67,35 +68,56 @@ type deactivatedMember struct {
 
 // deactivatedMembers are the memberships of teamID that belong to
 // deactivated users whose teams the sync reads. The first call of a sync
-// reads them all and keeps them in the session store, per team.
+// reads them all and keeps them in the session store, per team, with an
+// index of the teams that have any; a value missing from the store costs a
+// second reading, never a membership.
 //
 // They follow the users listing of the same sync, stored for the role
-// grants: the users' profiles say whose teams are listed. Without it (a
-// targeted sync reads single users, whose profiles say their teams are not
-// listed) there are none.
+// grants: the users' profiles say whose teams are listed. A sync without
+// one has none: a targeted sync of a team lists its active members only
+// (the users' profiles from the last full sync still say whose teams that
+// sync listed).
+//
+// Concurrent calls of one process share one reading; processes that miss
+// the index at the same moment each read (at most a budget's worth of calls
+// each), which only the SDK's parallel syncer would do.
 func (c *Connector) deactivatedMembers(ctx context.Context, store shared, teamID string) ([]deactivatedMember, error) {
 	cur := c.usersListing().secondPass(ctx, store, "")
 	if cur.Reading == "" {
-		ctxzap.Extract(ctx).Debug("no users listing stored in this sync; deactivated users' team memberships are not listed",
+		ctxzap.Extract(ctx).Info("no users listing is stored in this sync (a targeted sync?): this team's deactivated members are not listed",
 			zap.String("team_id", teamID))
 		return nil, nil
 	}
-	if _, done := store.get(ctx, deactivatedKey(cur.Reading)); done {
-		return loadDeactivated(ctx, store, cur.Reading, teamID), nil
+	if members, ok := loadDeactivated(ctx, store, cur.Reading, teamID); ok {
+		return members, nil
 	}
-	byTeam, reading, err := c.readDeactivatedMembers(ctx, store, cur)
+	v, err, _ := c.deactivatedReads.Do(cur.Reading, func() (any, error) {
+		byTeam, err := c.readDeactivatedMembers(ctx, store, cur)
+		if err != nil {
+			return nil, err
+		}
+		teams := make([]string, 0, len(byTeam))
+		values := map[string][]byte{}
+		for id, members := range byTeam {
+			data, err := json.Marshal(members)
+			if err != nil {
+				return nil, fmt.Errorf("storing deactivated members of team %s: %w", id, err)
+			}
+			values[deactivatedKey(cur.Reading, id)] = data
+			teams = append(teams, id)
+		}
+		index, err := json.Marshal(teams)
+		if err != nil {
+			return nil, fmt.Errorf("storing deactivated members: %w", err)
+		}
+		values[deactivatedKey(cur.Reading)] = index
+		store.setMany(ctx, values)
+		return byTeam, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	values := map[string][]byte{deactivatedKey(reading): []byte("{}")}
-	for id, members := range byTeam {
-		data, err := json.Marshal(members)
-		if err != nil {
-			return nil, fmt.Errorf("storing deactivated members of team %s: %w", id, err)
-		}
-		values[deactivatedKey(reading, id)] = data
-	}
-	store.setMany(ctx, values)
+	byTeam, _ := v.(map[string][]deactivatedMember)
 	return byTeam[teamID], nil
 }
 
@@ -103,25 +125,38 @@ func deactivatedKey(reading string, teamID ...any) string {
 	return sessionKey(append([]any{"deactivated", reading}, teamID...)...)
 }
 
-func loadDeactivated(ctx context.Context, store shared, reading, teamID string) []deactivatedMember {
-	raw, ok := store.get(ctx, deactivatedKey(reading, teamID))
+// loadDeactivated reads teamID's stored deactivated members. ok is false
+// when the reading is not (or no longer wholly) in the store: no index, or
+// the index names the team and its value is gone or unreadable.
+func loadDeactivated(ctx context.Context, store shared, reading, teamID string) ([]deactivatedMember, bool) {
+	raw, ok := store.get(ctx, deactivatedKey(reading))
 	if !ok {
-		return nil // no deactivated member in this team
+		return nil, false
+	}
+	var teams []string
+	if err := json.Unmarshal(raw, &teams); err != nil {
+		return nil, false
+	}
+	if !slices.Contains(teams, teamID) {
+		return nil, true // no deactivated member in this team
+	}
+	raw, ok = store.get(ctx, deactivatedKey(reading, teamID))
+	if !ok {
+		return nil, false
 	}
 	var out []deactivatedMember
 	if err := json.Unmarshal(raw, &out); err != nil {
-		ctxzap.Extract(ctx).Warn("stored deactivated team members are unreadable", zap.String("team_id", teamID), zap.Error(err))
-		return nil
+		ctxzap.Extract(ctx).Warn("stored deactivated team members are unreadable; reading them again", zap.String("team_id", teamID), zap.Error(err))
+		return nil, false
 	}
-	return out
+	return out, true
 }
 
 // readDeactivatedMembers passes over the stored users reading at cur, picks
-// the deactivated users the budget covers and reads their teams. It returns
-// the memberships per team and the reading they belong to.
-func (c *Connector) readDeactivatedMembers(ctx context.Context, store shared, cur cursor) (map[string][]deactivatedMember, string, error) {
+// the deactivated users the budget covers and reads their teams: the
+// memberships per team.
+func (c *Connector) readDeactivatedMembers(ctx context.Context, store shared, cur cursor) (map[string][]deactivatedMember, error) {
 	users := c.usersListing()
-	reading := cur.Reading
 	var (
 		picked  []string
 		skipped int
@@ -129,7 +164,7 @@ func (c *Connector) readDeactivatedMembers(ctx context.Context, store shared, cu
 	for {
 		page, next, err := users.pageAt(ctx, store, &cur)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		rank := cur.Before
 		for _, u := range page {
@@ -170,7 +205,7 @@ func (c *Connector) readDeactivatedMembers(ctx context.Context, store shared, cu
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 
 	l := ctxzap.Extract(ctx)
@@ -184,7 +219,7 @@ func (c *Connector) readDeactivatedMembers(ctx context.Context, store shared, cu
 			"their profiles say so. Give the token's user a role with api-bypass-rate-limit to list them all.",
 			zap.Int("not_listed", skipped), zap.Int("listed", len(picked)))
 	}
-	return byTeam, reading, nil
+	return byTeam, nil
 }
 
 // deactivatedGrants are the grants of teamID's deactivated members: the

@@ -10,6 +10,7 @@ import (
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -161,9 +162,11 @@ func (c *Connector) readDirectory(ctx context.Context) (*directoryMapping, error
 	if err != nil {
 		return c.unlessForbidden(m, err)
 	}
+	// The sign-in services only add warnings: without them the check
+	// of custom OAuth role sync is off, and the sync goes on.
 	services, err := c.client.LoginServices(ctx)
 	if err != nil {
-		return nil, err
+		ctxzap.Extract(ctx).Warn("could not read the sign-in services (settings.oauth); custom OAuth role sync is not checked", zap.Error(err))
 	}
 	for _, s := range services {
 		if s.Custom && s.MergeRoles {

@@ -236,7 +236,7 @@ func (l *listing[T]) readAll(ctx context.Context, store shared, cur *cursor) ([]
 			zap.String("listing", l.what), zap.Int("total", p.Total))
 		next := cur.restart()
 		next.Paged, next.Offset, next.Total, next.Head = true, cur.Offset+len(p.Items), p.Total, l.firstID(p.Items)
-		if l.storeFirst {
+		if l.storeFirst && cur.Offset == 0 {
 			next.Reading = newReadingID()
 			l.storePage(ctx, store, &next, p.Items, false)
 		}
@@ -260,7 +260,11 @@ func (l *listing[T]) readAll(ctx context.Context, store shared, cur *cursor) ([]
 			values[l.chunkKey(reading, i)] = ch.data
 		}
 	}
-	if l.storeFirst {
+	if l.storeFirst && cur.Offset == 0 {
+		// Only a reading of the whole listing is one a later pass can
+		// start from: a re-read of the part after a lost chunk serves
+		// this pass, and leaves the manifest naming the whole reading,
+		// whose later passes re-read that gap themselves.
 		m, _ := json.Marshal(manifest{Reading: reading, Chunks: len(chunks), Endpoint: cur.Endpoint, Budget: cur.Budget})
 		values[l.manifestKey()] = m
 	}

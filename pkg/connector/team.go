@@ -90,7 +90,9 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 	if err != nil {
 		return nil, nil, err
 	}
-	members, next, err := s.c.membersListing(r.GetId().GetResource()).page(ctx, store, parseCursor(ctx, opts.PageToken.Token))
+	cur := parseCursor(ctx, opts.PageToken.Token)
+	first := cur == cursor{} // also when an unreadable token starts the listing over
+	members, next, err := s.c.membersListing(r.GetId().GetResource()).page(ctx, store, cur)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -115,7 +117,7 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 			}
 		}
 	}
-	if opts.PageToken.Token == "" && s.c.willSync(userResourceType.GetId()) {
+	if first && s.c.willSync(userResourceType.GetId()) {
 		// The team's first page also carries its deactivated members,
 		// whom teams.members leaves out (deactivated.go).
 		gone, err := s.c.deactivatedMembers(ctx, store, r.GetId().GetResource())
