@@ -52,6 +52,18 @@ func FastRetries(cfg *client.Config) {
 // client's configuration.
 func Connector(tb testing.TB, baseURL string, cred simulator.Credential, opts *cli.ConnectorOpts, tweak ...func(*client.Config)) *connector.Connector {
 	tb.Helper()
+	return connector.NewWithClient(newClient(tb, baseURL, cred, tweak...), opts)
+}
+
+// ConnectorWith builds a connector for baseURL with cred and connector
+// options, syncing every resource type.
+func ConnectorWith(tb testing.TB, baseURL string, cred simulator.Credential, options ...connector.Option) *connector.Connector {
+	tb.Helper()
+	return connector.NewWithClient(newClient(tb, baseURL, cred), nil, options...)
+}
+
+func newClient(tb testing.TB, baseURL string, cred simulator.Credential, tweak ...func(*client.Config)) *client.Client {
+	tb.Helper()
 	cfg := client.Config{BaseURL: baseURL, UserID: cred.UserID, Token: cred.Token}
 	for _, t := range tweak {
 		t(&cfg)
@@ -60,7 +72,7 @@ func Connector(tb testing.TB, baseURL string, cred simulator.Credential, opts *c
 	if err != nil {
 		tb.Fatalf("client.New: %v", err)
 	}
-	return connector.NewWithClient(cl, opts)
+	return cl
 }
 
 // Sync runs a full in-process sync into a fresh c1z and returns its path.

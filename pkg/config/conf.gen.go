@@ -4,9 +4,10 @@ package config
 import "reflect"
 
 type Rocketchat struct {
-	BaseURL   string `mapstructure:"base-url"`
-	UserID    string `mapstructure:"user-id"`
-	AuthToken string `mapstructure:"auth-token"`
+	BaseURL                       string `mapstructure:"base-url"`
+	UserID                        string `mapstructure:"user-id"`
+	AuthToken                     string `mapstructure:"auth-token"`
+	AllDeactivatedTeamMemberships bool   `mapstructure:"all-deactivated-team-memberships"`
 }
 
 func (c *Rocketchat) findFieldByTag(tagValue string) (any, bool) {

@@ -43,6 +43,9 @@ type Connector struct {
 	// deactivatedReads makes concurrent team grant calls of one process
 	// share one reading of deactivated users' teams (deactivated.go).
 	deactivatedReads singleflight.Group
+	// allDeactivatedTeams reads every deactivated user's teams even when
+	// that costs time under the rate limiter (deactivated.go).
+	allDeactivatedTeams bool
 
 	membershipLocks [membershipLockStripes]sync.Mutex
 }
@@ -76,13 +79,31 @@ func New(ctx context.Context, c *cfg.Rocketchat, opts *cli.ConnectorOpts) (conne
 	if u := cl.BaseURL(); u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		ctxzap.Extract(ctx).Warn("base-url uses http://: the auth token crosses the network unencrypted; use https://")
 	}
-	return NewWithClient(cl, opts), nil, nil
+	var options []Option
+	if c.AllDeactivatedTeamMemberships {
+		options = append(options, WithAllDeactivatedTeamMemberships())
+	}
+	return NewWithClient(cl, opts, options...), nil, nil
+}
+
+// Option adjusts a connector built by NewWithClient.
+type Option func(*Connector)
+
+// WithAllDeactivatedTeamMemberships reads every deactivated user's teams,
+// at the rate limiter's pace if need be (the all-deactivated-team-memberships
+// setting; deactivated.go).
+func WithAllDeactivatedTeamMemberships() Option {
+	return func(c *Connector) { c.allDeactivatedTeams = true }
 }
 
 // NewWithClient builds the connector around an existing client; opts may be
 // nil (sync everything).
-func NewWithClient(cl *client.Client, opts *cli.ConnectorOpts) *Connector {
-	return &Connector{client: cl, opts: opts}
+func NewWithClient(cl *client.Client, opts *cli.ConnectorOpts, options ...Option) *Connector {
+	c := &Connector{client: cl, opts: opts}
+	for _, o := range options {
+		o(c)
+	}
+	return c
 }
 
 // ResourceSyncers returns one syncer per resource type. It must work on a

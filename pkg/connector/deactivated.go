@@ -24,16 +24,30 @@ import (
 //
 //   - The token's user is not rate limited (api-bypass-rate-limit, or the
 //     limiter is off): every deactivated user's teams are read.
+//
 //   - It is limited: the first deactivated users in listing order, as many
 //     as one window of the limiter allows (10 by default). users.listTeams
 //     has a window of its own, so these calls never wait and the sync's
 //     rate-limit floor stays what teams.members makes it.
 //
+//   - It is limited and all-deactivated-team-memberships is on: every
+//     deactivated user's teams, at the limiter's pace, pacedPart users per
+//     call, so that no call waits much longer than one window; the sync
+//     takes about one window more per pacedPart deactivated users.
+//
 // Which users that is follows from the users listing alone (the budget its
 // first call decides, and each user's rank among the deactivated ones), so
 // the user's profile says whether its memberships are listed and the team
 // grants agree with it, whichever process serves either.
-const allDeactivated = -1
+const (
+	allDeactivated      = -1
+	allDeactivatedPaced = -2
+)
+
+// pacedPart is how many deactivated users' teams one call reads when they
+// are read at the limiter's pace: one window of Rocket.Chat's default limit.
+// It is fixed, so every process cuts the same parts.
+const pacedPart = 10
 
 // userTeamsWorkers bounds concurrent users.listTeams calls when nothing
 // limits them.
@@ -48,6 +62,8 @@ func (c *Connector) deactivatedBudget(endpoint client.UsersEndpoint, whole bool)
 	switch {
 	case !limited:
 		return allDeactivated
+	case c.allDeactivatedTeams:
+		return allDeactivatedPaced
 	case !whole:
 		return 0
 	}
@@ -57,7 +73,7 @@ func (c *Connector) deactivatedBudget(endpoint client.UsersEndpoint, whole bool)
 // teamsListedFor reports whether a deactivated user's team memberships are
 // read, for the user of the given rank among the deactivated users.
 func teamsListedFor(budget, rank int) bool {
-	return budget == allDeactivated || rank < budget
+	return budget < 0 || rank < budget
 }
 
 // deactivatedMember is a deactivated user's membership of one team.
@@ -70,7 +86,9 @@ type deactivatedMember struct {
 // deactivated users whose teams the sync reads. The first call of a sync
 // reads them all and keeps them in the session store, per team, with an
 // index of the teams that have any; a value missing from the store costs a
-// second reading, never a membership.
+// second reading, never a membership. Read at the limiter's pace, they take
+// several calls: next is then the part the caller's next call continues
+// with (its page token carries it), 0 once they are all read.
 //
 // They follow the users listing of the same sync, stored for the role
 // grants: the users' profiles say whose teams are listed. A sync without
@@ -81,44 +99,67 @@ type deactivatedMember struct {
 // Concurrent calls of one process share one reading; processes that miss
 // the index at the same moment each read (at most a budget's worth of calls
 // each), which only the SDK's parallel syncer would do.
-func (c *Connector) deactivatedMembers(ctx context.Context, store shared, teamID string) ([]deactivatedMember, error) {
+func (c *Connector) deactivatedMembers(ctx context.Context, store shared, teamID string, part int) ([]deactivatedMember, int, error) {
 	cur := c.usersListing().secondPass(ctx, store, "")
 	if cur.Reading == "" {
 		ctxzap.Extract(ctx).Info("no users listing is stored in this sync (a targeted sync?): this team's deactivated members are not listed",
 			zap.String("team_id", teamID))
-		return nil, nil
+		return nil, 0, nil
 	}
 	if members, ok := loadDeactivated(ctx, store, cur.Reading, teamID); ok {
-		return members, nil
+		return members, 0, nil
 	}
-	v, err, _ := c.deactivatedReads.Do(cur.Reading, func() (any, error) {
-		byTeam, err := c.readDeactivatedMembers(ctx, store, cur)
+	v, err, _ := c.deactivatedReads.Do(fmt.Sprintf("%s/%d", cur.Reading, part), func() (any, error) {
+		if cur.Budget == allDeactivatedPaced {
+			return c.readDeactivatedPart(ctx, store, cur, part)
+		}
+		picked, err := c.pickDeactivated(ctx, store, cur)
 		if err != nil {
 			return nil, err
 		}
-		teams := make([]string, 0, len(byTeam))
-		values := map[string][]byte{}
-		for id, members := range byTeam {
-			data, err := json.Marshal(members)
-			if err != nil {
-				return nil, fmt.Errorf("storing deactivated members of team %s: %w", id, err)
-			}
-			values[deactivatedKey(cur.Reading, id)] = data
-			teams = append(teams, id)
-		}
-		index, err := json.Marshal(teams)
+		byTeam, err := c.readTeamsOf(ctx, picked)
 		if err != nil {
-			return nil, fmt.Errorf("storing deactivated members: %w", err)
+			return nil, err
 		}
-		values[deactivatedKey(cur.Reading)] = index
-		store.setMany(ctx, values)
-		return byTeam, nil
+		return progress{byTeam: byTeam}, storeDeactivated(ctx, store, cur.Reading, byTeam)
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	byTeam, _ := v.(map[string][]deactivatedMember)
-	return byTeam[teamID], nil
+	p, _ := v.(progress)
+	if p.next > 0 {
+		return nil, p.next, nil
+	}
+	return p.byTeam[teamID], 0, nil
+}
+
+// progress is where a reading of deactivated users' teams stands: done with
+// byTeam, or to continue at part next.
+type progress struct {
+	byTeam map[string][]deactivatedMember
+	next   int
+}
+
+// storeDeactivated keeps the memberships per team, and the index of the
+// teams that have any.
+func storeDeactivated(ctx context.Context, store shared, reading string, byTeam map[string][]deactivatedMember) error {
+	teams := make([]string, 0, len(byTeam))
+	values := map[string][]byte{}
+	for id, members := range byTeam {
+		data, err := json.Marshal(members)
+		if err != nil {
+			return fmt.Errorf("storing deactivated members of team %s: %w", id, err)
+		}
+		values[deactivatedKey(reading, id)] = data
+		teams = append(teams, id)
+	}
+	index, err := json.Marshal(teams)
+	if err != nil {
+		return fmt.Errorf("storing deactivated members: %w", err)
+	}
+	values[deactivatedKey(reading)] = index
+	store.setMany(ctx, values)
+	return nil
 }
 
 func deactivatedKey(reading string, teamID ...any) string {
@@ -152,10 +193,9 @@ func loadDeactivated(ctx context.Context, store shared, reading, teamID string) 
 	return out, true
 }
 
-// readDeactivatedMembers passes over the stored users reading at cur, picks
-// the deactivated users the budget covers and reads their teams: the
-// memberships per team.
-func (c *Connector) readDeactivatedMembers(ctx context.Context, store shared, cur cursor) (map[string][]deactivatedMember, error) {
+// pickDeactivated passes over the stored users reading at cur and picks
+// the deactivated users the budget covers, in listing order.
+func (c *Connector) pickDeactivated(ctx context.Context, store shared, cur cursor) ([]string, error) {
 	users := c.usersListing()
 	var (
 		picked  []string
@@ -183,14 +223,34 @@ func (c *Connector) readDeactivatedMembers(ctx context.Context, store shared, cu
 		}
 		cur = *next
 	}
+	l := ctxzap.Extract(ctx)
+	switch {
+	case skipped > 0:
+		l.Warn("team memberships of some deactivated users are not listed: teams.members leaves deactivated users out, and "+
+			"reading each one's teams (users.listTeams) would take longer than the rest of the sync under Rocket.Chat's rate limiter; "+
+			"their profiles say so. Give the token's user a role with api-bypass-rate-limit, or turn on all-deactivated-team-memberships, to list them all.",
+			zap.Int("not_listed", skipped), zap.Int("listed", len(picked)))
+	case cur.Budget == allDeactivatedPaced && len(picked) > 0:
+		l.Info("reading every deactivated user's teams at the rate limiter's pace (all-deactivated-team-memberships is on): "+
+			"one users.listTeams call per user, about one window of the limiter per 10 users",
+			zap.Int("users", len(picked)))
+	case len(picked) > 0:
+		l.Info("reading the team memberships of deactivated users with users.listTeams (teams.members leaves them out)",
+			zap.Int("users", len(picked)))
+	}
+	return picked, nil
+}
 
+// readTeamsOf reads the teams of the users ids, a few at a time (the client
+// paces them).
+func (c *Connector) readTeamsOf(ctx context.Context, ids []string) (map[string][]deactivatedMember, error) {
 	var (
 		mu     sync.Mutex
 		byTeam = map[string][]deactivatedMember{}
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(userTeamsWorkers)
-	for _, id := range picked {
+	for _, id := range ids {
 		g.Go(func() error {
 			teams, err := c.client.UserTeams(gctx, id)
 			if err != nil {
@@ -207,19 +267,89 @@ func (c *Connector) readDeactivatedMembers(ctx context.Context, store shared, cu
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-
-	l := ctxzap.Extract(ctx)
-	if len(picked) > 0 {
-		l.Info("read the team memberships of deactivated users with users.listTeams (teams.members leaves them out)",
-			zap.Int("users", len(picked)))
-	}
-	if skipped > 0 {
-		l.Warn("team memberships of some deactivated users are not listed: teams.members leaves deactivated users out, and "+
-			"reading each one's teams (users.listTeams) would take longer than the rest of the sync under Rocket.Chat's rate limiter; "+
-			"their profiles say so. Give the token's user a role with api-bypass-rate-limit to list them all.",
-			zap.Int("not_listed", skipped), zap.Int("listed", len(picked)))
-	}
 	return byTeam, nil
+}
+
+// readDeactivatedPart reads, at the limiter's pace, the first part from
+// part on that is not stored yet, and stores it. When it was the last, it
+// merges the parts into the stored result. The parts (pacedPart users each,
+// in listing order) are cut once per sync and kept in the session store.
+func (c *Connector) readDeactivatedPart(ctx context.Context, store shared, cur cursor, part int) (progress, error) {
+	parts, err := c.deactivatedParts(ctx, store, cur)
+	if err != nil {
+		return progress{}, err
+	}
+	for p := part; p < len(parts); p++ {
+		if _, ok := loadPart(ctx, store, cur.Reading, p); ok {
+			continue
+		}
+		byTeam, err := c.readTeamsOf(ctx, parts[p])
+		if err != nil {
+			return progress{}, err
+		}
+		data, err := json.Marshal(byTeam)
+		if err != nil {
+			return progress{}, fmt.Errorf("storing deactivated users' teams: %w", err)
+		}
+		store.setMany(ctx, map[string][]byte{partKey(cur.Reading, "teams", p): data})
+		if p+1 < len(parts) {
+			return progress{next: p + 1}, nil
+		}
+	}
+	merged := map[string][]deactivatedMember{}
+	for p, ids := range parts {
+		byTeam, ok := loadPart(ctx, store, cur.Reading, p)
+		if !ok {
+			if byTeam, err = c.readTeamsOf(ctx, ids); err != nil {
+				return progress{}, err
+			}
+		}
+		for id, members := range byTeam {
+			merged[id] = append(merged[id], members...)
+		}
+	}
+	return progress{byTeam: merged}, storeDeactivated(ctx, store, cur.Reading, merged)
+}
+
+// deactivatedParts are the picked users cut into parts of pacedPart, as
+// the first call of the sync stored them (or cuts them now).
+func (c *Connector) deactivatedParts(ctx context.Context, store shared, cur cursor) ([][]string, error) {
+	if raw, ok := store.get(ctx, partKey(cur.Reading, "users")); ok {
+		var parts [][]string
+		if json.Unmarshal(raw, &parts) == nil {
+			return parts, nil
+		}
+	}
+	picked, err := c.pickDeactivated(ctx, store, cur)
+	if err != nil {
+		return nil, err
+	}
+	var parts [][]string
+	for chunk := range slices.Chunk(picked, pacedPart) {
+		parts = append(parts, chunk)
+	}
+	data, err := json.Marshal(parts)
+	if err != nil {
+		return nil, fmt.Errorf("storing deactivated users: %w", err)
+	}
+	store.setMany(ctx, map[string][]byte{partKey(cur.Reading, "users"): data})
+	return parts, nil
+}
+
+func partKey(reading string, parts ...any) string {
+	return sessionKey(append([]any{"deactivated-parts", reading}, parts...)...)
+}
+
+func loadPart(ctx context.Context, store shared, reading string, p int) (map[string][]deactivatedMember, bool) {
+	raw, ok := store.get(ctx, partKey(reading, "teams", p))
+	if !ok {
+		return nil, false
+	}
+	var byTeam map[string][]deactivatedMember
+	if json.Unmarshal(raw, &byTeam) != nil {
+		return nil, false
+	}
+	return byTeam, true
 }
 
 // deactivatedGrants are the grants of teamID's deactivated members: the

@@ -10,9 +10,11 @@ import (
 
 	"github.com/conductorone/baton-rocketchat/internal/harness"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
+	"github.com/conductorone/baton-rocketchat/pkg/connector"
 	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 )
 
 // deactivatedWorkspace has more deactivated team members than one window of
@@ -54,6 +56,7 @@ func TestDeactivatedMembers(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		admin  bool // the admin holds api-bypass-rate-limit, the reader does not
+		all    bool // all-deactivated-team-memberships
 		opts   simulator.Options
 		listed func(deactivated int) int
 	}{
@@ -69,6 +72,11 @@ func TestDeactivatedMembers(t *testing.T) {
 			listed: func(int) int { return 0 }},
 		{name: "not limited, listings page by page", opts: simulator.Options{DisableRateLimiter: true, InfiniteCountDisabled: true},
 			listed: func(n int) int { return n }},
+		{name: "limited, all-deactivated-team-memberships on", all: true, opts: simulator.Options{RateLimitCalls: 10, RateLimitWindow: window},
+			listed: func(n int) int { return n }},
+		{name: "limited, all on, 5 calls, listings page by page", all: true,
+			opts:   simulator.Options{RateLimitCalls: 5, RateLimitWindow: window, InfiniteCountDisabled: true},
+			listed: func(n int) int { return n }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			gen, gone := deactivatedWorkspace(t)
@@ -77,7 +85,11 @@ func TestDeactivatedMembers(t *testing.T) {
 				cred = gen.Admin
 			}
 			env := testenv.Start(t, gen.Workspace, tc.opts, "")
-			got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, cred, nil))
+			var options []connector.Option
+			if tc.all {
+				options = append(options, connector.WithAllDeactivatedTeamMemberships())
+			}
+			got := testenv.MustSync(t, testenv.ConnectorWith(t, env.BaseURL, cred, options...))
 			var ws *simulator.Workspace
 			env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
 			assertMatchesWorkspaceAs(t, got, ws, cred.UserID)
@@ -146,5 +158,40 @@ func TestDeactivatedMembersHosted(t *testing.T) {
 	assertSameContents(t, hosted, one)
 	if n, want := served(env.Sim.Stats(), "GET users.listTeams"), min(len(gone), hostedLimiter.RateLimitCalls); n != want {
 		t.Errorf("users.listTeams answered %d times, want %d", n, want)
+	}
+}
+
+// TestDeactivatedMembersAtTheLimitersPace: with all-deactivated-team-memberships
+// on, a rate-limited token reads every deactivated user's teams, a part of
+// ten users per call, across three hosted instances sharing only the
+// session store: each user's teams are read once, with no 429 lost, and the
+// c1z equals one instance's.
+func TestDeactivatedMembersAtTheLimitersPace(t *testing.T) {
+	gen, gone := deactivatedWorkspace(t)
+	env := testenv.Start(t, gen.Workspace, hostedLimiter, "")
+	all := connector.WithAllDeactivatedTeamMemberships()
+	one := testenv.MustSync(t, testenv.ConnectorWith(t, env.BaseURL, gen.Reader, all))
+	var ws *simulator.Workspace
+	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+	assertMatchesWorkspaceAs(t, one, ws, gen.Reader.UserID)
+	if n := env.Sim.Stats().Calls["GET users.listTeams"]; n != len(gone) {
+		t.Errorf("one instance: users.listTeams called %d times, want %d", n, len(gone))
+	}
+	env.Sim.ResetStats()
+
+	path := filepath.Join(t.TempDir(), "hosted.c1z")
+	build := func(int) connectorbuilder.ConnectorBuilderV2 {
+		return testenv.ConnectorWith(t, env.BaseURL, gen.Reader, all)
+	}
+	if _, err := harness.SyncHosted(context.Background(), build, path, harness.HostedOptions{Instances: 3, TmpDir: t.TempDir()}); err != nil {
+		t.Fatalf("hosted sync: %v", err)
+	}
+	hosted, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameContents(t, hosted, one)
+	if n := served(env.Sim.Stats(), "GET users.listTeams"); n != len(gone) {
+		t.Errorf("hosted: users.listTeams answered %d times, want %d (each deactivated user once)", n, len(gone))
 	}
 }

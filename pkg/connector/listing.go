@@ -76,6 +76,10 @@ type cursor struct {
 	// Before counts the items before this page that the listing tallies
 	// (the users listing: deactivated users).
 	Before int `json:"d,omitempty"`
+	// Part is, on a team's grants, the next part of the deactivated users
+	// whose teams are read at the limiter's pace before the team's members
+	// (deactivated.go).
+	Part int `json:"q,omitempty"`
 }
 
 // restart is the first cursor of a new reading of the same listing: what
@@ -93,7 +97,7 @@ func parseCursor(ctx context.Context, token string) cursor {
 	if token == "" {
 		return c
 	}
-	if err := json.Unmarshal([]byte(token), &c); err != nil || c.Offset < 0 || c.Chunk < 0 {
+	if err := json.Unmarshal([]byte(token), &c); err != nil || c.Offset < 0 || c.Chunk < 0 || c.Part < 0 {
 		ctxzap.Extract(ctx).Warn("unreadable page token; reading the listing again from the start")
 		return cursor{}
 	}

@@ -91,7 +91,23 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 		return nil, nil, err
 	}
 	cur := parseCursor(ctx, opts.PageToken.Token)
-	first := cur == cursor{} // also when an unreadable token starts the listing over
+	// The team's first page also carries its deactivated members, whom
+	// teams.members leaves out (deactivated.go). first also holds when an
+	// unreadable token starts the listing over; a token naming a part
+	// means their reading, at the limiter's pace, is still going on.
+	first := cur == cursor{} || cur.Part > 0
+	var gone []deactivatedMember
+	if first && s.c.willSync(userResourceType.GetId()) {
+		var part int
+		gone, part, err = s.c.deactivatedMembers(ctx, store, r.GetId().GetResource(), cur.Part)
+		if err != nil {
+			return nil, nil, err
+		}
+		if part > 0 {
+			return nil, &resource.SyncOpResults{NextPageToken: (&cursor{Part: part}).token()}, nil
+		}
+		cur = cursor{}
+	}
 	members, next, err := s.c.membersListing(r.GetId().GetResource()).page(ctx, store, cur)
 	if err != nil {
 		return nil, nil, err
@@ -117,15 +133,7 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 			}
 		}
 	}
-	if first && s.c.willSync(userResourceType.GetId()) {
-		// The team's first page also carries its deactivated members,
-		// whom teams.members leaves out (deactivated.go).
-		gone, err := s.c.deactivatedMembers(ctx, store, r.GetId().GetResource())
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, deactivatedGrants(target, gone, listed, mark)...)
-	}
+	out = append(out, deactivatedGrants(target, gone, listed, mark)...)
 	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
 }
 

@@ -200,5 +200,6 @@ func teamMembershipsNote(listed bool) string {
 		return "listed from users.listTeams while deactivated: membership and team ownership only (moderator and leader roles are not shown)"
 	}
 	return "not listed while deactivated: Rocket.Chat's teams.members leaves deactivated users out, and reading each one's teams " +
-		"would exceed the sync's rate-limit floor (a token with api-bypass-rate-limit lists them)"
+		"would exceed the sync's rate-limit floor (a token with api-bypass-rate-limit lists them, and so does the " +
+		"all-deactivated-team-memberships setting, at the limiter's pace)"
 }
