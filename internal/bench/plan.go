@@ -172,7 +172,7 @@ func MinimalPlan(ws *simulator.Workspace, cred simulator.Credential, opts simula
 		case typeRole:
 			return Plan{EpRoles: 1}
 		case typeTeam:
-			return Plan{EpTeams: 1, EpMembers: len(ws.Teams), EpUserTeams: len(deactivatedListed(ws, cred, opts))}
+			return Plan{EpTeams: 1, EpMembers: len(ws.Teams), EpUserTeams: userTeamsCalls(ws, cred, opts)}
 		case typePermission:
 			return Plan{EpPermissions: 1}
 		case typeIncomingWebhook, typeOutgoingWebhook:
@@ -209,7 +209,7 @@ func PagedPlan(ws *simulator.Workspace, cred simulator.Credential, opts simulato
 				}
 				members += pagedCalls(n)
 			}
-			return Plan{EpTeams: pagedCalls(len(ws.Teams)), EpMembers: members, EpUserTeams: len(deactivatedListed(ws, cred, opts))}
+			return Plan{EpTeams: pagedCalls(len(ws.Teams)), EpMembers: members, EpUserTeams: userTeamsCalls(ws, cred, opts)}
 		case typePermission:
 			return Plan{EpPermissions: 1}
 		case typeIncomingWebhook, typeOutgoingWebhook:
@@ -234,8 +234,8 @@ func pagedCalls(n int) int {
 // against a simulator with opts reads with users.listTeams
 // (pkg/connector/deactivated.go): every one when the limiter does not limit
 // cred (it is off, or cred's user holds api-bypass-rate-limit), else as many
-// as one window allows calls, the first in users.listByStatus order (by
-// username), and none when the server serves listings page by page.
+// as one window allows calls but one, the first in users.listByStatus order
+// (by username), and none when the server serves listings page by page.
 func deactivatedListed(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) []*simulator.User {
 	var gone []*simulator.User
 	for _, u := range ws.Users {
@@ -254,7 +254,21 @@ func deactivatedListed(ws *simulator.Workspace, cred simulator.Credential, opts 
 	if limit <= 0 {
 		limit = 10 // the simulator's default, as Rocket.Chat's
 	}
-	return gone[:min(len(gone), limit)]
+	// One call of the window checks that users.listTeams works.
+	return gone[:min(len(gone), limit-1)]
+}
+
+// userTeamsCalls are the users.listTeams calls of a sync: one per listed
+// deactivated user, and the one before them that checks the endpoint works,
+// made whenever the sync may list some (on a server that serves listings
+// page by page, before it can know there are any).
+func userTeamsCalls(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) int {
+	listed := len(deactivatedListed(ws, cred, opts))
+	unlimited := opts.DisableRateLimiter || bypassesLimiter(ws, cred)
+	if listed > 0 || (unlimited && opts.InfiniteCountDisabled) {
+		return listed + 1
+	}
+	return 0
 }
 
 // bypassesLimiter reports whether cred's user holds api-bypass-rate-limit.

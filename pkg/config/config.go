@@ -45,7 +45,7 @@ var (
 		"all-deactivated-team-memberships",
 		field.WithDisplayName("List every deactivated user's team memberships"),
 		field.WithDescription("Rocket.Chat's team member lists leave deactivated users out, so their teams are read one user "+
-			"at a time. By default a rate-limited account reads only as many as cost no extra time (10 per sync with the "+
+			"at a time. By default a rate-limited account reads only as many as cost no extra time (9 per sync with the "+
 			"default limit); with this on it reads them all at the limiter's pace, about 6 seconds per deactivated user "+
 			"under the default limit of 10 calls a minute. An account with api-bypass-rate-limit always reads them all."),
 		field.WithDefaultValue(false),

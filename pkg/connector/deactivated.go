@@ -26,7 +26,8 @@ import (
 //     limiter is off): every deactivated user's teams are read.
 //
 //   - It is limited: the first deactivated users in listing order, as many
-//     as one window of the limiter allows (10 by default). users.listTeams
+//     as one window of the limiter allows, less the one call that first
+//     checks users.listTeams works (9 by default). users.listTeams
 //     has a window of its own, so these calls never wait and the sync's
 //     rate-limit floor stays what teams.members makes it.
 //
@@ -54,20 +55,36 @@ const pacedPart = 10
 const userTeamsWorkers = 4
 
 // deactivatedBudget decides how many deactivated users' teams a sync reads,
-// from what the users listing's first answer said of the rate limit. A server
-// that serves listings page by page gives no rank that every page agrees on
-// while the listing may move, so a limited token reads none there.
-func (c *Connector) deactivatedBudget(endpoint client.UsersEndpoint, whole bool) int {
+// from the users listing's first answer p: what it said of the rate limit,
+// and whether it holds any deactivated user. A server that serves listings
+// page by page gives no rank that every page agrees on while the listing may
+// move, so a limited token reads none there.
+//
+// Before promising any, it asks users.listTeams once (for the token's own
+// user): a server without it, or failing on it, gets a budget of 0, so no
+// profile says a deactivated user's teams are listed when they cannot be.
+// Under the limiter that call is one of the window's, so the budget is one
+// less than the window allows.
+func (c *Connector) deactivatedBudget(ctx context.Context, endpoint client.UsersEndpoint, p client.Page[client.User]) int {
 	limit, limited := c.client.WindowLimit(string(endpoint))
+	budget := limit - 1
 	switch {
 	case !limited:
-		return allDeactivated
+		budget = allDeactivated
 	case c.allDeactivatedTeams:
-		return allDeactivatedPaced
-	case !whole:
+		budget = allDeactivatedPaced
+	case !p.Complete():
 		return 0
 	}
-	return limit
+	if budget == 0 || (p.Complete() && !slices.ContainsFunc(p.Items, func(u client.User) bool { return !u.Active })) {
+		return 0
+	}
+	if _, err := c.client.UserTeams(ctx, c.client.UserID()); err != nil {
+		ctxzap.Extract(ctx).Warn("rocket.chat's users.listTeams failed, so deactivated users' team memberships are not listed "+
+			"(teams.members leaves deactivated users out); their profiles say so", zap.Error(err))
+		return 0
+	}
+	return budget
 }
 
 // teamsListedFor reports whether a deactivated user's team memberships are

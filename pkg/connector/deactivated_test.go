@@ -2,12 +2,14 @@ package connector_test
 
 import (
 	"context"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/conductorone/baton-rocketchat/internal/faultkit"
 	"github.com/conductorone/baton-rocketchat/internal/harness"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
 	"github.com/conductorone/baton-rocketchat/pkg/connector"
@@ -45,6 +47,16 @@ func deactivatedWorkspace(t *testing.T) (*simulator.Generated, []*simulator.User
 	return gen, gone
 }
 
+// withProbe is the users.listTeams calls of a sync that lists listed
+// deactivated users' teams: one more, made before any profile says so, to
+// check that the server answers it.
+func withProbe(listed int) int {
+	if listed == 0 {
+		return 0
+	}
+	return listed + 1
+}
+
 // TestDeactivatedMembers: teams.members leaves deactivated users out, so the
 // sync reads their teams with users.listTeams, one call each, where that
 // costs no time: all of them for a token the limiter does not limit, else
@@ -64,10 +76,11 @@ func TestDeactivatedMembers(t *testing.T) {
 			listed: func(n int) int { return n }},
 		{name: "rate limiter off", opts: simulator.Options{DisableRateLimiter: true},
 			listed: func(n int) int { return n }},
+		// One call of the window goes to making sure users.listTeams works.
 		{name: "limited, default 10 calls", opts: simulator.Options{RateLimitCalls: 10, RateLimitWindow: window},
-			listed: func(n int) int { return min(n, 10) }},
+			listed: func(n int) int { return min(n, 9) }},
 		{name: "limited, 5 calls", opts: simulator.Options{RateLimitCalls: 5, RateLimitWindow: window},
-			listed: func(n int) int { return min(n, 5) }},
+			listed: func(n int) int { return min(n, 4) }},
 		{name: "limited, listings page by page", opts: simulator.Options{RateLimitCalls: 10, RateLimitWindow: window, InfiniteCountDisabled: true},
 			listed: func(int) int { return 0 }},
 		{name: "not limited, listings page by page", opts: simulator.Options{DisableRateLimiter: true, InfiniteCountDisabled: true},
@@ -103,8 +116,8 @@ func TestDeactivatedMembers(t *testing.T) {
 				}
 			}
 			stats := env.Sim.Stats()
-			if n := stats.Calls["GET users.listTeams"]; n != want {
-				t.Errorf("users.listTeams called %d times, want %d (one per listed deactivated user)", n, want)
+			if n := stats.Calls["GET users.listTeams"]; n != withProbe(want) {
+				t.Errorf("users.listTeams called %d times, want %d (one per listed deactivated user, and one to check it works)", n, withProbe(want))
 			}
 			if stats.Total429 != 0 {
 				t.Errorf("%d answers were 429 (%v), want none", stats.Total429, stats.RateLimited)
@@ -156,7 +169,7 @@ func TestDeactivatedMembersHosted(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertSameContents(t, hosted, one)
-	if n, want := served(env.Sim.Stats(), "GET users.listTeams"), min(len(gone), hostedLimiter.RateLimitCalls); n != want {
+	if n, want := served(env.Sim.Stats(), "GET users.listTeams"), withProbe(min(len(gone), hostedLimiter.RateLimitCalls-1)); n != want {
 		t.Errorf("users.listTeams answered %d times, want %d", n, want)
 	}
 }
@@ -174,8 +187,8 @@ func TestDeactivatedMembersAtTheLimitersPace(t *testing.T) {
 	var ws *simulator.Workspace
 	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
 	assertMatchesWorkspaceAs(t, one, ws, gen.Reader.UserID)
-	if n := env.Sim.Stats().Calls["GET users.listTeams"]; n != len(gone) {
-		t.Errorf("one instance: users.listTeams called %d times, want %d", n, len(gone))
+	if n := env.Sim.Stats().Calls["GET users.listTeams"]; n != withProbe(len(gone)) {
+		t.Errorf("one instance: users.listTeams called %d times, want %d", n, withProbe(len(gone)))
 	}
 	env.Sim.ResetStats()
 
@@ -191,7 +204,30 @@ func TestDeactivatedMembersAtTheLimitersPace(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertSameContents(t, hosted, one)
-	if n := served(env.Sim.Stats(), "GET users.listTeams"); n != len(gone) {
-		t.Errorf("hosted: users.listTeams answered %d times, want %d (each deactivated user once)", n, len(gone))
+	if n := served(env.Sim.Stats(), "GET users.listTeams"); n != withProbe(len(gone)) {
+		t.Errorf("hosted: users.listTeams answered %d times, want %d (each deactivated user once)", n, withProbe(len(gone)))
+	}
+}
+
+// A server that does not answer users.listTeams (or fails on it) lists no
+// deactivated user's teams, and every deactivated profile says so: the sync
+// completes, and nothing claims memberships it could not read.
+func TestDeactivatedMembersWithoutUsersListTeams(t *testing.T) {
+	gen, gone := deactivatedWorkspace(t)
+	env := testenv.Start(t, gen.Workspace, simulator.Options{DisableRateLimiter: true}, "")
+	faultkit.Attach(env).Install(&faultkit.Rule{
+		Name: "no users.listTeams", Match: faultkit.Endpoint("users.listTeams"), Persistent: true,
+		Actions: []faultkit.Action{faultkit.Status(http.StatusNotFound, "application/json",
+			`{"success":false,"error":"API endpoint \"/api/v1/users.listTeams\" not found"}`)},
+	})
+	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Admin, nil))
+	var ws *simulator.Workspace
+	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+	assertMatchesWorkspaceAs(t, got, ws, gen.Admin.UserID)
+	users := got.ResourcesOf("user")
+	for _, u := range gone {
+		if note := profileString(users[u.ID], "team_memberships"); strings.HasPrefix(note, teamsListedNote) {
+			t.Errorf("deactivated user %s: profile says listed (%q) although users.listTeams fails", u.Username, note)
+		}
 	}
 }

@@ -524,7 +524,7 @@ func (c *Connector) usersListing() *listing[client.User] {
 				return p, outsideRoomRefusal(cur.Endpoint, err)
 			}
 			if err == nil && first {
-				cur.Budget = c.deactivatedBudget(cur.Endpoint, p.Complete())
+				cur.Budget = c.deactivatedBudget(ctx, cur.Endpoint, p)
 			}
 			return p, syncError("listing users", err)
 		},
