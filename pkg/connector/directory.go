@@ -56,6 +56,8 @@ type directoryMapping struct {
 	// Checked is false when the token's user cannot read the settings:
 	// nothing is then known to be managed.
 	Checked bool `json:"checked"`
+	// Unanswered is set when the server has no settings/:_id route.
+	Unanswered bool `json:"unanswered,omitempty"`
 	// Roles maps a role id or name, as the role map names it (LDAP
 	// matches ids first, then names), to the LDAP groups mapped to it.
 	Roles map[string][]string `json:"roles,omitempty"`
@@ -116,7 +118,11 @@ func (c *Connector) directory(ctx context.Context, store shared) (*directoryMapp
 	if err != nil {
 		return nil, syncError("reading the LDAP role and team mappings", err)
 	}
-	if !m.Checked {
+	switch {
+	case m.Unanswered:
+		ctxzap.Extract(ctx).Warn("rocket.chat does not answer settings/:_id (404), so the connector cannot read its LDAP and SAML " +
+			"role and team mappings: grants they manage are not marked as externally managed, and changing them is not refused.")
+	case !m.Checked:
 		ctxzap.Extract(ctx).Info("the token's user lacks view-privileged-setting, so the connector cannot read Rocket.Chat's LDAP " +
 			"role and team mappings: grants that LDAP sync manages are not marked as externally managed, and changing them is not " +
 			"refused (the next LDAP sync or login would undo the change). Give the user a role that holds view-privileged-setting to turn this check on.")
@@ -223,10 +229,15 @@ func (c *Connector) readLDAPMapping(ctx context.Context, m *directoryMapping) er
 }
 
 // unlessForbidden turns a permission refusal (the permission was taken away
-// since the token was checked) into "not checked"; other errors stand.
+// since the token was checked) into "not checked", and so a server without
+// the settings route (a 404 for an id is a bare 400, docs/rocketchat-api.md
+// §7.6); other errors stand.
 func (c *Connector) unlessForbidden(m *directoryMapping, err error) (*directoryMapping, error) {
-	if status.Code(err) == codes.PermissionDenied {
+	switch status.Code(err) {
+	case codes.PermissionDenied:
 		return &directoryMapping{}, nil
+	case codes.NotFound:
+		return &directoryMapping{Unanswered: true}, nil
 	}
 	return m, err
 }

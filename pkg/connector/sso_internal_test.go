@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -78,5 +79,40 @@ func TestSSORoleSyncIsReportedNotEnforced(t *testing.T) {
 		if warned("SAML role sync is on") != 1 {
 			t.Errorf("grant %s: no SAML warning", tc.role)
 		}
+	}
+}
+
+// A server without the settings route leaves the directory check off, with
+// a warning, instead of failing every grant listing.
+func TestDirectoryCheckOffWithoutTheSettingsRoute(t *testing.T) {
+	gen := simulator.Generate(5, simulator.Size{Users: 30, Teams: 2, MembersPerTeam: 5})
+	sim := simulator.NewServer(gen.Workspace, simulator.Options{DisableRateLimiter: true})
+	sim.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasPrefix(r.URL.Path, "/api/v1/settings/") {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"success":false,"error":"API endpoint \"` + r.URL.Path + `\" not found"}`))
+		return true
+	})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	cl, err := client.New(context.Background(), client.Config{BaseURL: srv.URL, UserID: gen.Admin.UserID, Token: gen.Admin.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewWithClient(cl, nil)
+	core, logs := observer.New(zap.WarnLevel)
+	ctx := ctxzap.ToContext(context.Background(), zap.New(core))
+	dir, err := c.directory(ctx, c.shared(resource.SyncOpAttrs{SyncID: "sync-1"}))
+	if err != nil {
+		t.Fatalf("directory check failed the listing: %v", err)
+	}
+	if dir.Checked || !dir.Unanswered || len(dir.Roles) > 0 {
+		t.Errorf("directory %+v, want unchecked for want of the route", dir)
+	}
+	if logs.FilterMessageSnippet("does not answer settings/:_id").Len() != 1 {
+		t.Errorf("warnings %v, want one saying the settings route is missing", logs.All())
 	}
 }
