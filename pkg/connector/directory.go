@@ -238,8 +238,9 @@ func (c *Connector) unlessForbidden(m *directoryMapping, err error) (*directoryM
 		return &directoryMapping{}, nil
 	case codes.NotFound:
 		return &directoryMapping{Unanswered: true}, nil
+	default:
+		return m, err
 	}
-	return m, err
 }
 
 // setting reads one setting; a setting the server does not have (400
