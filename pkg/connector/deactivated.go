@@ -297,27 +297,25 @@ func (c *Connector) readDeactivatedPart(ctx context.Context, store shared, cur c
 		return progress{}, err
 	}
 	for p := part; p < len(parts); p++ {
-		if _, ok := loadPart(ctx, store, cur.Reading, p); ok {
+		if _, ok := loadPart(ctx, store, cur.Reading, p, parts[p]); ok {
 			continue
 		}
-		byTeam, err := c.readTeamsOf(ctx, parts[p])
-		if err != nil {
+		if _, err := c.readPart(ctx, store, cur.Reading, p, parts[p]); err != nil {
 			return progress{}, err
 		}
-		data, err := json.Marshal(byTeam)
-		if err != nil {
-			return progress{}, fmt.Errorf("storing deactivated users' teams: %w", err)
-		}
-		store.setMany(ctx, map[string][]byte{partKey(cur.Reading, "teams", p): data})
 		if p+1 < len(parts) {
 			return progress{next: p + 1}, nil
 		}
 	}
 	merged := map[string][]deactivatedMember{}
 	for p, ids := range parts {
-		byTeam, ok := loadPart(ctx, store, cur.Reading, p)
+		byTeam, ok := loadPart(ctx, store, cur.Reading, p, ids)
 		if !ok {
-			if byTeam, err = c.readTeamsOf(ctx, ids); err != nil {
+			// Lost from the store since it was read (a failing store):
+			// read it again here. Handing it to a later call could
+			// never end while the store keeps failing.
+			var err error
+			if byTeam, err = c.readPart(ctx, store, cur.Reading, p, ids); err != nil {
 				return progress{}, err
 			}
 		}
@@ -357,16 +355,38 @@ func partKey(reading string, parts ...any) string {
 	return sessionKey(append([]any{"deactivated-parts", reading}, parts...)...)
 }
 
-func loadPart(ctx context.Context, store shared, reading string, p int) (map[string][]deactivatedMember, bool) {
+// storedPart is one part's reading, with the users it covers: a part
+// stored under another cut (the parts list was lost and re-cut from a
+// changed listing) is not this part.
+type storedPart struct {
+	Users  []string                       `json:"u"`
+	ByTeam map[string][]deactivatedMember `json:"t"`
+}
+
+// readPart reads the teams of part p's users and stores them.
+func (c *Connector) readPart(ctx context.Context, store shared, reading string, p int, ids []string) (map[string][]deactivatedMember, error) {
+	byTeam, err := c.readTeamsOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(storedPart{Users: ids, ByTeam: byTeam})
+	if err != nil {
+		return nil, fmt.Errorf("storing deactivated users' teams: %w", err)
+	}
+	store.setMany(ctx, map[string][]byte{partKey(reading, "teams", p): data})
+	return byTeam, nil
+}
+
+func loadPart(ctx context.Context, store shared, reading string, p int, ids []string) (map[string][]deactivatedMember, bool) {
 	raw, ok := store.get(ctx, partKey(reading, "teams", p))
 	if !ok {
 		return nil, false
 	}
-	var byTeam map[string][]deactivatedMember
-	if json.Unmarshal(raw, &byTeam) != nil {
+	var sp storedPart
+	if json.Unmarshal(raw, &sp) != nil || !slices.Equal(sp.Users, ids) {
 		return nil, false
 	}
-	return byTeam, true
+	return sp.ByTeam, true
 }
 
 // deactivatedGrants are the grants of teamID's deactivated members: the

@@ -158,7 +158,17 @@ func (c *Connector) readDirectory(ctx context.Context) (*directoryMapping, error
 		return &directoryMapping{}, nil
 	}
 	m := &directoryMapping{Checked: true}
-	if err := c.readLDAPMapping(ctx, m); err != nil {
+	ldap, err := c.boolSetting(ctx, settingLDAPEnable)
+	if status.Code(err) == codes.NotFound {
+		// The first read of the route: a 404 means the server has no
+		// settings/:_id (an unknown id is a bare 400, §7.6). Later, the
+		// route has answered, and a 404 is a fault like any other.
+		return &directoryMapping{Unanswered: true}, nil
+	}
+	if err == nil && ldap {
+		err = c.readLDAPMapping(ctx, m)
+	}
+	if err != nil {
 		return c.unlessForbidden(m, err)
 	}
 	saml, err := c.boolSetting(ctx, settingSAML)
@@ -193,13 +203,10 @@ func splitList(v string) []string {
 	return out
 }
 
-// readLDAPMapping fills in what LDAP sync manages.
+// readLDAPMapping fills in what LDAP sync manages, LDAP being on.
 func (c *Connector) readLDAPMapping(ctx context.Context, m *directoryMapping) error {
-	on, err := c.boolSetting(ctx, settingLDAPEnable)
-	if err != nil || !on {
-		return err
-	}
-	if on, err = c.boolSetting(ctx, settingLDAPSyncRoles); err != nil {
+	on, err := c.boolSetting(ctx, settingLDAPSyncRoles)
+	if err != nil {
 		return err
 	}
 	if on {
@@ -229,18 +236,12 @@ func (c *Connector) readLDAPMapping(ctx context.Context, m *directoryMapping) er
 }
 
 // unlessForbidden turns a permission refusal (the permission was taken away
-// since the token was checked) into "not checked", and so a server without
-// the settings route (a 404 for an id is a bare 400, docs/rocketchat-api.md
-// §7.6); other errors stand.
+// since the token was checked) into "not checked"; other errors stand.
 func (c *Connector) unlessForbidden(m *directoryMapping, err error) (*directoryMapping, error) {
-	switch status.Code(err) {
-	case codes.PermissionDenied:
+	if status.Code(err) == codes.PermissionDenied {
 		return &directoryMapping{}, nil
-	case codes.NotFound:
-		return &directoryMapping{Unanswered: true}, nil
-	default:
-		return m, err
 	}
+	return m, err
 }
 
 // setting reads one setting; a setting the server does not have (400
@@ -387,7 +388,10 @@ func managedRefusal(op, setting string, groups []string, what string) error {
 func (c *Connector) liveDirectory(ctx context.Context) (*directoryMapping, error) {
 	m, err := c.readDirectory(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading the LDAP role and team mappings: %w", err)
+		// Not knowing whether the directory owns the access, change
+		// nothing: Aborted says to try again (a NotFound here would
+		// read as a missing user or team).
+		return nil, syncError("reading the LDAP role and team mappings", err)
 	}
 	return m, nil
 }
