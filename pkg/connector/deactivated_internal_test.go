@@ -23,17 +23,31 @@ type deactivatedEnv struct {
 
 func startDeactivatedEnv(t *testing.T) deactivatedEnv {
 	t.Helper()
+	return startEnv(t, simulator.Options{RateLimitCalls: deactivatedBudgetInTests, RateLimitWindow: 100 * time.Millisecond})
+}
+
+// startEnv serves a 1,400-user workspace (three stored chunks of users) with
+// opts, and a connector for its rate-limited reader built with options.
+func startEnv(t *testing.T, opts simulator.Options, options ...Option) deactivatedEnv {
+	t.Helper()
 	gen := simulator.Generate(11, simulator.Size{Users: 1400, Teams: 20, MembersPerTeam: 60})
-	sim := simulator.NewServer(gen.Workspace, simulator.Options{RateLimitCalls: deactivatedBudgetInTests, RateLimitWindow: 100 * time.Millisecond})
+	sim := simulator.NewServer(gen.Workspace, opts)
+	var ws *simulator.Workspace
+	sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+	return deactivatedEnv{c: serveConnector(t, sim, gen.Reader, options...), sim: sim, ws: ws}
+}
+
+// serveConnector serves sim over HTTP for the test's duration and builds a
+// connector for cred on it.
+func serveConnector(t *testing.T, sim *simulator.Server, cred simulator.Credential, options ...Option) *Connector {
+	t.Helper()
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	cl, err := client.New(context.Background(), client.Config{BaseURL: srv.URL, UserID: gen.Reader.UserID, Token: gen.Reader.Token})
+	cl, err := client.New(context.Background(), client.Config{BaseURL: srv.URL, UserID: cred.UserID, Token: cred.Token})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ws *simulator.Workspace
-	sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
-	return deactivatedEnv{c: NewWithClient(cl, nil), sim: sim, ws: ws}
+	return NewWithClient(cl, nil, options...)
 }
 
 func syncOpts(token string) resource.SyncOpAttrs {

@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -14,17 +13,7 @@ import (
 
 func startPacedEnv(t *testing.T) deactivatedEnv {
 	t.Helper()
-	gen := simulator.Generate(11, simulator.Size{Users: 1400, Teams: 20, MembersPerTeam: 60})
-	sim := simulator.NewServer(gen.Workspace, simulator.Options{RateLimitCalls: 12, RateLimitWindow: 20 * time.Millisecond})
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	cl, err := client.New(context.Background(), client.Config{BaseURL: srv.URL, UserID: gen.Reader.UserID, Token: gen.Reader.Token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ws *simulator.Workspace
-	sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
-	return deactivatedEnv{c: NewWithClient(cl, nil, WithAllDeactivatedTeamMemberships()), sim: sim, ws: ws}
+	return startEnv(t, simulator.Options{RateLimitCalls: 12, RateLimitWindow: 20 * time.Millisecond}, WithAllDeactivatedTeamMemberships())
 }
 
 // The parts list is lost mid-way together with a users chunk (store

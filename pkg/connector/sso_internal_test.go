@@ -3,12 +3,10 @@ package connector
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/conductorone/baton-rocketchat/pkg/client"
 	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
@@ -29,13 +27,7 @@ func TestSSORoleSyncIsReportedNotEnforced(t *testing.T) {
 		{Service: "corp", Custom: true, ClientID: "c", Secret: "never-read", MergeRoles: true, RolesClaim: "groups", RolesToSync: "admin, support"},
 		{Service: "partner", Custom: true, ClientID: "p", MergeRoles: false},
 	}
-	srv := httptest.NewServer(simulator.NewServer(ws, simulator.Options{DisableRateLimiter: true}))
-	defer srv.Close()
-	cl, err := client.New(context.Background(), client.Config{BaseURL: srv.URL, UserID: gen.Admin.UserID, Token: gen.Admin.Token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := NewWithClient(cl, nil)
+	c := serveConnector(t, simulator.NewServer(ws, simulator.Options{DisableRateLimiter: true}), gen.Admin)
 	core, logs := observer.New(zap.WarnLevel)
 	ctx := ctxzap.ToContext(context.Background(), zap.New(core))
 
@@ -96,13 +88,7 @@ func TestDirectoryCheckOffWithoutTheSettingsRoute(t *testing.T) {
 		_, _ = w.Write([]byte(`{"success":false,"error":"API endpoint \"` + r.URL.Path + `\" not found"}`))
 		return true
 	})
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	cl, err := client.New(context.Background(), client.Config{BaseURL: srv.URL, UserID: gen.Admin.UserID, Token: gen.Admin.Token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := NewWithClient(cl, nil)
+	c := serveConnector(t, sim, gen.Admin)
 	core, logs := observer.New(zap.WarnLevel)
 	ctx := ctxzap.ToContext(context.Background(), zap.New(core))
 	dir, err := c.directory(ctx, c.shared(resource.SyncOpAttrs{SyncID: "sync-1"}))
