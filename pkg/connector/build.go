@@ -57,6 +57,21 @@ const (
 	profileKeyType = "type"
 )
 
+// setText puts v in profile p under k, unless it is empty: an absent
+// attribute reads better than an empty one.
+func setText(p map[string]any, k, v string) {
+	if v != "" {
+		p[k] = v
+	}
+}
+
+// setTime puts t in profile p under k (RFC 3339, UTC), unless it is zero.
+func setTime(p map[string]any, k string, t time.Time) {
+	if !t.IsZero() {
+		p[k] = t.UTC().Format(time.RFC3339Nano)
+	}
+}
+
 // Baton's limits on names and descriptions, in bytes.
 const (
 	maxDisplayName = 1024

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
@@ -180,18 +179,11 @@ func integrationProfile(it *client.Integration, cov coverage) map[string]any {
 		"script_enabled": it.ScriptEnabled,
 		"script_runs":    it.ScriptRuns(),
 	}
-	set := func(k, v string) {
-		if v != "" {
-			p[k] = v
-		}
-	}
-	set("posts_as_user_id", it.UserID)
-	set("posts_as_username", it.Username)
-	set("created_by_id", it.CreatedBy.ID)
-	set("created_by_username", it.CreatedBy.Username)
-	if !it.CreatedAt.IsZero() {
-		p["created_at"] = it.CreatedAt.UTC().Format(time.RFC3339Nano)
-	}
+	setText(p, "posts_as_user_id", it.UserID)
+	setText(p, "posts_as_username", it.Username)
+	setText(p, "created_by_id", it.CreatedBy.ID)
+	setText(p, "created_by_username", it.CreatedBy.Username)
+	setTime(p, "created_at", it.CreatedAt)
 	if len(it.Channels) > 0 {
 		p["channels"] = anyList(it.Channels)
 	}
@@ -199,7 +191,7 @@ func integrationProfile(it *client.Integration, cov coverage) map[string]any {
 		p["script_error"] = true
 	}
 	if it.Type == client.IntegrationOutgoing {
-		set("event", it.Event)
+		setText(p, "event", it.Event)
 		targets := make([]string, 0, len(it.URLs))
 		for _, u := range it.URLs {
 			targets = append(targets, redactURL(u))

@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
@@ -78,18 +77,11 @@ func oauthAppResource(app *client.OAuthApp, base externalBase) (*v2.Resource, er
 		profileKeyName: app.Name,
 		"active":       app.Active,
 	}
-	set := func(k, v string) {
-		if v != "" {
-			profile[k] = v
-		}
-	}
-	set("client_id", app.ClientID)
-	set("redirect_uri", app.RedirectURI)
-	set("created_by_id", app.CreatedBy.ID)
-	set("created_by_username", app.CreatedBy.Username)
-	if !app.CreatedAt.IsZero() {
-		profile["created_at"] = app.CreatedAt.UTC().Format(time.RFC3339Nano)
-	}
+	setText(profile, "client_id", app.ClientID)
+	setText(profile, "redirect_uri", app.RedirectURI)
+	setText(profile, "created_by_id", app.CreatedBy.ID)
+	setText(profile, "created_by_username", app.CreatedBy.Username)
+	setTime(profile, "created_at", app.CreatedAt)
 
 	resourceStatus, statusDetail := v2.Status_RESOURCE_STATUS_ENABLED, ""
 	var traitOpts []resource.AppTraitOption

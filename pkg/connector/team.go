@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
@@ -177,15 +176,9 @@ func (s *teamSyncer) refuseManaged(ctx context.Context, verb, teamID string) err
 // them, and when, for access reviews ("added by whom, when").
 func provenance(m *client.TeamMember) map[string]any {
 	meta := map[string]any{}
-	if m.CreatedBy.ID != "" {
-		meta["added_by_id"] = m.CreatedBy.ID
-	}
-	if m.CreatedBy.Username != "" {
-		meta["added_by"] = m.CreatedBy.Username
-	}
-	if !m.CreatedAt.IsZero() {
-		meta["added_at"] = m.CreatedAt.UTC().Format(time.RFC3339Nano)
-	}
+	setText(meta, "added_by_id", m.CreatedBy.ID)
+	setText(meta, "added_by", m.CreatedBy.Username)
+	setTime(meta, "added_at", m.CreatedAt)
 	return meta
 }
 

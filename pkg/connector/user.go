@@ -161,20 +161,15 @@ func userProfile(u *client.User, teamsListed bool) map[string]any {
 		"federated":    isFederated(u),
 		"roles":        strings.Join(u.Roles, ","),
 	}
-	set := func(k, v string) {
-		if v != "" {
-			p[k] = v
-		}
-	}
-	set(profileKeyName, u.Name)
-	set("nickname", u.Nickname)
-	set("presence", u.Status)
-	set("inactive_reason", u.InactiveReason)
-	set("registration_reason", u.Reason)
+	setText(p, profileKeyName, u.Name)
+	setText(p, "nickname", u.Nickname)
+	setText(p, "presence", u.Status)
+	setText(p, "inactive_reason", u.InactiveReason)
+	setText(p, "registration_reason", u.Reason)
 	if u.Federation != nil {
-		set("federation_origin", u.Federation.Origin)
+		setText(p, "federation_origin", u.Federation.Origin)
 	} else if i := strings.LastIndex(u.Username, ":"); isFederated(u) && i > 0 {
-		set("federation_origin", u.Username[i+1:])
+		setText(p, "federation_origin", u.Username[i+1:])
 	}
 	if len(u.Emails) > 0 {
 		p["email"] = u.Emails[0].Address
