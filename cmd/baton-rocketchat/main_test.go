@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 )
 
 // buildBinary compiles the connector once per test run.

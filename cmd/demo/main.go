@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/conductorone/baton-rocketchat/internal/harness"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 )

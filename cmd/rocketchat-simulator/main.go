@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 )
 
 func main() {

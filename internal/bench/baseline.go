@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 )
 
 // Baseline is the naive way to sync Rocket.Chat, kept as a yardstick: plain

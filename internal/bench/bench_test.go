@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 )
 
 // yardstickSize is small enough for CI and large enough that the users

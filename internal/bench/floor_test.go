@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 )
 
 // The floor benchmarks run Rocket.Chat's default limiter (10 calls per

@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	"github.com/conductorone/baton-rocketchat/pkg/connector"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 )
 
 // Endpoint keys, as simulator.Stats counts calls.
@@ -325,7 +325,7 @@ func FloorWindows(calls Plan, limit int) int {
 //
 // The simulator, like Rocket.Chat, opens every endpoint's first window when
 // the server starts (its rules are created at startup; see
-// pkg/simulator/ratelimit.go), and each later window on the first call
+// internal/simulator/ratelimit.go), and each later window on the first call
 // after the previous one ran out. FloorWindows × window assumes the sync
 // can spend its first window: true when the sync first calls the endpoint
 // before that window runs out, and then the endpoint's last window opens at

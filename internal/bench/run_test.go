@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	"github.com/conductorone/baton-rocketchat/pkg/connector"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 )
 

@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/pkg/client"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 )
 
 // unlimited is a server without a limiter, synced as the admin.

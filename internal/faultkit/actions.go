@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 )
 
 // Status answers with a status and a body, as a failing server or proxy does.

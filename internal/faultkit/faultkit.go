@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
 	"github.com/conductorone/baton-rocketchat/pkg/client"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 )
 
 // AttemptTimeout bounds one request in fault tests: long enough for a

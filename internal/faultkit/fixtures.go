@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/pkg/client"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 )
 
 // Fixture pickers: fault tests aim a fault at one page or one user, so they

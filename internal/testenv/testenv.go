@@ -12,10 +12,9 @@ import (
 	"time"
 
 	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/pkg/client"
-	"github.com/conductorone/baton-rocketchat/pkg/connector"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
-	"github.com/conductorone/baton-sdk/pkg/cli"
+	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -30,7 +29,12 @@ type Env struct {
 // Start serves ws on loopback, under prefix when it is not empty (e.g. "/chat").
 func Start(tb testing.TB, ws *simulator.Workspace, opts simulator.Options, prefix string) *Env {
 	tb.Helper()
-	sim := simulator.NewServer(ws, opts)
+	return Serve(tb, simulator.NewServer(ws, opts), prefix)
+}
+
+// Serve serves sim on loopback, under prefix when it is not empty.
+func Serve(tb testing.TB, sim *simulator.Server, prefix string) *Env {
+	tb.Helper()
 	var h http.Handler = sim
 	if prefix != "" {
 		mux := http.NewServeMux()
@@ -48,21 +52,10 @@ func FastRetries(cfg *client.Config) {
 	cfg.MaxBackoff = 20 * time.Millisecond
 }
 
-// Connector builds a connector for baseURL with cred; tweak may adjust the
-// client's configuration.
-func Connector(tb testing.TB, baseURL string, cred simulator.Credential, opts *cli.ConnectorOpts, tweak ...func(*client.Config)) *connector.Connector {
-	tb.Helper()
-	return connector.NewWithClient(newClient(tb, baseURL, cred, tweak...), opts)
-}
-
-// ConnectorWith builds a connector for baseURL with cred and connector
-// options, syncing every resource type.
-func ConnectorWith(tb testing.TB, baseURL string, cred simulator.Credential, options ...connector.Option) *connector.Connector {
-	tb.Helper()
-	return connector.NewWithClient(newClient(tb, baseURL, cred), nil, options...)
-}
-
-func newClient(tb testing.TB, baseURL string, cred simulator.Credential, tweak ...func(*client.Config)) *client.Client {
+// Client builds a REST client for baseURL with cred; tweak may adjust its
+// configuration. The testenv package builds no connector, so that the
+// connector's own (internal) tests can use it too.
+func Client(tb testing.TB, baseURL string, cred simulator.Credential, tweak ...func(*client.Config)) *client.Client {
 	tb.Helper()
 	cfg := client.Config{BaseURL: baseURL, UserID: cred.UserID, Token: cred.Token}
 	for _, t := range tweak {
@@ -76,7 +69,7 @@ func newClient(tb testing.TB, baseURL string, cred simulator.Credential, tweak .
 }
 
 // Sync runs a full in-process sync into a fresh c1z and returns its path.
-func Sync(tb testing.TB, c *connector.Connector) (string, error) {
+func Sync(tb testing.TB, c connectorbuilder.ConnectorBuilderV2) (string, error) {
 	tb.Helper()
 	dir := tb.TempDir()
 	path := filepath.Join(dir, "sync.c1z")
@@ -85,7 +78,7 @@ func Sync(tb testing.TB, c *connector.Connector) (string, error) {
 }
 
 // MustSync syncs and reads the result back, failing the test on error.
-func MustSync(tb testing.TB, c *connector.Connector) *harness.Contents {
+func MustSync(tb testing.TB, c connectorbuilder.ConnectorBuilderV2) *harness.Contents {
 	tb.Helper()
 	path, err := Sync(tb, c)
 	if err != nil {

@@ -3,14 +3,14 @@ package connector
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
+	"github.com/conductorone/baton-rocketchat/internal/testenv"
 	"github.com/conductorone/baton-rocketchat/pkg/client"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	"github.com/conductorone/baton-sdk/pkg/pagination"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 )
@@ -41,13 +41,8 @@ func startEnv(t *testing.T, opts simulator.Options, options ...Option) deactivat
 // connector for cred on it.
 func serveConnector(t *testing.T, sim *simulator.Server, cred simulator.Credential, options ...Option) *Connector {
 	t.Helper()
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	cl, err := client.New(context.Background(), client.Config{BaseURL: srv.URL, UserID: cred.UserID, Token: cred.Token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return NewWithClient(cl, nil, options...)
+	env := testenv.Serve(t, sim, "")
+	return NewWithClient(testenv.Client(t, env.BaseURL, cred), nil, options...)
 }
 
 func syncOpts(token string) resource.SyncOpAttrs {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/pkg/client"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 )
 
 func startPacedEnv(t *testing.T) deactivatedEnv {

@@ -11,9 +11,9 @@ import (
 
 	"github.com/conductorone/baton-rocketchat/internal/faultkit"
 	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
 	"github.com/conductorone/baton-rocketchat/pkg/connector"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
@@ -102,7 +102,7 @@ func TestDeactivatedMembers(t *testing.T) {
 			if tc.all {
 				options = append(options, connector.WithAllDeactivatedTeamMemberships())
 			}
-			got := testenv.MustSync(t, testenv.ConnectorWith(t, env.BaseURL, cred, options...))
+			got := testenv.MustSync(t, newConnectorWith(t, env.BaseURL, cred, options...))
 			var ws *simulator.Workspace
 			env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
 			assertMatchesWorkspaceAs(t, got, ws, cred.UserID)
@@ -157,7 +157,7 @@ func TestDeactivatedMembers(t *testing.T) {
 func TestDeactivatedMembersHosted(t *testing.T) {
 	gen, gone := deactivatedWorkspace(t)
 	env := testenv.Start(t, gen.Workspace, hostedLimiter, "")
-	one := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Reader, nil))
+	one := testenv.MustSync(t, newConnector(t, env.BaseURL, gen.Reader, nil))
 	env.Sim.ResetStats()
 
 	path := filepath.Join(t.TempDir(), "hosted.c1z")
@@ -183,7 +183,7 @@ func TestDeactivatedMembersAtTheLimitersPace(t *testing.T) {
 	gen, gone := deactivatedWorkspace(t)
 	env := testenv.Start(t, gen.Workspace, hostedLimiter, "")
 	all := connector.WithAllDeactivatedTeamMemberships()
-	one := testenv.MustSync(t, testenv.ConnectorWith(t, env.BaseURL, gen.Reader, all))
+	one := testenv.MustSync(t, newConnectorWith(t, env.BaseURL, gen.Reader, all))
 	var ws *simulator.Workspace
 	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
 	assertMatchesWorkspaceAs(t, one, ws, gen.Reader.UserID)
@@ -194,7 +194,7 @@ func TestDeactivatedMembersAtTheLimitersPace(t *testing.T) {
 
 	path := filepath.Join(t.TempDir(), "hosted.c1z")
 	build := func(int) connectorbuilder.ConnectorBuilderV2 {
-		return testenv.ConnectorWith(t, env.BaseURL, gen.Reader, all)
+		return newConnectorWith(t, env.BaseURL, gen.Reader, all)
 	}
 	if _, err := harness.SyncHosted(context.Background(), build, path, harness.HostedOptions{Instances: 3, TmpDir: t.TempDir()}); err != nil {
 		t.Fatalf("hosted sync: %v", err)
@@ -220,7 +220,7 @@ func TestDeactivatedMembersWithoutUsersListTeams(t *testing.T) {
 		Actions: []faultkit.Action{faultkit.Status(http.StatusNotFound, "application/json",
 			`{"success":false,"error":"API endpoint \"/api/v1/users.listTeams\" not found"}`)},
 	})
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Admin, nil))
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, gen.Admin, nil))
 	var ws *simulator.Workspace
 	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
 	assertMatchesWorkspaceAs(t, got, ws, gen.Admin.UserID)

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"google.golang.org/grpc/codes"
@@ -58,7 +58,7 @@ func roleOrTeamGrant(g *v2.Grant) bool {
 
 func TestSyncMarksDirectoryManagedGrants(t *testing.T) {
 	env := testenv.Start(t, ldapWorkspace(), simulator.Options{}, "")
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, adminCred, nil))
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, adminCred, nil))
 
 	wantMarked := map[string]string{ // grant target → the group its mark names
 		"role:" + supportLeadRole + ":assigned:" + bobID: ldapSupportGroup,
@@ -103,7 +103,7 @@ func TestSyncMarksDirectoryManagedGrants(t *testing.T) {
 
 func TestSyncWithoutViewPrivilegedSettingMarksNothing(t *testing.T) {
 	env := testenv.Start(t, ldapWorkspace(), simulator.Options{}, "")
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, simulator.Credential{UserID: auditorID, Token: auditorToken}, nil))
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, simulator.Credential{UserID: auditorID, Token: auditorToken}, nil))
 	roleGrants := 0
 	for _, g := range got.Grants {
 		if g.GetEntitlement().GetResource().GetId().GetResourceType() == "role" {
@@ -195,7 +195,7 @@ func TestDirectorySettingsDecideWhatIsManaged(t *testing.T) {
 				ws.Settings[k] = v
 			}
 			env := testenv.Start(t, ws, simulator.Options{}, "")
-			got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, adminCred, nil))
+			got := testenv.MustSync(t, newConnector(t, env.BaseURL, adminCred, nil))
 			if n := env.Sim.Stats().Calls["GET settings/:_id"]; n != tc.settingsRead {
 				t.Errorf("settings read %d times, want %d", n, tc.settingsRead)
 			}

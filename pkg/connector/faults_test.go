@@ -29,11 +29,11 @@ import (
 
 	"github.com/conductorone/baton-rocketchat/internal/faultkit"
 	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	cfg "github.com/conductorone/baton-rocketchat/pkg/config"
 	"github.com/conductorone/baton-rocketchat/pkg/connector"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -482,7 +482,7 @@ func TestFaults(t *testing.T) {
 			if sc.tweak != nil {
 				tweaks = append(tweaks, sc.tweak)
 			}
-			c := testenv.Connector(t, f.BaseURL, f.Gen.Admin, nil, tweaks...)
+			c := newConnector(t, f.BaseURL, f.Gen.Admin, nil, tweaks...)
 			path, err := testenv.Sync(t, c)
 
 			var got *harness.Contents
@@ -597,7 +597,7 @@ func TestFaultsRedirectOffHostStopsSync(t *testing.T) {
 				&faultkit.Rule{Name: "hop", Match: func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/hop/") },
 					Actions: []faultkit.Action{redirect}, Persistent: true},
 			)
-			c := testenv.Connector(t, f.BaseURL, f.Gen.Admin, nil, faultkit.Tweak)
+			c := newConnector(t, f.BaseURL, f.Gen.Admin, nil, faultkit.Tweak)
 			path, err := testenv.Sync(t, c)
 			faultkit.WantFailure(t, path, err, codes.FailedPrecondition, f.Gen.Admin.Token, other.srv.URL, "redirected", "base-url")
 			for _, r := range other.seen() {
@@ -642,7 +642,7 @@ func TestFaultsBaseURLNotRocketChat(t *testing.T) {
 				_, _ = io.WriteString(w, tc.body)
 			})
 			const token = "fault-test-token-never-sent-0123456789abcdef"
-			c := testenv.Connector(t, web.srv.URL, simulator.Credential{UserID: "someUserId0000001", Token: token}, nil, faultkit.Tweak)
+			c := newConnector(t, web.srv.URL, simulator.Credential{UserID: "someUserId0000001", Token: token}, nil, faultkit.Tweak)
 			path, err := testenv.Sync(t, c)
 			faultkit.WantFailure(t, path, err, tc.code, token, tc.mentions...)
 			seen := web.seen()
@@ -758,7 +758,7 @@ func startTLS(t *testing.T) (gen *simulator.Generated, ts *httptest.Server, requ
 // request at all, and the sync fails saying why.
 func TestFaultsUntrustedCertificate(t *testing.T) {
 	gen, ts, requests, handshakes := startTLS(t)
-	c := testenv.Connector(t, ts.URL, gen.Admin, nil, faultkit.Tweak)
+	c := newConnector(t, ts.URL, gen.Admin, nil, faultkit.Tweak)
 	path, err := testenv.Sync(t, c)
 	faultkit.WantFailure(t, path, err, codes.FailedPrecondition, gen.Admin.Token, "certificate signed by unknown authority", "base-url", "SSL_CERT_FILE")
 	if n := requests(); n != 0 {
@@ -776,7 +776,7 @@ func TestFaultsUntrustedCertificate(t *testing.T) {
 func TestFaultsSSLCertFileTrustsPrivateCA(t *testing.T) {
 	if url := os.Getenv("FAULTS_TLS_CHILD_URL"); url != "" {
 		cred := simulator.Credential{UserID: os.Getenv("FAULTS_TLS_CHILD_USER"), Token: os.Getenv("FAULTS_TLS_CHILD_TOKEN")}
-		got := testenv.MustSync(t, testenv.Connector(t, url, cred, nil, faultkit.Tweak))
+		got := testenv.MustSync(t, newConnector(t, url, cred, nil, faultkit.Tweak))
 		if len(got.Resources) == 0 {
 			t.Fatal("the sync over TLS found nothing")
 		}

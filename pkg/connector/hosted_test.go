@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -32,7 +32,7 @@ func hostedWorkspace() *simulator.Generated {
 // ConductorOne's hosted runner does.
 func syncHosted(t *testing.T, baseURL string, cred simulator.Credential, path string, o harness.HostedOptions) (harness.HostedStats, error) {
 	t.Helper()
-	build := func(int) connectorbuilder.ConnectorBuilderV2 { return testenv.Connector(t, baseURL, cred, nil) }
+	build := func(int) connectorbuilder.ConnectorBuilderV2 { return newConnector(t, baseURL, cred, nil) }
 	o.TmpDir = t.TempDir()
 	return harness.SyncHosted(context.Background(), build, path, o)
 }
@@ -109,7 +109,7 @@ func TestHostedSyncMatchesOneInstance(t *testing.T) {
 	gen := hostedWorkspace()
 	env := testenv.Start(t, gen.Workspace, hostedLimiter, "")
 
-	one := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Reader, nil))
+	one := testenv.MustSync(t, newConnector(t, env.BaseURL, gen.Reader, nil))
 	env.Sim.ResetStats()
 
 	path := filepath.Join(t.TempDir(), "hosted.c1z")
@@ -215,7 +215,7 @@ func TestSyncWithInfiniteCountOff(t *testing.T) {
 	opts := hostedLimiter
 	opts.InfiniteCountDisabled = true
 	env := testenv.Start(t, gen.Workspace, opts, "")
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Reader, nil))
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, gen.Reader, nil))
 	var ws *simulator.Workspace
 	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
 	assertMatchesWorkspace(t, got, ws)
@@ -239,7 +239,7 @@ func TestSyncAgainstServersBehindALoadBalancer(t *testing.T) {
 	ts := httptest.NewServer(cluster)
 	t.Cleanup(ts.Close)
 
-	got := testenv.MustSync(t, testenv.Connector(t, ts.URL, gen.Reader, nil))
+	got := testenv.MustSync(t, newConnector(t, ts.URL, gen.Reader, nil))
 	var ws *simulator.Workspace
 	cluster.View(func(w *simulator.Workspace) { ws = w.Clone() })
 	assertMatchesWorkspace(t, got, ws)

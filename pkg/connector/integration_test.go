@@ -14,9 +14,9 @@ import (
 
 	"github.com/conductorone/baton-rocketchat/internal/faultkit"
 	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
 	"github.com/conductorone/baton-rocketchat/pkg/connector"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/cli"
@@ -238,7 +238,7 @@ func sameValue(a, b any) bool {
 // Rocket.Chat holds secret.
 func TestNonHumanIdentitiesSync(t *testing.T) {
 	env := testenv.Start(t, nonHumanWorkspace(), simulator.Options{}, "")
-	got, logs, err := syncWithLogs(t, testenv.Connector(t, env.BaseURL, nhAdmin, nil))
+	got, logs, err := syncWithLogs(t, newConnector(t, env.BaseURL, nhAdmin, nil))
 	if err != nil {
 		t.Fatalf("sync: %v", err)
 	}
@@ -337,7 +337,7 @@ func TestNonHumanIdentitiesSync(t *testing.T) {
 // are left out and which permission would add each.
 func TestNonHumanTypesLeftOutWithoutPermissions(t *testing.T) {
 	env := testenv.Start(t, nonHumanWorkspace(), simulator.Options{}, "")
-	got, logs, err := syncWithLogs(t, testenv.Connector(t, env.BaseURL, nhReader, nil))
+	got, logs, err := syncWithLogs(t, newConnector(t, env.BaseURL, nhReader, nil))
 	if err != nil {
 		t.Fatalf("sync: %v", err)
 	}
@@ -377,7 +377,7 @@ func TestNonHumanTypesLeftOutWithoutPermissions(t *testing.T) {
 // the listing is partial and what would complete it.
 func TestOwnIntegrationsAreMarkedPartial(t *testing.T) {
 	env := testenv.Start(t, nonHumanWorkspace(), simulator.Options{}, "")
-	got, logs, err := syncWithLogs(t, testenv.Connector(t, env.BaseURL, nhOwner, nil))
+	got, logs, err := syncWithLogs(t, newConnector(t, env.BaseURL, nhOwner, nil))
 	if err != nil {
 		t.Fatalf("sync: %v", err)
 	}
@@ -437,7 +437,7 @@ func TestIntegrationCoverageMatchesServer(t *testing.T) {
 			u := ws.UserByID(nhOwnerID)
 			u.Roles = []string{nhGovRole, role}
 			env := testenv.Start(t, ws, simulator.Options{}, "")
-			got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, nhOwner, nil))
+			got := testenv.MustSync(t, newConnector(t, env.BaseURL, nhOwner, nil))
 			var now *simulator.Workspace
 			env.Sim.View(func(w *simulator.Workspace) { now = w.Clone() })
 			assertMatchesWorkspaceAs(t, got, now, nhOwnerID)
@@ -501,7 +501,7 @@ func serverIntegrations(t *testing.T, base string, cred simulator.Credential, ki
 func TestRequestedNonHumanTypeWithoutPermission(t *testing.T) {
 	env := testenv.Start(t, nonHumanWorkspace(), simulator.Options{}, "")
 	opts := &cli.ConnectorOpts{SyncResourceTypeIDs: []string{"user", "incoming-webhook", "oauth-app"}}
-	_, err := testenv.Sync(t, testenv.Connector(t, env.BaseURL, nhInMgr, opts))
+	_, err := testenv.Sync(t, newConnector(t, env.BaseURL, nhInMgr, opts))
 	if status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("sync: %v, want PermissionDenied", err)
 	}
@@ -564,7 +564,7 @@ func TestNonHumanPermissionChangesInARunningConnector(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := testenv.Start(t, nonHumanWorkspace(), simulator.Options{}, "")
-			c := testenv.Connector(t, env.BaseURL, tc.cred, nil)
+			c := newConnector(t, env.BaseURL, tc.cred, nil)
 			d := startDaemon(t, c)
 			if _, err := d.sync(t); err != nil {
 				t.Fatalf("first sync: %v", err)
@@ -635,7 +635,7 @@ func TestNonHumanListingsPageByPage(t *testing.T) {
 			Username: "rocket.cat", UserID: "rocket.cat", CreatedAt: nhT0, CreatedByID: nhAdminID, CreatedByUsername: "svc-admin"})
 	}
 	env := testenv.Start(t, ws, simulator.Options{InfiniteCountDisabled: true}, "")
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, nhAdmin, nil))
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, nhAdmin, nil))
 	var now *simulator.Workspace
 	env.Sim.View(func(w *simulator.Workspace) { now = w.Clone() })
 	assertMatchesWorkspaceAs(t, got, now, nhAdminID)
@@ -661,7 +661,7 @@ func TestServerIgnoringTheTypeFilter(t *testing.T) {
 		}
 		return false
 	})
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, nhAdmin, nil))
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, nhAdmin, nil))
 	in, out := got.ResourcesOf("incoming-webhook"), got.ResourcesOf("outgoing-webhook")
 	if len(in) != 2 || in[hookCI] == nil || in[hookOwn] == nil || len(out) != 2 || out[hookDeploy] == nil || out[hookAudit] == nil {
 		t.Errorf("incoming %v, outgoing %v", keys(in), keys(out))
@@ -676,6 +676,6 @@ func TestIntegrationListingRefused(t *testing.T) {
 		return strings.HasSuffix(r.URL.Path, "/integrations.list") && r.URL.Query().Get("type") == simulator.IntegrationOutgoing
 	}
 	f.Install(&faultkit.Rule{Name: "outgoing", Match: outgoing, Actions: []faultkit.Action{faultkit.Forbidden}, Persistent: true})
-	_, err := testenv.Sync(t, testenv.Connector(t, f.BaseURL, nhAdmin, nil))
+	_, err := testenv.Sync(t, newConnector(t, f.BaseURL, nhAdmin, nil))
 	testenv.WantCode(t, err, codes.PermissionDenied, "outgoing webhooks", "manage-outgoing-integrations", "manage-own-outgoing-integrations")
 }

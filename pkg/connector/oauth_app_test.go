@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/conductorone/baton-rocketchat/internal/faultkit"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"google.golang.org/grpc/codes"
@@ -20,7 +20,7 @@ import (
 // who created them and when, and without their client secret.
 func TestOAuthAppsSync(t *testing.T) {
 	env := testenv.Start(t, nonHumanWorkspace(), simulator.Options{}, "")
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, nhAdmin, nil))
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, nhAdmin, nil))
 	apps := got.ResourcesOf("oauth-app")
 	if len(apps) != 2 {
 		t.Fatalf("%d OAuth apps, want 2", len(apps))
@@ -73,7 +73,7 @@ func TestOAuthAppsSync(t *testing.T) {
 // list OAuth apps; an account with them syncs the webhooks without apps.
 func TestOAuthAppsNeedTheirOwnPermission(t *testing.T) {
 	env := testenv.Start(t, nonHumanWorkspace(), simulator.Options{}, "")
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, nhInMgr, nil))
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, nhInMgr, nil))
 	if got.ResourceType("oauth-app") != nil || got.ResourceType("outgoing-webhook") != nil || len(got.ResourcesOf("incoming-webhook")) != 2 {
 		t.Errorf("types %v, incoming %v", got.ResourceTypeIDs(), keys(got.ResourcesOf("incoming-webhook")))
 	}
@@ -88,6 +88,6 @@ func TestOAuthAppsListingRefused(t *testing.T) {
 	f := faultkit.Attach(testenv.Start(t, nonHumanWorkspace(), simulator.Options{}, ""))
 	oauthApps := func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/oauth-apps.list") }
 	f.Install(&faultkit.Rule{Name: "oauth-apps", Match: oauthApps, Actions: []faultkit.Action{faultkit.Forbidden}, Persistent: true})
-	_, err := testenv.Sync(t, testenv.Connector(t, f.BaseURL, nhAdmin, nil))
+	_, err := testenv.Sync(t, newConnector(t, f.BaseURL, nhAdmin, nil))
 	testenv.WantCode(t, err, codes.PermissionDenied, "manage-oauth-apps", "OAuth apps")
 }

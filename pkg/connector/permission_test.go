@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 )
@@ -22,7 +22,7 @@ func TestPermissionsExpandThroughRoles(t *testing.T) {
 	ws.Permissions["add-team-member"] = []string{"admin", "owner"} // owner is room-scoped
 	ws.UserByID(carolID).Roles = append(ws.UserByID(carolID).Roles, assigner)
 	env := testenv.Start(t, ws, simulator.Options{}, "")
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, adminCred, nil))
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, adminCred, nil))
 
 	direct := grantByID(t, got, "permission:assign-admin-role:granted:role:"+assigner)
 	expandable := &v2.GrantExpandable{}

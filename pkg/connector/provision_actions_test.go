@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	"google.golang.org/grpc/codes"
 )
 

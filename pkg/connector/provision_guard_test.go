@@ -4,8 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	"google.golang.org/grpc/codes"
 )
 
@@ -58,6 +58,6 @@ func TestSyncNamesViewOutsideRoomWhenUserListingsAreRefused(t *testing.T) {
 	ws := provisioningWorkspace()
 	ws.Permissions["view-outside-room"] = slices.DeleteFunc(ws.Permissions["view-outside-room"], func(r string) bool { return r == "user" })
 	env := testenv.Start(t, ws, simulator.Options{ApplyViewOutsideRoomOnUsersList: true}, "")
-	_, err := testenv.Sync(t, testenv.Connector(t, env.BaseURL, simulator.Credential{UserID: auditorID, Token: auditorToken}, nil))
+	_, err := testenv.Sync(t, newConnector(t, env.BaseURL, simulator.Credential{UserID: auditorID, Token: auditorToken}, nil))
 	testenv.WantCode(t, err, codes.PermissionDenied, "view-outside-room", "API_Apply_permission_view-outside-room_on_users-list")
 }

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/crypto/providers/jwk"
@@ -106,7 +106,7 @@ type provisioning struct {
 func startProvisioning(t *testing.T, ws *simulator.Workspace, cred simulator.Credential) *provisioning {
 	t.Helper()
 	env := testenv.Start(t, ws, simulator.Options{}, "")
-	c := testenv.Connector(t, env.BaseURL, cred, nil, testenv.FastRetries)
+	c := newConnector(t, env.BaseURL, cred, nil, testenv.FastRetries)
 	conn, err := harness.Serve(context.Background(), c)
 	if err != nil {
 		t.Fatalf("serving the connector: %v", err)
@@ -586,7 +586,7 @@ func TestProvisionTeamRefusesDeactivatedUsers(t *testing.T) {
 // ones ConductorOne would send.
 func TestProvisionWithSyncedEntitlements(t *testing.T) {
 	env := testenv.Start(t, provisioningWorkspace(), simulator.Options{}, "")
-	synced := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, adminCred, nil))
+	synced := testenv.MustSync(t, newConnector(t, env.BaseURL, adminCred, nil))
 	ownerEnt := synced.Entitlement("team:" + engTeamID + ":owner")
 	roleEnt := synced.Entitlement("role:" + supportLeadRole + ":assigned")
 	modGrant := synced.Grant("team:" + engTeamID + ":moderator:user:" + bobID)
@@ -594,7 +594,7 @@ func TestProvisionWithSyncedEntitlements(t *testing.T) {
 		t.Fatalf("sync lacks the expected entitlements or grant (owner %v, role %v, moderator grant %v)", ownerEnt != nil, roleEnt != nil, modGrant != nil)
 	}
 
-	c := testenv.Connector(t, env.BaseURL, adminCred, nil)
+	c := newConnector(t, env.BaseURL, adminCred, nil)
 	conn, err := harness.Serve(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
@@ -1136,7 +1136,7 @@ func TestProvisionCreateAccountReservedLocalPart(t *testing.T) {
 	// the server, which refuses it with error-blocked-username.
 	t.Run("workspace blocked list", func(t *testing.T) {
 		env := testenv.Start(t, provisioningWorkspace(), simulator.Options{BlockedUsernameList: "ceo, cfo"}, "")
-		conn, err := harness.Serve(context.Background(), testenv.Connector(t, env.BaseURL, adminCred, nil, testenv.FastRetries))
+		conn, err := harness.Serve(context.Background(), newConnector(t, env.BaseURL, adminCred, nil, testenv.FastRetries))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"

@@ -12,8 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
-	"github.com/conductorone/baton-rocketchat/pkg/simulator"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
@@ -40,7 +40,7 @@ func TestSyncIsCompleteAndExact(t *testing.T) {
 			gen := variedWorkspace()
 			withNonHumans(gen)
 			env := testenv.Start(t, gen.Workspace, simulator.Options{}, tc.prefix)
-			got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL+tc.suffix, gen.Admin, nil))
+			got := testenv.MustSync(t, newConnector(t, env.BaseURL+tc.suffix, gen.Admin, nil))
 			var ws *simulator.Workspace
 			env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
 			assertMatchesWorkspaceAs(t, got, ws, gen.Admin.UserID)
@@ -467,7 +467,7 @@ func TestSyncLabelsSpecialAccounts(t *testing.T) {
 	ws.AddUser(&simulator.User{ID: "goneUserId0000001", Username: "bob", Type: "user", Active: false, InactiveReason: "deactivated", Roles: []string{"user"}})
 
 	env := testenv.Start(t, ws, simulator.Options{}, "")
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, simulator.Credential{UserID: admin.ID, Token: "admin-token"}, nil))
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, simulator.Credential{UserID: admin.ID, Token: "admin-token"}, nil))
 	users := got.ResourcesOf("user")
 	for _, tc := range []struct {
 		id        string
@@ -509,7 +509,7 @@ func TestSyncLabelsSpecialAccounts(t *testing.T) {
 func TestSyncExternalLinksOnlyOverHTTPS(t *testing.T) {
 	gen := simulator.Generate(3, simulator.Size{Users: 20, Teams: 2, MembersPerTeam: 5})
 	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Admin, nil))
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, gen.Admin, nil))
 	for _, r := range got.Resources {
 		var link v2.ExternalLink
 		annos := annotations.Annotations(r.GetAnnotations())
@@ -535,7 +535,7 @@ func TestSyncRefusesTokensThatCannotSeeEverything(t *testing.T) {
 		{name: "unknown user id", cred: simulator.Credential{UserID: "nobody", Token: gen.Admin.Token}, code: codes.Unauthenticated},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			path, err := testenv.Sync(t, testenv.Connector(t, env.BaseURL, tc.cred, nil))
+			path, err := testenv.Sync(t, newConnector(t, env.BaseURL, tc.cred, nil))
 			if err == nil {
 				t.Fatal("sync succeeded")
 			}
@@ -561,7 +561,7 @@ func TestSyncUnderRateLimiterIsCompleteWithout429s(t *testing.T) {
 	gen := simulator.Generate(11, simulator.Size{Users: 230, Teams: 14, MembersPerTeam: 20})
 	withNonHumans(gen)
 	env := testenv.Start(t, gen.Workspace, simulator.Options{RateLimitCalls: 10, RateLimitWindow: 250 * time.Millisecond}, "")
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Reader, nil))
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, gen.Reader, nil))
 	var ws *simulator.Workspace
 	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
 	// The reader's role holds none of the integration and OAuth app
@@ -678,7 +678,7 @@ func TestSyncFallsBackToUsersListOnOldServers(t *testing.T) {
 		}
 		return false
 	})
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Admin, nil))
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, gen.Admin, nil))
 	var ws *simulator.Workspace
 	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
 	assertMatchesWorkspace(t, got, ws)
@@ -711,7 +711,7 @@ func short(s string) string {
 func TestSyncTwiceWithOneConnectorSeesChanges(t *testing.T) {
 	gen := simulator.Generate(5, simulator.Size{Users: 120, Teams: 4, MembersPerTeam: 10})
 	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
-	c := testenv.Connector(t, env.BaseURL, gen.Admin, nil)
+	c := newConnector(t, env.BaseURL, gen.Admin, nil)
 
 	first := testenv.MustSync(t, c)
 	env.Sim.Update(func(ws *simulator.Workspace) {
@@ -755,7 +755,7 @@ func TestSyncFailsOnA404MidListing(t *testing.T) {
 				_, _ = w.Write([]byte("404 Not Found"))
 				return true
 			})
-			path, err := testenv.Sync(t, testenv.Connector(t, env.BaseURL, gen.Admin, nil, testenv.FastRetries))
+			path, err := testenv.Sync(t, newConnector(t, env.BaseURL, gen.Admin, nil, testenv.FastRetries))
 			if err == nil {
 				t.Fatal("sync succeeded with a listing answered 404")
 			}
@@ -771,7 +771,7 @@ func TestSyncFailsOnA404MidListing(t *testing.T) {
 func TestConcurrentSyncsOnOneConnector(t *testing.T) {
 	gen := simulator.Generate(9, simulator.Size{Users: 150, Teams: 6, MembersPerTeam: 15})
 	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
-	c := testenv.Connector(t, env.BaseURL, gen.Admin, nil)
+	c := newConnector(t, env.BaseURL, gen.Admin, nil)
 	var ws *simulator.Workspace
 	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
 
@@ -818,7 +818,7 @@ func TestSyncWithoutAPIInfo(t *testing.T) {
 		_, _ = w.Write([]byte("404 Not Found"))
 		return true
 	})
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Admin, nil))
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, gen.Admin, nil))
 	var ws *simulator.Workspace
 	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
 	assertMatchesWorkspace(t, got, ws)
@@ -830,7 +830,7 @@ func TestSyncWithoutAPIInfo(t *testing.T) {
 func TestTeamGrantsCarryProvenance(t *testing.T) {
 	gen := variedWorkspace()
 	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
-	got := testenv.MustSync(t, testenv.Connector(t, env.BaseURL, gen.Admin, nil))
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, gen.Admin, nil))
 	var ws *simulator.Workspace
 	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
 
