@@ -185,9 +185,10 @@ func MinimalPlan(ws *simulator.Workspace, cred simulator.Credential, opts simula
 }
 
 // PagedPlan is the fewest calls when the server ignores count=0
-// (API_Allow_Infinite_Count off): the first call of each listing brings the
-// default 50 items, each further one 100. A listing that is empty still
-// costs the one call that finds it empty. roles.list and
+// (API_Allow_Infinite_Count off): the sync's first listing (users) asks
+// count=0 and gets the default 50 items, each further call 100; every later
+// listing knows by then and reads 100 a call from offset 0. A listing that
+// is empty still costs the one call that finds it empty. roles.list and
 // permissions.listAll are not paginated.
 func PagedPlan(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) Plan {
 	opts.InfiniteCountDisabled = true
@@ -207,13 +208,13 @@ func PagedPlan(ws *simulator.Workspace, cred simulator.Credential, opts simulato
 						n++
 					}
 				}
-				members += pagedCalls(n)
+				members += pages(n, PageSize)
 			}
-			return Plan{EpTeams: pagedCalls(len(ws.Teams)), EpMembers: members, EpUserTeams: userTeamsCalls(ws, cred, opts)}
+			return Plan{EpTeams: pages(len(ws.Teams), PageSize), EpMembers: members, EpUserTeams: userTeamsCalls(ws, cred, opts)}
 		case typePermission:
 			return Plan{EpPermissions: 1}
 		case typeIncomingWebhook, typeOutgoingWebhook:
-			return Plan{EpIntegrations: pagedCalls(integrations(ws, typ))}
+			return Plan{EpIntegrations: pages(integrations(ws, typ), PageSize)}
 		case typeOAuthApp:
 			return Plan{EpOAuthApps: 1}
 		}
@@ -234,8 +235,9 @@ func pagedCalls(n int) int {
 // against a simulator with opts reads with users.listTeams
 // (pkg/connector/deactivated.go): every one when the limiter does not limit
 // cred (it is off, or cred's user holds api-bypass-rate-limit), else as many
-// as one window allows calls but one, the first in users.listByStatus order
-// (by username), and none when the server serves listings page by page.
+// as the windows the sync takes anyway allow calls (one teams.members call
+// per team), but one, the first in users.listByStatus order (by username),
+// and none when the server serves listings page by page.
 func deactivatedListed(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) []*simulator.User {
 	var gone []*simulator.User
 	for _, u := range ws.Users {
@@ -254,8 +256,8 @@ func deactivatedListed(ws *simulator.Workspace, cred simulator.Credential, opts 
 	if limit <= 0 {
 		limit = 10 // the simulator's default, as Rocket.Chat's
 	}
-	// One call of the window checks that users.listTeams works.
-	return gone[:min(len(gone), limit-1)]
+	// One call of the windows checks that users.listTeams works.
+	return gone[:min(len(gone), pages(len(ws.Teams), limit)*limit-1)]
 }
 
 // userTeamsCalls are the users.listTeams calls of a sync: one per listed

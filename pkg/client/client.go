@@ -242,6 +242,19 @@ func (c *Client) WindowLimit(endpoint string) (int, bool) {
 	return c.pacer.windowLimit("GET " + endpoint)
 }
 
+// CallableNow reports whether a GET of endpoint would be sent at once under
+// Rocket.Chat's rate limiter and is worth making early: the endpoint is
+// limited and its window has budget left, or nothing is known of it yet.
+// It is false for an endpoint that is not limited.
+func (c *Client) CallableNow(endpoint string) bool {
+	return c.pacer.callableNow("GET " + endpoint)
+}
+
+// WaitFor is how long a GET of endpoint would now wait for its window.
+func (c *Client) WaitFor(endpoint string) time.Duration {
+	return c.pacer.waitFor("GET " + endpoint)
+}
+
 // Names Rocket.Chat's endpoints take users and teams by, in queries and
 // bodies alike.
 const (
@@ -328,6 +341,8 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 		}
 		lastErr = err
 		switch {
+		case is429 && withoutWaiting(ctx):
+			return ErrWouldWait
 		case is429:
 			waits429++
 			if waits429 > c.cfg.Max429Waits {

@@ -114,7 +114,7 @@ func FuzzWalk(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pages := decodeScript(data)
-		bound := len(pages) + maxPasses // each pass ends on its first fetch past the script
+		bound := len(pages) + MaxPasses // each pass ends on its first fetch past the script
 		calls := 0
 		failedAt := -1
 		// The model: walk yields exactly the items it has not seen before, in
@@ -241,7 +241,7 @@ func FuzzMutatingListing(f *testing.F) {
 			pageLen = 1
 		}
 		perPass := (n+len(muts)+130)/pageLen + stalePageLimit + 3
-		bound := maxPasses * perPass
+		bound := MaxPasses * perPass
 		calls := 0
 		fetch := func(_ context.Context, offset, count int) (page[string], error) {
 			calls++
@@ -322,7 +322,7 @@ func FuzzMutatingListing(f *testing.F) {
 				triggered++
 			}
 		}
-		if triggered >= maxPasses {
+		if triggered >= MaxPasses {
 			// Changes may then fall in every pass, and walk keeps the union
 			// of its passes rather than never finishing: an item shifted
 			// across a page boundary in each pass can be missed

@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"
 )
 
-// maxPasses bounds how often a listing is re-read from the start because its
-// contents changed while it was being read.
-const maxPasses = 3
+// MaxPasses bounds how often a listing is read from the start because its
+// contents changed while it was being read, or it ended before its total.
+const MaxPasses = 3
 
 // page is one answer of an offset-paginated endpoint.
 type page[T any] struct {
@@ -35,7 +38,7 @@ type fetchFunc[T any] func(ctx context.Context, offset, count int) (page[T], err
 // walk reads a whole offset-paginated listing and hands each batch of items
 // not seen before to yield, in order. Offsets shift when items are added or
 // removed during the walk; walk notices through the changing total and reads
-// the listing again from the start (up to maxPasses times), so no item that
+// the listing again from the start (up to MaxPasses times), so no item that
 // existed throughout is missed and none is yielded twice. A page that makes
 // no progress where the total says more exists is an error, never a loop.
 func walk[T any](ctx context.Context, endpoint string, fetch fetchFunc[T], id func(T) string, yield func([]T) error) error {
@@ -49,7 +52,7 @@ func walk[T any](ctx context.Context, endpoint string, fetch fetchFunc[T], id fu
 			return err
 		}
 		switch {
-		case res.changed && pass < maxPasses:
+		case res.changed && pass < MaxPasses:
 			l.Warn("rocket.chat listing changed while it was read; reading it again from the start",
 				zap.String("endpoint", endpoint), zap.Int("pass", pass))
 			continue
@@ -163,4 +166,108 @@ func walkPass[T any](ctx context.Context, endpoint string, fetch fetchFunc[T], i
 		}
 		emptyRetried = false
 	}
+}
+
+// PageCursor is where a listing read page by page stands: everything needed
+// to read its next page, in this process or another (the connector carries
+// it in page tokens, hence the short JSON names).
+type PageCursor struct {
+	// Offset is where on the server the next page starts.
+	Offset int `json:"o,omitempty"`
+	// Total is the listing's total when the pass began; a change means
+	// the listing moved under the reader.
+	Total int `json:"t,omitempty"`
+	// Pass counts the restarts of the listing from its start.
+	Pass int `json:"r,omitempty"`
+	// Head is the first id of the previous page: a server that ignores
+	// offset sends it again.
+	Head string `json:"h,omitempty"`
+	// Retried is set when the page at Offset came back empty once
+	// although the total said more.
+	Retried bool `json:"x,omitempty"`
+}
+
+// Step is the paging policy of a listing read one page per call: from the
+// answer p to the page read at cur (PageSize items at cur.Offset), it keeps
+// the items with an id and says where the next page starts, nil once the
+// listing is complete. An error (codes.Aborted) is a listing that cannot be
+// read completely: the caller must not report it as complete.
+//
+//   - The total changed since the pass began: items were added or removed,
+//     shifting the offsets, so what was not read yet may have moved behind
+//     the reader. The listing is read again from the start (repeats are
+//     harmless to a reader that keys by id), up to MaxPasses passes in all;
+//     after that it finishes the pass it is in.
+//   - An empty page although the total says more: asked once more; then a
+//     few items short of the total is a counting quirk and ends the
+//     listing, whole pages missing start a new pass, and after MaxPasses
+//     fail.
+//   - A page at a later offset that starts with the previous page's first
+//     item: the server ignores offset; fail rather than loop.
+func Step[T any](ctx context.Context, endpoint, what string, cur PageCursor, p Page[T], id func(T) string) ([]T, *PageCursor, error) {
+	log := ctxzap.Extract(ctx)
+	items := make([]T, 0, len(p.Items))
+	for _, item := range p.Items {
+		if id(item) != "" {
+			items = append(items, item)
+		}
+	}
+	if dropped := len(p.Items) - len(items); dropped > 0 {
+		log.Warn("rocket.chat listing items without an id skipped", zap.String("listing", what), zap.Int("items", dropped))
+	}
+	if p.Total >= 0 && p.Total != cur.Total {
+		if cur.Pass+1 < MaxPasses {
+			log.Warn("rocket.chat listing changed while it was read; reading it again from the start",
+				zap.String("listing", what), zap.Int("pass", cur.Pass+1))
+			return items, &PageCursor{Total: p.Total, Pass: cur.Pass + 1}, nil
+		}
+		log.Warn("rocket.chat listing kept changing while it was read; finishing this pass",
+			zap.String("listing", what), zap.Int("passes", MaxPasses))
+		cur.Total = p.Total
+	}
+	if len(p.Items) == 0 {
+		if p.Total < 0 || cur.Offset >= p.Total {
+			return nil, nil, nil
+		}
+		// The server says more exists but sent nothing. Ask once more: if
+		// items were removed meanwhile, the total will show it.
+		if !cur.Retried {
+			next := cur
+			next.Retried = true
+			return nil, &next, nil
+		}
+		missing := p.Total - cur.Offset
+		switch {
+		case missing < PageSize:
+			log.Warn("rocket.chat listing returns a few items fewer than its total; keeping what it returns",
+				zap.String("listing", what), zap.Int("total", p.Total), zap.Int("returned", cur.Offset))
+			return nil, nil, nil
+		case cur.Pass+1 < MaxPasses:
+			log.Warn("rocket.chat listing ended before its total; reading it again from the start",
+				zap.String("listing", what), zap.Int("total", p.Total), zap.Int("offset", cur.Offset))
+			return nil, &PageCursor{Total: p.Total, Pass: cur.Pass + 1}, nil
+		}
+		// Whole pages missing are not a counting quirk: a partial listing
+		// would read as access that no longer exists.
+		return nil, nil, status.Errorf(codes.Aborted,
+			"rocket.chat %s (%s): the listing stops after %d of %d items, %d times; refusing to report a partial listing",
+			endpoint, what, cur.Offset, p.Total, MaxPasses)
+	}
+	head := id(p.Items[0])
+	if cur.Offset > 0 && head != "" && head == cur.Head {
+		return nil, nil, status.Errorf(codes.Aborted,
+			"rocket.chat %s (%s): the page at offset %d repeats the previous page (does the server ignore offset?); refusing to loop or to report a partial listing",
+			endpoint, what, cur.Offset)
+	}
+	next := cur
+	next.Retried = false
+	next.Offset += len(p.Items)
+	next.Head = head
+	if p.Total >= 0 && next.Offset >= p.Total {
+		return items, nil, nil
+	}
+	if p.Total < 0 && len(p.Items) < PageSize {
+		return items, nil, nil
+	}
+	return items, &next, nil
 }

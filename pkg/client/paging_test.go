@@ -264,8 +264,8 @@ func TestWalkKeepsChanging(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a busy listing must still finish: %v", err)
 	}
-	if l.calls > maxPasses*4 {
-		t.Errorf("%d fetches for %d passes of 3 pages", l.calls, maxPasses)
+	if l.calls > MaxPasses*4 {
+		t.Errorf("%d fetches for %d passes of 3 pages", l.calls, MaxPasses)
 	}
 	// Everyone who existed throughout is there, each once.
 	seen := map[string]bool{}
@@ -398,7 +398,7 @@ func TestWalkServerIgnoringOffsetWithTotal(t *testing.T) {
 	if err == nil && len(got) < len(l.items) && logs.FilterLevelExact(zapcore.WarnLevel).Len() == 0 {
 		t.Fatalf("walk returned nil after %d fetches having yielded %d of %d items, without a warning", l.calls, len(got), len(l.items))
 	}
-	if l.calls > 2*maxPasses*(1+stalePageLimit) {
+	if l.calls > 2*MaxPasses*(1+stalePageLimit) {
 		t.Errorf("%d fetches to notice that pages bring nothing new", l.calls)
 	}
 }

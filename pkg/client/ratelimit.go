@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"sync"
@@ -89,6 +90,10 @@ func (p *pacer) acquire(ctx context.Context, endpoint string) error {
 			wait = p.localReset(resetAt).Sub(now)
 		}
 		p.mu.Unlock()
+
+		if withoutWaiting(ctx) {
+			return ErrWouldWait
+		}
 
 		if resetAt.IsZero() {
 			// Budget spent by calls still in flight in a window whose end
@@ -206,6 +211,56 @@ func (p *pacer) windowLimit(endpoint string) (int, bool) {
 		return 0, false
 	}
 	return b.limit, true
+}
+
+// callableNow reports whether a call to endpoint would be sent at once and
+// is worth sending early: the endpoint is rate limited and has budget left in
+// its window, or nothing is known of it yet. An endpoint whose answers carry
+// no rate-limit headers is never waited for, so nothing gains from reading
+// it early.
+func (p *pacer) callableNow(endpoint string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.endpoints[endpoint]
+	if b == nil {
+		return true
+	}
+	if !b.limited {
+		return false
+	}
+	if !b.resetAt.IsZero() && !p.now().Before(p.localReset(b.resetAt)) {
+		return true // its window is over: the next call opens a fresh one
+	}
+	return b.remaining > 0
+}
+
+// waitFor is how long a call to endpoint would wait for its window now.
+func (p *pacer) waitFor(endpoint string) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.endpoints[endpoint]
+	if b == nil || !b.limited || b.remaining > 0 || b.resetAt.IsZero() {
+		return 0
+	}
+	return max(p.localReset(b.resetAt).Sub(p.now()), 0)
+}
+
+// ErrWouldWait is what a call made with WithoutWaiting returns instead of
+// waiting for its endpoint's rate-limit window.
+var ErrWouldWait = errors.New("the endpoint's rate-limit window is spent")
+
+type noWaitKey struct{}
+
+// WithoutWaiting makes the calls made with ctx fail with ErrWouldWait
+// rather than wait for their endpoint's window: for reads made early, which
+// are worth making only while they cost no time.
+func WithoutWaiting(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noWaitKey{}, true)
+}
+
+func withoutWaiting(ctx context.Context) bool {
+	v, _ := ctx.Value(noWaitKey{}).(bool)
+	return v
 }
 
 // parseRateLimit reads Rocket.Chat's X-RateLimit-* headers. Reset is epoch

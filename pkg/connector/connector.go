@@ -37,8 +37,15 @@ type Connector struct {
 	validateMu sync.Mutex
 	validated  *validation
 
-	// local stands in for the session store when the SDK gives none.
-	local localStore
+	// local stands in for the session store when the SDK gives none;
+	// storeCheck finds that out once (sessionStoreMissing).
+	local          localStore
+	storeCheck     sync.Once
+	noSessionStore bool
+
+	// reads makes the reads ahead of later calls while endpoints have
+	// budget left in their rate-limit windows (ahead.go).
+	reads *readsAhead
 
 	// deactivatedReads makes concurrent team grant calls of one process
 	// share one reading of deactivated users' teams (deactivated.go).
@@ -64,6 +71,11 @@ func (c *Connector) lockMembership(teamID, userID string) func() {
 	mu.Lock()
 	return mu.Unlock
 }
+
+// readAhead turns on the reads ahead of later calls (ahead.go). It is off
+// until a read ahead that meets a failing endpoint no longer doubles the
+// attempts the call that needs the page then makes (TestFaults counts them).
+const readAhead = false
 
 // New builds the connector from its configuration.
 func New(ctx context.Context, c *cfg.Rocketchat, opts *cli.ConnectorOpts) (connectorbuilder.ConnectorBuilderV2, []connectorbuilder.Opt, error) {
@@ -102,6 +114,13 @@ func NewWithClient(cl *client.Client, opts *cli.ConnectorOpts, options ...Option
 	c := &Connector{client: cl, opts: opts}
 	for _, o := range options {
 		o(c)
+	}
+	if readAhead {
+		c.reads = &readsAhead{
+			client:    cl,
+			plans:     []aheadPlan{c.teamsAhead},
+			endpoints: []string{endpointTeams, endpointTeamMembers},
+		}
 	}
 	return c
 }

@@ -2,7 +2,6 @@ package connector
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -56,18 +55,20 @@ const userTeamsWorkers = 4
 
 // deactivatedBudget decides how many deactivated users' teams a sync reads,
 // from the users listing's first answer p: what it said of the rate limit,
-// and whether it holds any deactivated user. A server that serves listings
-// page by page gives no rank that every page agrees on while the listing may
-// move, so a limited token reads none there.
+// and whether it holds any deactivated user. A rate-limited token reads as
+// many as users.listTeams can answer in the windows the sync takes anyway:
+// the plan's, known once the teams are counted (syncWindows). A server that
+// serves listings page by page gives no rank that every page agrees on
+// while the listing may move, so a limited token reads none there.
 //
 // Before promising any, it asks users.listTeams once (for the token's own
 // user): a server without it, or failing on it, gets a budget of 0, so no
 // profile says a deactivated user's teams are listed when they cannot be.
-// Under the limiter that call is one of the window's, so the budget is one
-// less than the window allows.
-func (c *Connector) deactivatedBudget(ctx context.Context, endpoint client.UsersEndpoint, p client.Page[client.User]) int {
+// Under the limiter that call is one of the windows' calls, so the budget is
+// one less than they allow.
+func (c *Connector) deactivatedBudget(ctx context.Context, store shared, endpoint client.UsersEndpoint, p client.Page[client.User]) int {
 	limit, limited := c.client.WindowLimit(string(endpoint))
-	budget := limit - 1
+	var budget int
 	switch {
 	case !limited:
 		budget = allDeactivated
@@ -75,6 +76,8 @@ func (c *Connector) deactivatedBudget(ctx context.Context, endpoint client.Users
 		budget = allDeactivatedPaced
 	case !p.Complete():
 		return 0
+	default:
+		budget = c.syncWindows(ctx, store, limit)*limit - 1
 	}
 	if budget == 0 || (p.Complete() && !slices.ContainsFunc(p.Items, func(u client.User) bool { return !u.Active })) {
 		return 0
@@ -85,6 +88,29 @@ func (c *Connector) deactivatedBudget(ctx context.Context, endpoint client.Users
 		return 0
 	}
 	return budget
+}
+
+// syncWindows is how many rate-limit windows a sync of whole listings takes
+// anyway: one teams.members call per team, limit calls per window (the
+// users listing's: Rocket.Chat's limit is per endpoint, the same by
+// default for every one; users.listByStatus and teams.listAll take one call
+// each). It counts the teams
+// with the teams listing's read ahead (stored for the teams listing, so it
+// costs no call of its own); a sync that cannot count them takes one.
+func (c *Connector) syncWindows(ctx context.Context, store shared, limit int) int {
+	if !c.willSync(teamResourceType.GetId()) {
+		return 1
+	}
+	teams := c.teamsListing()
+	p, ok := loadPage[client.Team](ctx, store, aheadKey(teams.key, 0, client.All))
+	if !ok {
+		var made bool
+		if err := readAheadPage(teams, store, 0, client.All, &p, &made).read(ctx); err != nil {
+			ctxzap.Extract(ctx).Debug("counting teams for the plan failed; the teams listing reports it", zap.Error(err))
+			return 1
+		}
+	}
+	return max(1, (max(p.Total, len(p.Items))+limit-1)/limit)
 }
 
 // teamsListedFor reports whether a deactivated user's team memberships are
@@ -117,8 +143,8 @@ type deactivatedMember struct {
 // the index at the same moment each read (at most a budget's worth of calls
 // each), which only the SDK's parallel syncer would do.
 func (c *Connector) deactivatedMembers(ctx context.Context, store shared, teamID string, part int) ([]deactivatedMember, int, error) {
-	cur := c.usersListing().secondPass(ctx, store, "")
-	if cur.Reading == "" {
+	users, cur, meta, ok := c.storedUsers(ctx, store)
+	if !ok {
 		ctxzap.Extract(ctx).Info("no users listing is stored in this sync (a targeted sync?): this team's deactivated members are not listed",
 			zap.String("team_id", teamID))
 		return nil, 0, nil
@@ -127,10 +153,10 @@ func (c *Connector) deactivatedMembers(ctx context.Context, store shared, teamID
 		return members, 0, nil
 	}
 	v, err, _ := c.deactivatedReads.Do(fmt.Sprintf("%s/%d", cur.Reading, part), func() (any, error) {
-		if cur.Budget == allDeactivatedPaced {
-			return c.readDeactivatedPart(ctx, store, cur, part)
+		if meta.Budget != allDeactivated {
+			return c.readDeactivatedPart(ctx, store, users, cur, meta.Budget, part)
 		}
-		picked, err := c.pickDeactivated(ctx, store, cur)
+		picked, err := c.pickDeactivated(ctx, store, users, cur, meta.Budget)
 		if err != nil {
 			return nil, err
 		}
@@ -138,7 +164,8 @@ func (c *Connector) deactivatedMembers(ctx context.Context, store shared, teamID
 		if err != nil {
 			return nil, err
 		}
-		return progress{byTeam: byTeam}, storeDeactivated(ctx, store, cur.Reading, byTeam)
+		storeDeactivated(ctx, store, cur.Reading, byTeam)
+		return progress{byTeam: byTeam}, nil
 	})
 	if err != nil {
 		return nil, 0, err
@@ -159,76 +186,51 @@ type progress struct {
 
 // storeDeactivated keeps the memberships per team, and the index of the
 // teams that have any.
-func storeDeactivated(ctx context.Context, store shared, reading string, byTeam map[string][]deactivatedMember) error {
+func storeDeactivated(ctx context.Context, store shared, reading string, byTeam map[string][]deactivatedMember) {
+	values := make(map[string][]string, 1)
 	teams := make([]string, 0, len(byTeam))
-	values := map[string][]byte{}
-	for id, members := range byTeam {
-		data, err := json.Marshal(members)
-		if err != nil {
-			return fmt.Errorf("storing deactivated members of team %s: %w", id, err)
-		}
-		values[deactivatedKey(reading, id)] = data
+	members := make(map[string][]deactivatedMember, len(byTeam))
+	for id, m := range byTeam {
+		members[deactivatedKey(reading, id)] = m
 		teams = append(teams, id)
 	}
-	index, err := json.Marshal(teams)
-	if err != nil {
-		return fmt.Errorf("storing deactivated members: %w", err)
-	}
-	values[deactivatedKey(reading)] = index
-	store.setMany(ctx, values)
-	return nil
-}
-
-func deactivatedKey(reading string, teamID ...any) string {
-	return sessionKey(append([]any{"deactivated", reading}, teamID...)...)
+	values[deactivatedKey(reading)] = teams
+	setJSON(ctx, store, members)
+	setJSON(ctx, store, values)
 }
 
 // loadDeactivated reads teamID's stored deactivated members. ok is false
 // when the reading is not (or no longer wholly) in the store: no index, or
 // the index names the team and its value is gone or unreadable.
 func loadDeactivated(ctx context.Context, store shared, reading, teamID string) ([]deactivatedMember, bool) {
-	raw, ok := store.get(ctx, deactivatedKey(reading))
+	teams, ok := getJSON[[]string](ctx, store, deactivatedKey(reading))
 	if !ok {
-		return nil, false
-	}
-	var teams []string
-	if err := json.Unmarshal(raw, &teams); err != nil {
 		return nil, false
 	}
 	if !slices.Contains(teams, teamID) {
 		return nil, true // no deactivated member in this team
 	}
-	raw, ok = store.get(ctx, deactivatedKey(reading, teamID))
-	if !ok {
-		return nil, false
-	}
-	var out []deactivatedMember
-	if err := json.Unmarshal(raw, &out); err != nil {
-		ctxzap.Extract(ctx).Warn("stored deactivated team members are unreadable; reading them again", zap.String("team_id", teamID), zap.Error(err))
-		return nil, false
-	}
-	return out, true
+	return getJSON[[]deactivatedMember](ctx, store, deactivatedKey(reading, teamID))
 }
 
 // pickDeactivated passes over the stored users reading at cur and picks
 // the deactivated users the budget covers, in listing order.
-func (c *Connector) pickDeactivated(ctx context.Context, store shared, cur cursor) ([]string, error) {
-	users := c.usersListing()
+func (c *Connector) pickDeactivated(ctx context.Context, store shared, users *listing[client.User], cur readCursor, budget int) ([]string, error) {
 	var (
 		picked  []string
 		skipped int
+		rank    int
 	)
 	for {
-		page, next, err := users.pageAt(ctx, store, &cur)
+		page, next, err := users.page(ctx, store, cur)
 		if err != nil {
 			return nil, err
 		}
-		rank := cur.Before
 		for _, u := range page {
 			if u.Active {
 				continue
 			}
-			if teamsListedFor(cur.Budget, rank) {
+			if teamsListedFor(budget, rank) {
 				picked = append(picked, u.ID)
 			} else {
 				skipped++
@@ -237,6 +239,10 @@ func (c *Connector) pickDeactivated(ctx context.Context, store shared, cur curso
 		}
 		if next == nil {
 			break
+		}
+		if next.Pass != cur.Pass {
+			// The listing is read again from the start: so are the ranks.
+			picked, skipped, rank = nil, 0, 0
 		}
 		cur = *next
 	}
@@ -247,7 +253,7 @@ func (c *Connector) pickDeactivated(ctx context.Context, store shared, cur curso
 			"reading each one's teams (users.listTeams) would take longer than the rest of the sync under Rocket.Chat's rate limiter; "+
 			"their profiles say so. Give the token's user a role with api-bypass-rate-limit, or turn on all-deactivated-team-memberships, to list them all.",
 			zap.Int("not_listed", skipped), zap.Int("listed", len(picked)))
-	case cur.Budget == allDeactivatedPaced && len(picked) > 0:
+	case budget == allDeactivatedPaced && len(picked) > 0:
 		l.Info("reading every deactivated user's teams at the rate limiter's pace (all-deactivated-team-memberships is on): "+
 			"one users.listTeams call per user, about one window of the limiter per 10 users",
 			zap.Int("users", len(picked)))
@@ -287,12 +293,17 @@ func (c *Connector) readTeamsOf(ctx context.Context, ids []string) (map[string][
 	return byTeam, nil
 }
 
+// endpointUserTeams is the endpoint that reads one user's teams.
+const endpointUserTeams = "users.listTeams"
+
 // readDeactivatedPart reads, at the limiter's pace, the first part from
 // part on that is not stored yet, and stores it. When it was the last, it
 // merges the parts into the stored result. The parts (pacedPart users each,
 // in listing order) are cut once per sync and kept in the session store.
-func (c *Connector) readDeactivatedPart(ctx context.Context, store shared, cur cursor, part int) (progress, error) {
-	parts, err := c.deactivatedParts(ctx, store, cur)
+// A part's wait for its window, and the budget the other endpoints have
+// left after it, go to the reads ahead (ahead.go).
+func (c *Connector) readDeactivatedPart(ctx context.Context, store shared, users *listing[client.User], cur readCursor, budget, part int) (progress, error) {
+	parts, err := c.deactivatedParts(ctx, store, users, cur, budget)
 	if err != nil {
 		return progress{}, err
 	}
@@ -300,7 +311,10 @@ func (c *Connector) readDeactivatedPart(ctx context.Context, store shared, cur c
 		if _, ok := loadPart(ctx, store, cur.Reading, p, parts[p]); ok {
 			continue
 		}
-		if _, err := c.readPart(ctx, store, cur.Reading, p, parts[p]); err != nil {
+		c.reads.beforeCall(ctx, store, endpointUserTeams)
+		_, err := c.readPart(ctx, store, cur.Reading, p, parts[p])
+		c.reads.afterCall(ctx, store, endpointUserTeams)
+		if err != nil {
 			return progress{}, err
 		}
 		if p+1 < len(parts) {
@@ -323,19 +337,17 @@ func (c *Connector) readDeactivatedPart(ctx context.Context, store shared, cur c
 			merged[id] = append(merged[id], members...)
 		}
 	}
-	return progress{byTeam: merged}, storeDeactivated(ctx, store, cur.Reading, merged)
+	storeDeactivated(ctx, store, cur.Reading, merged)
+	return progress{byTeam: merged}, nil
 }
 
 // deactivatedParts are the picked users cut into parts of pacedPart, as
 // the first call of the sync stored them (or cuts them now).
-func (c *Connector) deactivatedParts(ctx context.Context, store shared, cur cursor) ([][]string, error) {
-	if raw, ok := store.get(ctx, partKey(cur.Reading, "users")); ok {
-		var parts [][]string
-		if json.Unmarshal(raw, &parts) == nil {
-			return parts, nil
-		}
+func (c *Connector) deactivatedParts(ctx context.Context, store shared, users *listing[client.User], cur readCursor, budget int) ([][]string, error) {
+	if parts, ok := getJSON[[][]string](ctx, store, deactivatedPartKey(cur.Reading, "users")); ok {
+		return parts, nil
 	}
-	picked, err := c.pickDeactivated(ctx, store, cur)
+	picked, err := c.pickDeactivated(ctx, store, users, cur, budget)
 	if err != nil {
 		return nil, err
 	}
@@ -343,16 +355,8 @@ func (c *Connector) deactivatedParts(ctx context.Context, store shared, cur curs
 	for chunk := range slices.Chunk(picked, pacedPart) {
 		parts = append(parts, chunk)
 	}
-	data, err := json.Marshal(parts)
-	if err != nil {
-		return nil, fmt.Errorf("storing deactivated users: %w", err)
-	}
-	store.setMany(ctx, map[string][]byte{partKey(cur.Reading, "users"): data})
+	setJSON(ctx, store, map[string][][]string{deactivatedPartKey(cur.Reading, "users"): parts})
 	return parts, nil
-}
-
-func partKey(reading string, parts ...any) string {
-	return sessionKey(append([]any{"deactivated-parts", reading}, parts...)...)
 }
 
 // storedPart is one part's reading, with the users it covers: a part
@@ -369,21 +373,13 @@ func (c *Connector) readPart(ctx context.Context, store shared, reading string, 
 	if err != nil {
 		return nil, err
 	}
-	data, err := json.Marshal(storedPart{Users: ids, ByTeam: byTeam})
-	if err != nil {
-		return nil, fmt.Errorf("storing deactivated users' teams: %w", err)
-	}
-	store.setMany(ctx, map[string][]byte{partKey(reading, "teams", p): data})
+	setJSON(ctx, store, map[string]storedPart{deactivatedPartKey(reading, "teams", p): {Users: ids, ByTeam: byTeam}})
 	return byTeam, nil
 }
 
 func loadPart(ctx context.Context, store shared, reading string, p int, ids []string) (map[string][]deactivatedMember, bool) {
-	raw, ok := store.get(ctx, partKey(reading, "teams", p))
-	if !ok {
-		return nil, false
-	}
-	var sp storedPart
-	if json.Unmarshal(raw, &sp) != nil || !slices.Equal(sp.Users, ids) {
+	sp, ok := getJSON[storedPart](ctx, store, deactivatedPartKey(reading, "teams", p))
+	if !ok || !slices.Equal(sp.Users, ids) {
 		return nil, false
 	}
 	return sp.ByTeam, true

@@ -93,14 +93,20 @@ func (e deactivatedEnv) deactivatedGranted(t *testing.T) map[string]bool {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gs, _, err := ts.Grants(context.Background(), r, syncOpts(""))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, g := range gs {
-			if strings.Contains(g.GetEntitlement().GetId(), ":member") && inactive[g.GetPrincipal().GetId().GetResource()] {
-				got[g.GetPrincipal().GetId().GetResource()] = true
+		for token := "start"; token != ""; {
+			if token == "start" {
+				token = ""
 			}
+			gs, res, err := ts.Grants(context.Background(), r, syncOpts(token))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range gs {
+				if strings.Contains(g.GetEntitlement().GetId(), ":member") && inactive[g.GetPrincipal().GetId().GetResource()] {
+					got[g.GetPrincipal().GetId().GetResource()] = true
+				}
+			}
+			token = res.NextPageToken
 		}
 	}
 	return got
@@ -152,12 +158,14 @@ func compare(t *testing.T, listed, want, got map[string]bool, calls, maxCalls in
 	}
 }
 
-// deactivatedBudgetInTests is the limiter's calls per window in these tests:
-// one checks that users.listTeams works, the rest read listedInTests
-// deactivated users' teams.
+// deactivatedBudgetInTests is the limiter's calls per window in these tests.
+// The sync of their 20 teams takes 4 windows of teams.members anyway, in
+// which users.listTeams can answer 20 calls: one checks that it works, the
+// rest read listedInTests deactivated users' teams.
 const (
 	deactivatedBudgetInTests = 5
-	listedInTests            = deactivatedBudgetInTests - 1
+	teamsInTests             = 20
+	listedInTests            = teamsInTests/deactivatedBudgetInTests*deactivatedBudgetInTests - 1
 )
 
 // Baseline: no faults, marks and grants agree.
@@ -165,7 +173,7 @@ func TestDeactivatedMarksAndGrantsAgree(t *testing.T) {
 	e := startDeactivatedEnv(t)
 	listed := e.listUsers(t, nil)
 	got := e.deactivatedGranted(t)
-	compare(t, listed, e.wantGranted(listed), got, e.sim.Stats().Calls["GET users.listTeams"], deactivatedBudgetInTests)
+	compare(t, listed, e.wantGranted(listed), got, e.sim.Stats().Calls["GET users.listTeams"], listedInTests+1)
 }
 
 // A stored chunk of the users reading is lost while the users List pass is
@@ -178,7 +186,7 @@ func TestDeactivatedAgreeWhenAChunkIsLostDuringTheUsersListing(t *testing.T) {
 		}
 	})
 	got := e.deactivatedGranted(t)
-	compare(t, listed, e.wantGranted(listed), got, e.sim.Stats().Calls["GET users.listTeams"], deactivatedBudgetInTests)
+	compare(t, listed, e.wantGranted(listed), got, e.sim.Stats().Calls["GET users.listTeams"], listedInTests+1)
 }
 
 // A stored chunk is lost after the List pass, before the first team Grants
@@ -193,7 +201,7 @@ func TestDeactivatedAgreeWhenAChunkIsLostBeforeTheTeamGrants(t *testing.T) {
 	if after := e.reading(t); after != before {
 		t.Errorf("manifest now names reading %s (was %s): later passes (role grants) read only the tail", after, before)
 	}
-	compare(t, listed, e.wantGranted(listed), got, e.sim.Stats().Calls["GET users.listTeams"], deactivatedBudgetInTests)
+	compare(t, listed, e.wantGranted(listed), got, e.sim.Stats().Calls["GET users.listTeams"], listedInTests+1)
 }
 
 // The stored per-team entries are lost (or their reads fail) after the first
@@ -282,5 +290,5 @@ func TestDeactivatedReadOnceForConcurrentTeamCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := e.deactivatedGranted(t)
-	compare(t, listed, e.wantGranted(listed), got, e.sim.Stats().Calls["GET users.listTeams"], deactivatedBudgetInTests)
+	compare(t, listed, e.wantGranted(listed), got, e.sim.Stats().Calls["GET users.listTeams"], listedInTests+1)
 }

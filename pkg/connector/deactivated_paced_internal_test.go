@@ -35,13 +35,13 @@ func TestDeactivatedPacedPartsRecutFromAChangedListing(t *testing.T) {
 		t.Fatal(err)
 	}
 	var parts [][]string
-	if err := json.Unmarshal(e.localValues()[partKey(reading, "users")], &parts); err != nil {
+	if err := json.Unmarshal(e.localValues()[deactivatedPartKey(reading, "users")], &parts); err != nil {
 		t.Fatal(err)
 	}
 	// Which users chunk holds each user.
 	chunkOf := map[string]int{}
 	for i := 0; ; i++ {
-		raw, ok := e.localValues()[sessionKey("users", reading, i)]
+		raw, ok := e.localValues()[chunkKey("users", reading, i)]
 		if !ok {
 			break
 		}
@@ -66,7 +66,7 @@ func TestDeactivatedPacedPartsRecutFromAChangedListing(t *testing.T) {
 		t.Skipf("victim %s has no team", victim)
 	}
 	// Read parts 1..p (team 0's continuation).
-	for res.NextPageToken != "" && parseCursor(context.Background(), res.NextPageToken).Part <= p {
+	for res.NextPageToken != "" && decodeToken(context.Background(), res.NextPageToken, teamGrantsToken.valid).Part <= p {
 		if _, res, err = ts.Grants(context.Background(), r0, syncOpts(res.NextPageToken)); err != nil {
 			t.Fatal(err)
 		}
@@ -74,8 +74,8 @@ func TestDeactivatedPacedPartsRecutFromAChangedListing(t *testing.T) {
 	// Store loses the parts list and the chunk holding parts[p][0]; the
 	// server reactivated that user meanwhile.
 	gone := parts[p][0]
-	delete(e.localValues(), partKey(reading, "users"))
-	delete(e.localValues(), sessionKey("users", reading, chunkOf[gone]))
+	delete(e.localValues(), deactivatedPartKey(reading, "users"))
+	delete(e.localValues(), chunkKey("users", reading, chunkOf[gone]))
 	e.sim.Update(func(ws *simulator.Workspace) {
 		for _, u := range ws.Users {
 			if u.ID == gone {

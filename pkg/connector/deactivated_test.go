@@ -22,6 +22,9 @@ import (
 // deactivatedWorkspace has more deactivated team members than one window of
 // the limiter allows calls, and a deactivated team owner among the first
 // deactivated users (in username order), whom every case lists.
+// windowsFor is the windows of limit calls that one call per team takes.
+func windowsFor(teams, limit int) int { return max(1, (teams+limit-1)/limit) }
+
 func deactivatedWorkspace(t *testing.T) (*simulator.Generated, []*simulator.User) {
 	t.Helper()
 	gen := simulator.Generate(11, simulator.Size{Users: 230, Teams: 14, MembersPerTeam: 20})
@@ -60,8 +63,9 @@ func withProbe(listed int) int {
 // TestDeactivatedMembers: teams.members leaves deactivated users out, so the
 // sync reads their teams with users.listTeams, one call each, where that
 // costs no time: all of them for a token the limiter does not limit, else
-// as many as one window allows (the first in listing order), none when the
-// server serves listings page by page. Every deactivated user's profile says
+// as many as users.listTeams can answer in the windows the sync takes
+// anyway, one teams.members call per team (the first in listing order),
+// none when the server serves listings page by page. Every deactivated user's profile says
 // which it is, and the grants agree (assertMatchesWorkspaceAs).
 func TestDeactivatedMembers(t *testing.T) {
 	window := 250 * time.Millisecond
@@ -70,26 +74,27 @@ func TestDeactivatedMembers(t *testing.T) {
 		admin  bool // the admin holds api-bypass-rate-limit, the reader does not
 		all    bool // all-deactivated-team-memberships
 		opts   simulator.Options
-		listed func(deactivated int) int
+		listed func(deactivated, teams int) int
 	}{
 		{name: "token with api-bypass-rate-limit", admin: true, opts: simulator.Options{RateLimitWindow: window},
-			listed: func(n int) int { return n }},
+			listed: func(n, _ int) int { return n }},
 		{name: "rate limiter off", opts: simulator.Options{DisableRateLimiter: true},
-			listed: func(n int) int { return n }},
-		// One call of the window goes to making sure users.listTeams works.
+			listed: func(n, _ int) int { return n }},
+		// As many as the sync's windows allow (one teams.members call per
+		// team); one of their calls goes to making sure users.listTeams works.
 		{name: "limited, default 10 calls", opts: simulator.Options{RateLimitCalls: 10, RateLimitWindow: window},
-			listed: func(n int) int { return min(n, 9) }},
+			listed: func(n, teams int) int { return min(n, windowsFor(teams, 10)*10-1) }},
 		{name: "limited, 5 calls", opts: simulator.Options{RateLimitCalls: 5, RateLimitWindow: window},
-			listed: func(n int) int { return min(n, 4) }},
+			listed: func(n, teams int) int { return min(n, windowsFor(teams, 5)*5-1) }},
 		{name: "limited, listings page by page", opts: simulator.Options{RateLimitCalls: 10, RateLimitWindow: window, InfiniteCountDisabled: true},
-			listed: func(int) int { return 0 }},
+			listed: func(int, int) int { return 0 }},
 		{name: "not limited, listings page by page", opts: simulator.Options{DisableRateLimiter: true, InfiniteCountDisabled: true},
-			listed: func(n int) int { return n }},
+			listed: func(n, _ int) int { return n }},
 		{name: "limited, all-deactivated-team-memberships on", all: true, opts: simulator.Options{RateLimitCalls: 10, RateLimitWindow: window},
-			listed: func(n int) int { return n }},
+			listed: func(n, _ int) int { return n }},
 		{name: "limited, all on, 5 calls, listings page by page", all: true,
 			opts:   simulator.Options{RateLimitCalls: 5, RateLimitWindow: window, InfiniteCountDisabled: true},
-			listed: func(n int) int { return n }},
+			listed: func(n, _ int) int { return n }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			gen, gone := deactivatedWorkspace(t)
@@ -107,7 +112,7 @@ func TestDeactivatedMembers(t *testing.T) {
 			env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
 			assertMatchesWorkspaceAs(t, got, ws, cred.UserID)
 
-			want := tc.listed(len(gone))
+			want := tc.listed(len(gone), len(gen.Workspace.Teams))
 			users := got.ResourcesOf("user")
 			for i, u := range gone {
 				note := profileString(users[u.ID], "team_memberships")
@@ -169,7 +174,7 @@ func TestDeactivatedMembersHosted(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertSameContents(t, hosted, one)
-	if n, want := served(env.Sim.Stats(), "GET users.listTeams"), withProbe(min(len(gone), hostedLimiter.RateLimitCalls-1)); n != want {
+	if n, want := served(env.Sim.Stats(), "GET users.listTeams"), withProbe(min(len(gone), windowsFor(len(gen.Workspace.Teams), hostedLimiter.RateLimitCalls)*hostedLimiter.RateLimitCalls-1)); n != want {
 		t.Errorf("users.listTeams answered %d times, want %d", n, want)
 	}
 }

@@ -48,9 +48,6 @@ const (
 	settingSAMLRoleSync    = "SAML_Custom_Default_role_attribute_sync"
 )
 
-// directoryKey holds the mapping as the first reader of a sync read it.
-const directoryKey = "directory"
-
 // directoryMapping is who in the directory manages which roles and teams.
 type directoryMapping struct {
 	// Checked is false when the token's user cannot read the settings:
@@ -108,11 +105,8 @@ func (o oauthRoleSync) note() string {
 // it). Without view-privileged-setting it logs, once per sync, that the
 // check is off.
 func (c *Connector) directory(ctx context.Context, store shared) (*directoryMapping, error) {
-	if raw, ok := store.get(ctx, directoryKey); ok {
-		var m directoryMapping
-		if err := json.Unmarshal(raw, &m); err == nil {
-			return &m, nil
-		}
+	if m, ok := getJSON[directoryMapping](ctx, store, keyDirectory); ok {
+		return &m, nil
 	}
 	m, err := c.readDirectory(ctx)
 	if err != nil {
@@ -133,9 +127,7 @@ func (c *Connector) directory(ctx context.Context, store shared) (*directoryMapp
 	for _, o := range m.OAuthRoleSync {
 		ctxzap.Extract(ctx).Warn(o.note())
 	}
-	if raw, err := json.Marshal(m); err == nil {
-		store.setMany(ctx, map[string][]byte{directoryKey: raw})
-	}
+	setJSON(ctx, store, map[string]*directoryMapping{keyDirectory: m})
 	return m, nil
 }
 

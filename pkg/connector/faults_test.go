@@ -150,8 +150,9 @@ type faultRow struct {
 	tweak func(*client.Config)
 	// bug, when set, skips the row: it describes a known limitation the row exposes.
 	bug string
-	// paged turns API_Allow_Infinite_Count off: listings come 50 items
-	// first, then 100 per call from offset 50.
+	// paged turns API_Allow_Infinite_Count off: the sync's first listing
+	// (users) comes 50 items first, then 100 per call from offset 50; once
+	// the sync has learnt that, every later listing pages by 100 from 0.
 	paged bool
 }
 
@@ -192,7 +193,7 @@ func TestFaults(t *testing.T) {
 			paged: true,
 			inject: func(t *testing.T, f *faultkit.Env) injection {
 				team := faultkit.BigTeam(t, f.State())
-				return injection{rules: []*faultkit.Rule{{Name: "members", Match: faultkit.TeamMembers(team.ID, 50), Actions: faultkit.Burst(504, 503, 502, 500)}}}
+				return injection{rules: []*faultkit.Rule{{Name: "members", Match: faultkit.TeamMembers(team.ID, 100), Actions: faultkit.Burst(504, 503, 502, 500)}}}
 			},
 			hits: map[string]int{"members": 5}, faults: map[string]int{"members": 4},
 		},

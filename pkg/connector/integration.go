@@ -62,7 +62,7 @@ func (s *integrationSyncer) List(ctx context.Context, _ *v2.ResourceId, opts res
 	}
 	o, _ := optionalTypeByID(s.rt.GetId())
 	l := s.c.integrationsListing(o, s.kind)
-	items, next, err := l.page(ctx, s.c.shared(opts), parseCursor(ctx, opts.PageToken.Token))
+	items, next, err := l.page(ctx, s.c.shared(ctx, opts), decodeToken(ctx, opts.PageToken.Token, readCursor.valid))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -86,7 +86,7 @@ func (s *integrationSyncer) List(ctx context.Context, _ *v2.ResourceId, opts res
 		ctxzap.Extract(ctx).Debug("rocket.chat ignored integrations.list's type filter; integrations of the other kind skipped",
 			zap.String("listing", o.what), zap.Int("skipped", other))
 	}
-	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
+	return out, &resource.SyncOpResults{NextPageToken: encodeToken(next)}, nil
 }
 
 // Entitlements: an integration grants nothing; the type says so to the SDK.
@@ -104,11 +104,11 @@ func (s *integrationSyncer) Grants(context.Context, *v2.Resource, resource.SyncO
 // listings do.
 func (c *Connector) integrationsListing(o optionalType, kind string) *listing[client.Integration] {
 	return &listing[client.Integration]{
-		key:          sessionKey("integrations", kind),
-		what:         o.what,
-		endpointName: "integrations.list",
-		id:           func(it client.Integration) string { return it.ID },
-		fetch: func(ctx context.Context, _ *cursor, offset, count int) (client.Page[client.Integration], error) {
+		key:      joinKey("integrations", kind),
+		what:     o.what,
+		endpoint: "integrations.list",
+		id:       func(it client.Integration) string { return it.ID },
+		fetch: func(ctx context.Context, offset, count int) (client.Page[client.Integration], error) {
 			p, err := c.client.IntegrationsPage(ctx, kind, offset, count)
 			if status.Code(err) == codes.PermissionDenied {
 				return p, optionalRefusal(o, "integrations.list", err)

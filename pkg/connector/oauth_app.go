@@ -51,11 +51,11 @@ func (s *oauthAppSyncer) Grants(context.Context, *v2.Resource, resource.SyncOpAt
 func (c *Connector) oauthAppsListing() *listing[client.OAuthApp] {
 	o, _ := optionalTypeByID(oauthAppResourceType.GetId())
 	return &listing[client.OAuthApp]{
-		key:          "oauth-apps",
-		what:         o.what,
-		endpointName: "oauth-apps.list",
-		id:           func(a client.OAuthApp) string { return a.ID },
-		fetch: func(ctx context.Context, _ *cursor, offset, _ int) (client.Page[client.OAuthApp], error) {
+		key:      "oauth-apps",
+		what:     o.what,
+		endpoint: "oauth-apps.list",
+		id:       func(a client.OAuthApp) string { return a.ID },
+		fetch: func(ctx context.Context, offset, _ int) (client.Page[client.OAuthApp], error) {
 			apps, err := c.client.ListOAuthApps(ctx)
 			switch {
 			case status.Code(err) == codes.PermissionDenied:

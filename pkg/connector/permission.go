@@ -49,7 +49,7 @@ func (s *permissionSyncer) GrantsForResourceType(ctx context.Context, _ string, 
 	if err := s.c.configured(); err != nil {
 		return nil, nil, err
 	}
-	store := s.c.shared(opts)
+	store := s.c.shared(ctx, opts)
 	roles, err := s.c.readRoles(ctx, store)
 	if err != nil {
 		return nil, nil, err
@@ -59,7 +59,12 @@ func (s *permissionSyncer) GrantsForResourceType(ctx context.Context, _ string, 
 		byID[roles[i].ID] = &roles[i]
 	}
 	perms := s.c.permissionsListing()
-	page, next, err := perms.page(ctx, store, perms.secondPass(ctx, store, opts.PageToken.Token))
+	cur := decodeToken(ctx, opts.PageToken.Token, readCursor.valid)
+	if opts.PageToken.Token == "" {
+		// A second pass over the listing's reading, when one is stored.
+		cur, _, _ = perms.stored(ctx, store)
+	}
+	page, next, err := perms.page(ctx, store, cur)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -85,19 +90,19 @@ func (s *permissionSyncer) GrantsForResourceType(ctx context.Context, _ string, 
 			out = append(out, grant.NewGrant(target, permissionGranted, principal, opts...))
 		}
 	}
-	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
+	return out, &resource.SyncOpResults{NextPageToken: encodeToken(next)}, nil
 }
 
 // permissionsListing reads permissions.listAll, which is not paginated: the
 // whole answer is the listing, handed to the SDK in pages like the others.
 func (c *Connector) permissionsListing() *listing[client.Permission] {
 	return &listing[client.Permission]{
-		key:          "permissions",
-		what:         "permissions",
-		endpointName: "permissions.listAll",
-		storeFirst:   true,
-		id:           func(p client.Permission) string { return p.ID },
-		fetch: func(ctx context.Context, _ *cursor, offset, _ int) (client.Page[client.Permission], error) {
+		key:      "permissions",
+		what:     "permissions",
+		endpoint: "permissions.listAll",
+		keep:     true,
+		id:       func(p client.Permission) string { return p.ID },
+		fetch: func(ctx context.Context, offset, _ int) (client.Page[client.Permission], error) {
 			perms, err := c.client.ListPermissions(ctx)
 			if err != nil {
 				return client.Page[client.Permission]{}, syncError("listing permissions", err)

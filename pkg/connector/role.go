@@ -2,7 +2,6 @@ package connector
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -33,7 +32,7 @@ func (s *roleSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	if err := s.c.configured(); err != nil {
 		return nil, nil, err
 	}
-	roles, err := s.c.readRoles(ctx, s.c.shared(opts))
+	roles, err := s.c.readRoles(ctx, s.c.shared(ctx, opts))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -98,7 +97,7 @@ func (s *roleSyncer) GrantsForResourceType(ctx context.Context, _ string, opts r
 	if !s.c.willSync(roleResourceType.GetId()) {
 		return nil, &resource.SyncOpResults{}, nil
 	}
-	store := s.c.shared(opts)
+	store := s.c.shared(ctx, opts)
 	roles, err := s.c.readRoles(ctx, store)
 	if err != nil {
 		return nil, nil, err
@@ -118,8 +117,8 @@ func (s *roleSyncer) GrantsForResourceType(ctx context.Context, _ string, opts r
 		}
 	}
 
-	users := s.c.usersListing()
-	page, next, err := users.page(ctx, store, users.secondPass(ctx, store, opts.PageToken.Token))
+	users, cur, endpoint := s.usersPass(ctx, store, opts.PageToken.Token)
+	page, next, err := users.page(ctx, store, cur)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -136,29 +135,52 @@ func (s *roleSyncer) GrantsForResourceType(ctx context.Context, _ string, opts r
 			}
 		}
 	}
-	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
+	var nextTok *roleGrantsToken
+	if next != nil {
+		nextTok = &roleGrantsToken{Users: *next, Endpoint: *endpoint}
+	}
+	return out, &resource.SyncOpResults{NextPageToken: encodeToken(nextTok)}, nil
 }
 
-// rolesKey holds roles.list as the role listing read it.
-const rolesKey = "roles"
+// roleGrantsToken is the role grants' page token, a pass over the users:
+//
+//	l  Users     where the pass over the users continues (readCursor,
+//	             engine.go): the users listing's stored reading, or a
+//	             reading of its own when none is stored
+//	e  Endpoint  the users endpoint a reading of its own uses
+type roleGrantsToken struct {
+	Users    readCursor           `json:"l"`
+	Endpoint client.UsersEndpoint `json:"e,omitempty"`
+}
+
+func (t roleGrantsToken) valid() bool { return t.Users.valid() }
+
+// usersPass is the users listing the role grants pass over, the cursor it
+// continues from (token's, or on the first call the start of the stored
+// users reading) and its endpoint.
+func (s *roleSyncer) usersPass(ctx context.Context, store shared, token string) (*listing[client.User], readCursor, *client.UsersEndpoint) {
+	if token == "" {
+		if l, cur, meta, ok := s.c.storedUsers(ctx, store); ok {
+			return l, cur, &meta.Endpoint
+		}
+	}
+	tok := decodeToken(ctx, token, roleGrantsToken.valid)
+	endpoint := tok.Endpoint
+	return s.c.usersListing(&endpoint, nil), tok.Users, &endpoint
+}
 
 // readRoles reads roles.list once per sync: from the session store when the
 // role listing has been served, else from Rocket.Chat (and stores it). Scopes
 // are defaulted: roles created before scopes existed are workspace roles.
 func (c *Connector) readRoles(ctx context.Context, store shared) ([]client.Role, error) {
-	if raw, ok := store.get(ctx, rolesKey); ok {
-		var roles []client.Role
-		if err := json.Unmarshal(raw, &roles); err == nil {
-			return roles, nil
-		}
+	if roles, ok := getJSON[[]client.Role](ctx, store, keyRoles); ok {
+		return roles, nil
 	}
 	roles, err := c.client.ListRoles(ctx)
 	if err != nil {
 		return nil, syncError("listing roles", err)
 	}
-	if raw, err := json.Marshal(roles); err == nil {
-		store.setMany(ctx, map[string][]byte{rolesKey: raw})
-	}
+	setJSON(ctx, store, map[string][]client.Role{keyRoles: roles})
 	return roles, nil
 }
 

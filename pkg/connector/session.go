@@ -2,10 +2,11 @@ package connector
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
-	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/conductorone/baton-sdk/pkg/session"
@@ -20,39 +21,106 @@ import (
 // network service shared by every connector process, and in the CLI and
 // daemon modes is kept in the c1z by the parent process.
 //
-// Nothing a page needs is only here: every page token also says where on the
-// server its page is, so a missing value costs a read of Rocket.Chat, never
-// data. A connector built without a session store (tests, embedders) keeps
-// the values in process memory instead.
+// The store is a cache: nothing a page needs is only here. Every page token
+// also says where on the server its page is, so a missing or unreadable value
+// costs a read of Rocket.Chat, never data; a failing store reads as a miss
+// and a failing write is logged, not returned. A connector built without a
+// session store (tests, embedders) keeps the values in process memory.
 type shared struct {
-	store  sessions.SessionStore
+	store  sessions.SessionStore // nil: no session store, values in local
 	syncID string
 	local  *localStore
 }
 
-// errNoSessionStore marks a connector built without a session store.
-var errNoSessionStore = errors.New("no session store")
+// Session keys. Every value the connector keeps in the session store has its
+// key built here; the store already scopes keys to the sync.
+const (
+	// keyRoles holds roles.list as the role listing read it (role.go).
+	keyRoles = "roles"
+	// keyDirectory holds the LDAP and SSO settings read once per sync
+	// (directory.go).
+	keyDirectory = "directory"
+	// keyServerPaging holds what the sync learnt of API_Allow_Infinite_Count
+	// (engine.go).
+	keyServerPaging = "server/paging"
+	// keyAheadProgress holds how far the reads ahead have got (ahead.go).
+	keyAheadProgress = "ahead/progress"
+)
 
-func (c *Connector) shared(opts resource.SyncOpAttrs) shared {
-	return shared{store: opts.Session, syncID: opts.SyncID, local: &c.local}
+// manifestKey holds where a listing's complete stored reading is.
+func manifestKey(listing string) string { return joinKey(listing, "manifest") }
+
+// chunkKey holds chunk i of a stored reading of a listing.
+func chunkKey(listing, reading string, i int) string { return joinKey(listing, reading, i) }
+
+// aheadKey holds the answer to the page of a listing at offset with count,
+// read ahead of the call that needs it (ahead.go).
+func aheadKey(listing string, offset, count int) string {
+	return joinKey("ahead", listing, offset, count)
+}
+
+// deactivatedKey holds, per users reading, the index of teams with
+// deactivated members (no team) or one team's deactivated members.
+func deactivatedKey(reading string, teamID ...string) string {
+	return joinKey("deactivated", reading, strings.Join(teamID, "/"))
+}
+
+// deactivatedPartKey holds, per users reading, the parts of deactivated
+// users read at the limiter's pace ("users") or one part's teams.
+func deactivatedPartKey(reading, what string, part ...int) string {
+	if len(part) == 0 {
+		return joinKey("deactivated-parts", reading, what)
+	}
+	return joinKey("deactivated-parts", reading, what, part[0])
+}
+
+func joinKey(parts ...any) string {
+	out := make([]string, 0, len(parts))
+	for _, p := range parts {
+		if s := fmt.Sprint(p); s != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, "/")
+}
+
+// shared is the session store of the sync opts belongs to. Whether the SDK
+// gave the connector a store at all is found out once per connector instance
+// (sessionStoreMissing).
+func (c *Connector) shared(ctx context.Context, opts resource.SyncOpAttrs) shared {
+	s := shared{store: opts.Session, syncID: opts.SyncID, local: &c.local}
+	if s.store != nil && c.sessionStoreMissing(ctx, s.store) {
+		s.store = nil
+	}
+	return s
+}
+
+// sessionStoreMissing reports whether store is the SDK's wrapper around no
+// store: a connector served without WithSessionStore gets a wrapper whose
+// methods dereference a nil store. It asks the store once per connector
+// instance; only that first question recovers a panic, so a fault in a
+// working store is never mistaken for a missing one later.
+func (c *Connector) sessionStoreMissing(ctx context.Context, store sessions.SessionStore) bool {
+	c.storeCheck.Do(func() {
+		defer func() {
+			if r := recover(); r != nil {
+				c.noSessionStore = true
+				ctxzap.Extract(ctx).Debug("no session store: keeping values between calls in process memory")
+			}
+		}()
+		_, _, _ = store.Get(ctx, "probe")
+	})
+	return c.noSessionStore
 }
 
 // get reads one value; a failing store reads as a missing value.
 func (s shared) get(ctx context.Context, key string) ([]byte, bool) {
 	if s.store != nil {
-		var (
-			v  []byte
-			ok bool
-		)
-		err := guardSession(func() error {
-			var err error
-			v, ok, err = s.store.Get(ctx, key)
-			return err
-		})
+		v, ok, err := s.store.Get(ctx, key)
 		if err == nil {
 			return v, ok
 		}
-		if !noStore(err) {
+		if !errors.Is(err, session.ErrSessionStoreDisabled) {
 			ctxzap.Extract(ctx).Warn("session store read failed; reading Rocket.Chat again instead", zap.String("key", key), zap.Error(err))
 			return nil, false
 		}
@@ -75,11 +143,11 @@ func (s shared) setMany(ctx context.Context, values map[string][]byte) {
 				}
 			}
 		}
-		err := guardSession(func() error { return session.UnrollSetMany[[]byte](ctx, s.store, items) })
+		err := session.UnrollSetMany[[]byte](ctx, s.store, items)
 		if err == nil {
 			return
 		}
-		if !noStore(err) {
+		if !errors.Is(err, session.ErrSessionStoreDisabled) {
 			ctxzap.Extract(ctx).Warn("session store write failed; later pages will read Rocket.Chat again", zap.Error(err))
 			return
 		}
@@ -87,26 +155,33 @@ func (s shared) setMany(ctx context.Context, values map[string][]byte) {
 	s.local.setMany(s.syncID, values)
 }
 
-// guardSession runs one session store operation. The SDK hands a connector
-// built without a store a wrapper around a nil store, whose methods panic.
-func guardSession(op func() error) error {
-	var err error
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if _, isRuntime := r.(runtime.Error); !isRuntime {
-					panic(r)
-				}
-				err = errNoSessionStore
-			}
-		}()
-		err = op()
-	}()
-	return err
+// getJSON reads and decodes one value. A missing, failing or undecodable
+// value is a miss: the caller reads Rocket.Chat again.
+func getJSON[T any](ctx context.Context, s shared, key string) (T, bool) {
+	var v T
+	raw, ok := s.get(ctx, key)
+	if !ok {
+		return v, false
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		ctxzap.Extract(ctx).Warn("a stored value is unreadable; reading Rocket.Chat again", zap.String("key", key), zap.Error(err))
+		return v, false
+	}
+	return v, true
 }
 
-func noStore(err error) bool {
-	return errors.Is(err, errNoSessionStore) || errors.Is(err, session.ErrSessionStoreDisabled)
+// setJSON encodes and stores values; like setMany, a failure is logged.
+func setJSON[T any](ctx context.Context, s shared, values map[string]T) {
+	raw := make(map[string][]byte, len(values))
+	for k, v := range values {
+		data, err := json.Marshal(v)
+		if err != nil {
+			ctxzap.Extract(ctx).Warn("a value could not be stored; later calls read Rocket.Chat again", zap.String("key", k), zap.Error(err))
+			continue
+		}
+		raw[k] = data
+	}
+	s.setMany(ctx, raw)
 }
 
 // localStore stands in for a missing session store: the values of the few
@@ -149,16 +224,4 @@ func (l *localStore) setMany(syncID string, values map[string][]byte) {
 		l.syncs = l.syncs[1:]
 	}
 	l.syncs = append(l.syncs, localSync{id: syncID, values: maps.Clone(values)})
-}
-
-// sessionKey builds a key; the store already scopes keys to the sync.
-func sessionKey(parts ...any) string {
-	key := ""
-	for i, p := range parts {
-		if i > 0 {
-			key += "/"
-		}
-		key += fmt.Sprint(p)
-	}
-	return key
 }

@@ -31,7 +31,7 @@ func TestSSORoleSyncIsReportedNotEnforced(t *testing.T) {
 	core, logs := observer.New(zap.WarnLevel)
 	ctx := ctxzap.ToContext(context.Background(), zap.New(core))
 
-	dir, err := c.directory(ctx, c.shared(resource.SyncOpAttrs{SyncID: "sync-1"}))
+	dir, err := c.directory(ctx, c.shared(ctx, resource.SyncOpAttrs{SyncID: "sync-1"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestDirectoryCheckOffWithoutTheSettingsRoute(t *testing.T) {
 	c := serveConnector(t, sim, gen.Admin)
 	core, logs := observer.New(zap.WarnLevel)
 	ctx := ctxzap.ToContext(context.Background(), zap.New(core))
-	dir, err := c.directory(ctx, c.shared(resource.SyncOpAttrs{SyncID: "sync-1"}))
+	dir, err := c.directory(ctx, c.shared(ctx, resource.SyncOpAttrs{SyncID: "sync-1"}))
 	if err != nil {
 		t.Fatalf("directory check failed the listing: %v", err)
 	}

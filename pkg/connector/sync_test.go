@@ -577,8 +577,8 @@ func TestSyncUnderRateLimiterIsCompleteWithout429s(t *testing.T) {
 		"GET teams.listAll":      1,
 		"GET roles.list":         1,
 		"GET teams.members":      14,
-		// As many deactivated users' teams as one window allows.
-		"GET users.listTeams":   withProbe(min(deactivatedUsers(ws), 9)),
+		// As many deactivated users' teams as the sync's windows allow.
+		"GET users.listTeams":   withProbe(min(deactivatedUsers(ws), windowsFor(len(ws.Teams), 10)*10-1)),
 		"GET integrations.list": 0,
 		"GET oauth-apps.list":   0,
 	}

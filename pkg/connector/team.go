@@ -12,6 +12,8 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
 	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -78,36 +80,52 @@ func (s *teamSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.
 	return ents, &resource.SyncOpResults{}, nil
 }
 
+// teamGrantsToken is a team's grants page token:
+//
+//	q  Part     the next part of the deactivated users whose teams are read
+//	            at the limiter's pace before the team's members
+//	            (deactivated.go); 0 when none is left
+//	m  Members  where the team's member listing continues (readCursor,
+//	            engine.go); absent until its first page is served
+type teamGrantsToken struct {
+	Part    int         `json:"q,omitempty"`
+	Members *readCursor `json:"m,omitempty"`
+}
+
+func (t teamGrantsToken) valid() bool { return t.Part >= 0 && (t.Members == nil || t.Members.valid()) }
+
 // Grants returns one page of the team's members: each member gets the
-// member grant plus one grant per team role they hold.
+// member grant plus one grant per team role they hold. The team's first
+// page also carries its deactivated members, whom teams.members leaves out
+// (deactivated.go); while those are read at the limiter's pace, the calls
+// before it carry no grants and a token naming the next part.
 func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
 	if err := s.c.configured(); err != nil {
 		return nil, nil, err
 	}
-	store := s.c.shared(opts)
+	store := s.c.shared(ctx, opts)
 	dir, err := s.c.directory(ctx, store)
 	if err != nil {
 		return nil, nil, err
 	}
-	cur := parseCursor(ctx, opts.PageToken.Token)
-	// The team's first page also carries its deactivated members, whom
-	// teams.members leaves out (deactivated.go). first also holds when an
-	// unreadable token starts the listing over; a token naming a part
-	// means their reading, at the limiter's pace, is still going on.
-	first := cur == cursor{} || cur.Part > 0
+	tok := decodeToken(ctx, opts.PageToken.Token, teamGrantsToken.valid)
+	teamID := r.GetId().GetResource()
 	var gone []deactivatedMember
-	if first && s.c.willSync(userResourceType.GetId()) {
+	if tok.Members == nil && s.c.willSync(userResourceType.GetId()) {
 		var part int
-		gone, part, err = s.c.deactivatedMembers(ctx, store, r.GetId().GetResource(), cur.Part)
+		gone, part, err = s.c.deactivatedMembers(ctx, store, teamID, tok.Part)
 		if err != nil {
 			return nil, nil, err
 		}
 		if part > 0 {
-			return nil, &resource.SyncOpResults{NextPageToken: (&cursor{Part: part}).token()}, nil
+			return nil, &resource.SyncOpResults{NextPageToken: encodeToken(&teamGrantsToken{Part: part})}, nil
 		}
-		cur = cursor{}
 	}
-	members, next, err := s.c.membersListing(r.GetId().GetResource()).page(ctx, store, cur)
+	var cur readCursor
+	if tok.Members != nil {
+		cur = *tok.Members
+	}
+	members, next, err := s.c.membersListing(teamID).page(ctx, store, cur)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -133,7 +151,88 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 		}
 	}
 	out = append(out, deactivatedGrants(target, gone, listed, mark)...)
-	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
+	var nextTok *teamGrantsToken
+	if next != nil {
+		nextTok = &teamGrantsToken{Members: next}
+	}
+	return out, &resource.SyncOpResults{NextPageToken: encodeToken(nextTok)}, nil
+}
+
+// Endpoints the team listings call.
+const (
+	endpointTeams       = "teams.listAll"
+	endpointTeamMembers = "teams.members"
+)
+
+// teamsListing reads every team, public and private (view-all-teams). It
+// is read ahead: the first calls of a sync read it while other endpoints
+// wait, and count the teams for the plan (deactivated.go).
+func (c *Connector) teamsListing() *listing[client.Team] {
+	return &listing[client.Team]{
+		key:      "teams",
+		what:     "teams",
+		endpoint: endpointTeams,
+		ahead:    true,
+		reads:    c.reads,
+		id:       func(t client.Team) string { return t.ID },
+		fetch: func(ctx context.Context, offset, count int) (client.Page[client.Team], error) {
+			p, err := c.client.TeamsPage(ctx, offset, count)
+			return p, syncError("listing teams", err)
+		},
+	}
+}
+
+// membersListing reads one team's members, read ahead in the teams
+// listing's order. A team deleted since it was listed has none.
+func (c *Connector) membersListing(teamID string) *listing[client.TeamMember] {
+	return &listing[client.TeamMember]{
+		key:      joinKey("members", teamID),
+		what:     "members of team " + teamID,
+		endpoint: endpointTeamMembers,
+		ahead:    true,
+		reads:    c.reads,
+		id:       func(m client.TeamMember) string { return m.User.ID },
+		fetch: func(ctx context.Context, offset, count int) (client.Page[client.TeamMember], error) {
+			p, err := c.client.TeamMembersPage(ctx, teamID, offset, count)
+			if client.IsTeamNotFound(err) {
+				ctxzap.Extract(ctx).Warn("team disappeared during the sync", zap.String("team_id", teamID))
+				return client.Page[client.TeamMember]{Offset: offset, Total: 0}, nil
+			}
+			return p, syncError("listing members of team "+teamID, err)
+		},
+	}
+}
+
+// teamsAheadProgress is how far the reads ahead of team members have got:
+// the teams before Team (in the teams listing's order) are read or were
+// read by their own calls.
+type teamsAheadProgress struct {
+	Team int `json:"t"`
+}
+
+// teamsAhead is the team syncer's plan of reads ahead: the teams listing,
+// then each team's members in the listing's order, which is the order the
+// SDK asks for the teams' grants.
+func (c *Connector) teamsAhead(ctx context.Context, store shared, yield func(aheadRead) bool) {
+	if !c.willSync(teamResourceType.GetId()) {
+		return
+	}
+	teams, state := aheadPages(ctx, store, c.teamsListing(), yield)
+	if state != aheadComplete {
+		return
+	}
+	progress, _ := getJSON[teamsAheadProgress](ctx, store, keyAheadProgress)
+	from := progress.Team
+	defer func() {
+		if progress.Team > from {
+			setJSON(ctx, store, map[string]teamsAheadProgress{keyAheadProgress: progress})
+		}
+	}()
+	for ; progress.Team < len(teams); progress.Team++ {
+		if _, state := aheadPages(ctx, store, c.membersListing(teams[progress.Team].ID), yield); state == aheadStopped {
+			return
+		}
+	}
 }
 
 // teamName is the team's name as its profile holds it (the display name

@@ -2,6 +2,8 @@ package connector
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,6 +13,8 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // userSyncer lists every account: active or not, people, bots, apps and
@@ -19,24 +23,65 @@ type userSyncer struct{ c *Connector }
 
 func (s *userSyncer) ResourceType(_ context.Context) *v2.ResourceType { return userResourceType }
 
+// usersToken is the users listing's page token:
+//
+//	l  Listing   where the users listing continues (readCursor, engine.go)
+//	e  Endpoint  the users endpoint of this sync, chosen on its first call:
+//	             a 404 later is a fault, not an older server
+//	b  Budget    how many deactivated users' teams the sync reads, decided
+//	             on the first call (deactivated.go)
+//	d  Before    the deactivated users on the pages before this one, in
+//	             this pass over the listing: the next one's rank
+type usersToken struct {
+	Listing  readCursor           `json:"l"`
+	Endpoint client.UsersEndpoint `json:"e,omitempty"`
+	Budget   int                  `json:"b,omitempty"`
+	Before   int                  `json:"d,omitempty"`
+}
+
+func (t usersToken) valid() bool { return t.Listing.valid() && t.Before >= 0 }
+
+// usersMeta is kept with the stored users reading: what its first call
+// decided, for the passes over it (role grants, deactivated users' teams).
+type usersMeta struct {
+	Endpoint client.UsersEndpoint `json:"e"`
+	Budget   int                  `json:"b,omitempty"`
+}
+
 // List returns one page of users; its token says where the next begins.
+// The first call also decides how many deactivated users' teams the sync
+// reads (each deactivated user's profile says whether its are).
 func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
 	if err := s.c.configured(); err != nil {
 		return nil, nil, err
 	}
-	cur := parseCursor(ctx, opts.PageToken.Token)
-	users, next, err := s.c.usersListing().pageAt(ctx, s.c.shared(opts), &cur)
+	store := s.c.shared(ctx, opts)
+	tok := decodeToken(ctx, opts.PageToken.Token, usersToken.valid)
+	var first *client.Page[client.User]
+	if tok.Endpoint == "" {
+		first = &client.Page[client.User]{}
+	}
+	l := s.c.usersListing(&tok.Endpoint, first)
+	l.meta, _ = json.Marshal(usersMeta{Endpoint: tok.Endpoint, Budget: tok.Budget})
+	if first != nil {
+		// Decided before the reading is stored: its manifest keeps it.
+		l.settle = func() {
+			tok.Budget = s.c.deactivatedBudget(ctx, store, tok.Endpoint, *first)
+			l.meta, _ = json.Marshal(usersMeta{Endpoint: tok.Endpoint, Budget: tok.Budget})
+		}
+	}
+	users, next, err := l.page(ctx, store, tok.Listing)
 	if err != nil {
 		return nil, nil, err
 	}
 	base := s.c.httpsBase()
 	out := make([]*v2.Resource, 0, len(users))
-	rank := cur.Before // of the next deactivated user among all of them
+	rank := tok.Before // of the next deactivated user among all of them
 	for i := range users {
 		u := &users[i]
 		teamsListed := false
 		if !u.Active {
-			teamsListed = teamsListedFor(cur.Budget, rank)
+			teamsListed = teamsListedFor(tok.Budget, rank)
 			rank++
 		}
 		r, err := userResource(ctx, u, base, teamsListed)
@@ -45,7 +90,97 @@ func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 		}
 		out = append(out, r)
 	}
-	return out, &resource.SyncOpResults{NextPageToken: next.token()}, nil
+	var nextTok *usersToken
+	if next != nil {
+		nextTok = &usersToken{Listing: *next, Endpoint: tok.Endpoint, Budget: tok.Budget, Before: rank}
+		if next.Pass != tok.Listing.Pass {
+			nextTok.Before = 0 // a new pass counts from the start
+		}
+	}
+	return out, &resource.SyncOpResults{NextPageToken: encodeToken(nextTok)}, nil
+}
+
+// usersListing reads every user, active or not, from *endpoint; an empty
+// *endpoint is chosen on the first call (users.listByStatus, or users.list
+// on servers older than 6.8) and set, and the first answer is left in
+// *first when first is not nil. It keeps its whole reading in the session
+// store: the role grants and the deactivated users' teams are passes over it.
+func (c *Connector) usersListing(endpoint *client.UsersEndpoint, first *client.Page[client.User]) *listing[client.User] {
+	l := &listing[client.User]{
+		key:      "users",
+		what:     "users",
+		endpoint: string(*endpoint),
+		keep:     true,
+		reads:    c.reads,
+		id:       func(u client.User) string { return u.ID },
+	}
+	if *endpoint == "" {
+		l.endpoint = string(c.preferredUsersEndpoint())
+	}
+	l.fetch = func(ctx context.Context, offset, count int) (client.Page[client.User], error) {
+		var (
+			p   client.Page[client.User]
+			err error
+		)
+		if *endpoint == "" {
+			p, *endpoint, err = c.client.FirstUsersPage(ctx, c.preferredUsersEndpoint(), offset, count)
+			l.endpoint = string(*endpoint)
+			if err == nil && first != nil {
+				*first = p
+			}
+		} else {
+			p, err = c.client.UsersPage(ctx, *endpoint, offset, count)
+		}
+		if status.Code(err) == codes.PermissionDenied {
+			return p, outsideRoomRefusal(*endpoint, err)
+		}
+		return p, syncError("listing users", err)
+	}
+	return l
+}
+
+// storedUsers is a pass over the users reading the users listing stored in
+// this sync: its listing, the cursor at its start and what its first call
+// decided; ok is false when none is stored.
+func (c *Connector) storedUsers(ctx context.Context, store shared) (*listing[client.User], readCursor, usersMeta, bool) {
+	var meta usersMeta
+	endpoint := client.UsersEndpoint("")
+	l := c.usersListing(&endpoint, nil)
+	cur, raw, ok := l.stored(ctx, store)
+	if !ok || json.Unmarshal(raw, &meta) != nil {
+		return l, readCursor{}, usersMeta{}, false
+	}
+	endpoint = meta.Endpoint
+	l.endpoint = string(endpoint)
+	return l, cur, meta, true
+}
+
+// outsideRoomRefusal explains a 403 on a users listing. Validation has
+// checked view-d-room, so the likely cause is the setting
+// API_Apply_permission_view-outside-room_on_users-list, which makes user
+// listings also require view-outside-room (apps/meteor/server/api/v1/users.ts).
+func outsideRoomRefusal(endpoint client.UsersEndpoint, err error) error {
+	msg := err.Error()
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) {
+		msg = apiErr.Message
+	}
+	return status.Errorf(codes.PermissionDenied,
+		"listing users: Rocket.Chat refused %s (403 %q). With the setting API_Apply_permission_view-outside-room_on_users-list on "+
+			"(Administration > Settings > General > REST API), listing users also needs the view-outside-room permission: "+
+			"give the token's user a role that holds view-outside-room, or turn the setting off", endpoint, msg)
+}
+
+// preferredUsersEndpoint is the users endpoint for the server's version when
+// this process has validated the token, and otherwise the current one (the
+// listing falls back on a 404).
+func (c *Connector) preferredUsersEndpoint() client.UsersEndpoint {
+	c.validateMu.Lock()
+	defer c.validateMu.Unlock()
+	if c.validated != nil {
+		return c.validated.usersEndpoint
+	}
+	return client.UsersListByStatus
 }
 
 // Get reads one user, for a targeted sync (ConductorOne refreshes an

@@ -22,7 +22,7 @@ type fakeServer struct {
 	calls []string // "offset/count"
 }
 
-func (f *fakeServer) fetch(_ context.Context, _ *cursor, offset, count int) (client.Page[string], error) {
+func (f *fakeServer) fetch(_ context.Context, offset, count int) (client.Page[string], error) {
 	f.calls = append(f.calls, fmt.Sprintf("%d/%d", offset, count))
 	if f.edit != nil {
 		f.items = f.edit(len(f.calls), f.items)
@@ -53,15 +53,15 @@ func ids(prefix string, n int) []string {
 }
 
 func testListing(f *fakeServer, storeFirst bool) *listing[string] {
-	return &listing[string]{key: "things", what: "things", endpointName: "things.list", fetch: f.fetch,
-		id: func(s string) string { return s }, storeFirst: storeFirst}
+	return &listing[string]{key: "things", what: "things", endpoint: "things.list", fetch: f.fetch,
+		id: func(s string) string { return s }, keep: storeFirst}
 }
 
 func localShared() shared { return shared{syncID: "sync-1", local: &localStore{}} }
 
 // drain reads a listing to its end the way the SDK does, starting each page
 // from its token alone, and returns the items and the number of pages.
-func drain(t *testing.T, l *listing[string], store shared, start cursor) ([]string, int, error) {
+func drain(t *testing.T, l *listing[string], store shared, start readCursor) ([]string, int, error) {
 	t.Helper()
 	var got []string
 	cur, pages := start, 0
@@ -78,7 +78,7 @@ func drain(t *testing.T, l *listing[string], store shared, start cursor) ([]stri
 		if pages > 1000 {
 			t.Fatal("listing does not end")
 		}
-		cur = parseCursor(context.Background(), next.token()) // through the wire form
+		cur = decodeToken(context.Background(), encodeToken(next), readCursor.valid) // through the wire form
 	}
 }
 
@@ -95,7 +95,7 @@ func TestListingReadsWholeListingsInOneCall(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeServer{items: ids("u", tc.items), infinite: true}
-			got, pages, err := drain(t, testListing(f, false), localShared(), cursor{})
+			got, pages, err := drain(t, testListing(f, false), localShared(), readCursor{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,13 +119,13 @@ func TestListingSurvivesALostStoredPage(t *testing.T) {
 	f := &fakeServer{items: ids("u", 3*pageItems), infinite: true}
 	l := testListing(f, false)
 	store := localShared()
-	_, next, err := l.page(context.Background(), store, cursor{})
+	_, next, err := l.page(context.Background(), store, readCursor{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Another process, another (empty) store.
 	other := localShared()
-	got, _, err := drain(t, l, other, parseCursor(context.Background(), next.token()))
+	got, _, err := drain(t, l, other, decodeToken(context.Background(), encodeToken(next), readCursor.valid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,11 +141,11 @@ func TestListingStoredReadingServesASecondPass(t *testing.T) {
 	f := &fakeServer{items: ids("u", 2*pageItems+3), infinite: true}
 	l := testListing(f, true)
 	store := localShared()
-	first, _, err := drain(t, l, store, cursor{})
+	first, _, err := drain(t, l, store, readCursor{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := l.secondPass(context.Background(), store, "")
+	start, _, _ := l.stored(context.Background(), store)
 	if start.Reading == "" {
 		t.Fatal("no stored reading after the first pass")
 	}
@@ -167,7 +167,7 @@ func TestListingPagesWhenInfiniteCountIsOff(t *testing.T) {
 			f := &fakeServer{items: ids("u", 260)}
 			l := testListing(f, storeFirst)
 			store := localShared()
-			got, _, err := drain(t, l, store, cursor{})
+			got, _, err := drain(t, l, store, readCursor{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +177,7 @@ func TestListingPagesWhenInfiniteCountIsOff(t *testing.T) {
 			if want := []string{"0/0", "50/100", "150/100", "250/100"}; !slices.Equal(f.calls, want) {
 				t.Errorf("calls %v, want %v", f.calls, want)
 			}
-			start := l.secondPass(context.Background(), store, "")
+			start, _, _ := l.stored(context.Background(), store)
 			if ok := start.Reading != ""; ok != storeFirst {
 				t.Fatalf("stored reading: %v, want %v", ok, storeFirst)
 			}
@@ -230,8 +230,8 @@ func TestListingPagedFaults(t *testing.T) {
 			f := &fakeServer{items: ids("u", 260), edit: tc.edit}
 			l := testListing(f, false)
 			if tc.emptyCall > 0 {
-				l.fetch = func(ctx context.Context, cur *cursor, offset, count int) (client.Page[string], error) {
-					p, err := f.fetch(ctx, cur, offset, count)
+				l.fetch = func(ctx context.Context, offset, count int) (client.Page[string], error) {
+					p, err := f.fetch(ctx, offset, count)
 					if len(f.calls) == tc.emptyCall {
 						p.Items = nil
 					}
@@ -239,13 +239,13 @@ func TestListingPagedFaults(t *testing.T) {
 				}
 			}
 			if tc.ignoreOffset {
-				l.fetch = func(ctx context.Context, cur *cursor, offset, count int) (client.Page[string], error) {
-					p, err := f.fetch(ctx, cur, 0, count)
+				l.fetch = func(ctx context.Context, offset, count int) (client.Page[string], error) {
+					p, err := f.fetch(ctx, 0, count)
 					p.Offset = offset
 					return p, err
 				}
 			}
-			got, _, err := drain(t, l, localShared(), cursor{})
+			got, _, err := drain(t, l, localShared(), readCursor{})
 			if tc.wantCode != codes.OK {
 				if status.Code(err) != tc.wantCode || !strings.Contains(err.Error(), "things.list") {
 					t.Fatalf("err = %v, want %v naming the endpoint", err, tc.wantCode)
@@ -270,39 +270,51 @@ func TestListingPagedFaults(t *testing.T) {
 func TestListingRefusesWholePagesMissing(t *testing.T) {
 	f := &fakeServer{items: ids("u", 260)}
 	l := testListing(f, false)
-	l.fetch = func(ctx context.Context, cur *cursor, offset, count int) (client.Page[string], error) {
-		p, err := f.fetch(ctx, cur, offset, count)
+	l.fetch = func(ctx context.Context, offset, count int) (client.Page[string], error) {
+		p, err := f.fetch(ctx, offset, count)
 		if offset > 0 {
 			p.Items = nil // every page after the first is empty; the total says 260
 		}
 		return p, err
 	}
-	_, _, err := drain(t, l, localShared(), cursor{})
+	_, _, err := drain(t, l, localShared(), readCursor{})
 	if status.Code(err) != codes.Aborted || !strings.Contains(err.Error(), "partial listing") {
 		t.Fatalf("err = %v, want Aborted refusing a partial listing", err)
 	}
 }
 
-func TestParseCursor(t *testing.T) {
+func TestPageTokens(t *testing.T) {
+	ctx := context.Background()
 	for _, tc := range []struct {
 		name  string
 		token string
-		want  cursor
+		want  readCursor
 	}{
-		{name: "first page", token: "", want: cursor{}},
-		{name: "round trip", token: (&cursor{Reading: "ab", Chunk: 2, Chunks: 3, Offset: 1000}).token(), want: cursor{Reading: "ab", Chunk: 2, Chunks: 3, Offset: 1000}},
-		{name: "older version's token starts over", token: "3fa9c1.7", want: cursor{}},
-		{name: "negative offset starts over", token: `{"o":-5}`, want: cursor{}},
+		{name: "first page", token: "", want: readCursor{}},
+		{name: "round trip", token: encodeToken(&readCursor{Reading: "ab", Chunk: 2, Chunks: 3, PageCursor: client.PageCursor{Offset: 1000}}),
+			want: readCursor{Reading: "ab", Chunk: 2, Chunks: 3, PageCursor: client.PageCursor{Offset: 1000}}},
+		{name: "older version's token starts over", token: "3fa9c1.7", want: readCursor{}},
+		{name: "the previous version's cursor starts over", token: `{"s":"ab","c":1,"n":3,"o":500}`, want: readCursor{}},
+		{name: "negative offset starts over", token: `{"v":2,"t":{"o":-5}}`, want: readCursor{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := parseCursor(context.Background(), tc.token); got != tc.want {
-				t.Errorf("parseCursor(%q) = %+v, want %+v", tc.token, got, tc.want)
+			if got := decodeToken(ctx, tc.token, readCursor.valid); got != tc.want {
+				t.Errorf("decodeToken(%q) = %+v, want %+v", tc.token, got, tc.want)
 			}
 		})
 	}
-	var none *cursor
-	if none.token() != "" {
+	if encodeToken[readCursor](nil) != "" {
 		t.Error("no next page must give an empty token")
+	}
+	// A syncer's token keeps its own fields and its listing's cursor.
+	team := teamGrantsToken{Members: &readCursor{Paged: true, PageCursor: client.PageCursor{Offset: 100, Total: 260, Head: "u1"}}}
+	got := decodeToken(ctx, encodeToken(&team), teamGrantsToken.valid)
+	if got.Members == nil || *got.Members != *team.Members || got.Part != 0 {
+		t.Errorf("team grants token round trip: %+v, want %+v", got, team)
+	}
+	// Before the members' first page the token names the part to read.
+	if got := decodeToken(ctx, encodeToken(&teamGrantsToken{Part: 3}), teamGrantsToken.valid); got.Part != 3 || got.Members != nil {
+		t.Errorf("part token round trip: %+v", got)
 	}
 }
 

@@ -1,0 +1,216 @@
+package connector
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/conductorone/baton-rocketchat/pkg/client"
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/zap"
+)
+
+// Reads ahead: every endpoint's rate budget spent in every window.
+//
+// Rocket.Chat limits each endpoint on its own (10 calls per 60 s by default),
+// so the fastest a sync can be is the largest endpoint's windows, not their
+// sum. The SDK asks for listings one after another, though: without help,
+// teams.members would idle while users.listByStatus pages and the other way
+// round. So each listing call of the connector, once its own read is done,
+// and before its own read when that has to wait for its endpoint's window,
+// makes the reads that later calls of the sync will need from other
+// endpoints, as long as those endpoints have budget left in their current
+// window, and keeps the answers in the session store, where the engine finds
+// them (listing.ahead) whichever process serves the later call.
+//
+// Guarantees:
+//   - No work outlives the call that started it: the reads run inside the
+//     call, and never wait for a window (client.WithoutWaiting).
+//   - Nothing is read twice by the sync's calls, in one process or several:
+//     a read ahead is made only when its answer is not stored yet, and a
+//     listing that reads a page itself leaves a mark under the same key. A
+//     value the store loses is read again (a cache, as everywhere).
+//   - Endpoints that are not rate limited (a token with
+//     api-bypass-rate-limit, the limiter off) are never read ahead: nothing
+//     is gained, beyond the one read that finds it out, which is kept.
+//   - One fill at a time per process: under the SDK's parallel syncer,
+//     concurrent calls do not race each other for the same reads.
+//
+// What is read ahead, and in which order, the syncers declare (aheadPlan):
+// teams.go the teams listing and each team's members, deactivated.go the
+// deactivated users' teams.
+
+// aheadRead is one read a later call of the sync will make.
+type aheadRead struct {
+	// endpoint is the Rocket.Chat endpoint it calls.
+	endpoint string
+	// read makes the read and stores its answer; with ctx from
+	// client.WithoutWaiting it fails with client.ErrWouldWait rather
+	// than wait.
+	read func(ctx context.Context) error
+}
+
+// aheadPlan hands yield, in the order the sync will need them, the reads
+// ahead not done yet, and stops when yield returns false. A read is made
+// before yield returns, so the plan can build on its answer.
+type aheadPlan func(ctx context.Context, store shared, yield func(aheadRead) bool)
+
+// readsAhead makes the reads of its plans while their endpoints have budget.
+type readsAhead struct {
+	client *client.Client
+	plans  []aheadPlan
+	// endpoints are those the plans read, for a quick "nothing to do".
+	endpoints []string
+	mu        sync.Mutex
+}
+
+const (
+	// minAheadWait is the shortest wait of a listing's own endpoint that
+	// is worth filling with reads ahead.
+	minAheadWait = 20 * time.Millisecond
+	// aheadSlice bounds the reads ahead one call makes after its own read,
+	// so that the call stays short whatever the server's latency.
+	aheadSlice = 5 * time.Second
+)
+
+// beforeCall fills the wait a listing's own call to busy is about to make.
+func (r *readsAhead) beforeCall(ctx context.Context, store shared, busy string) {
+	if r == nil {
+		return
+	}
+	if wait := r.client.WaitFor(busy); wait >= minAheadWait {
+		r.fill(ctx, store, busy, time.Now().Add(wait))
+	}
+}
+
+// afterCall spends what the endpoints other than busy have left in their
+// current windows.
+func (r *readsAhead) afterCall(ctx context.Context, store shared, busy string) {
+	r.fill(ctx, store, busy, time.Now().Add(aheadSlice))
+}
+
+// fill makes the plans' reads on endpoints other than busy that can be
+// made without waiting, until the deadline.
+func (r *readsAhead) fill(ctx context.Context, store shared, busy string, until time.Time) {
+	if r == nil || !r.worthIt(busy) || !r.mu.TryLock() {
+		return
+	}
+	defer r.mu.Unlock()
+	start := time.Now()
+	spent := map[string]bool{busy: true}
+	made := 0
+	noWait := client.WithoutWaiting(ctx)
+	for _, plan := range r.plans {
+		plan(ctx, store, func(a aheadRead) bool {
+			if ctx.Err() != nil || time.Now().After(until) {
+				return false
+			}
+			if spent[a.endpoint] || !r.client.CallableNow(a.endpoint) {
+				spent[a.endpoint] = true
+				return true // later reads of the plan may be on other endpoints
+			}
+			err := a.read(noWait)
+			if err != nil {
+				// Out of budget, or a failure the call that needs the
+				// page will meet (and report) itself.
+				spent[a.endpoint] = true
+				if !isWouldWait(err) {
+					ctxzap.Extract(ctx).Debug("a read ahead failed; the call that needs it reads it", zap.String("endpoint", a.endpoint), zap.Error(err))
+				}
+				return true
+			}
+			made++
+			return true
+		})
+	}
+	if made > 0 {
+		ctxzap.Extract(ctx).Debug("read ahead for later calls of the sync", zap.Int("reads", made), zap.String("while", busy), zap.Duration("took", sinceStart(start)))
+	}
+}
+
+// worthIt reports whether any endpoint the plans read, other than busy,
+// can be called now.
+func (r *readsAhead) worthIt(busy string) bool {
+	for _, ep := range r.endpoints {
+		if ep != busy && r.client.CallableNow(ep) {
+			return true
+		}
+	}
+	return false
+}
+
+// readAheadPage is the read ahead of one page of a listing: it stores the
+// answer where the engine looks for it (aheadKey), learning from a count=0
+// answer, as the engine does, whether the server serves whole listings. Once
+// read, *got holds the answer and *made is true.
+func readAheadPage[T any](l *listing[T], store shared, offset, count int, got *client.Page[T], made *bool) aheadRead {
+	return aheadRead{endpoint: l.endpoint, read: func(ctx context.Context) error {
+		p, err := l.fetch(ctx, offset, count)
+		if err != nil {
+			return err
+		}
+		if count == client.All && !p.Complete() {
+			store.setMany(ctx, map[string][]byte{keyServerPaging: []byte(pagedServer)})
+		}
+		*got, *made = p, true
+		return storePageAt(ctx, store, aheadKey(l.key, offset, count), p)
+	}}
+}
+
+// aheadState is how far aheadPages got through a listing.
+type aheadState int
+
+const (
+	aheadStopped  aheadState = iota // a read was not made: no budget left
+	aheadComplete                   // every page is stored
+	aheadServed                     // the listing's own call read it
+)
+
+// aheadPages hands yield the reads ahead of l's pages that are not stored
+// yet, in order, and returns the items of the pages that are (or were just)
+// read. Only the first pass's pages are read ahead, as the engine reads
+// them, and none of a listing that its own call has read.
+func aheadPages[T any](ctx context.Context, store shared, l *listing[T], yield func(aheadRead) bool) ([]T, aheadState) {
+	count := client.All
+	if serverPagesListings(ctx, store) && !hasPage(ctx, store, aheadKey(l.key, 0, client.All)) {
+		count = client.PageSize
+	}
+	var items []T
+	for offset := 0; ; {
+		key := aheadKey(l.key, offset, count)
+		p, ok := loadPage[T](ctx, store, key)
+		if !ok {
+			if wasServed(ctx, store, key) {
+				return items, aheadServed
+			}
+			var made bool
+			if !yield(readAheadPage(l, store, offset, count, &p, &made)) || !made {
+				return items, aheadStopped
+			}
+		}
+		items = append(items, p.Items...)
+		if len(p.Items) == 0 || p.Total < 0 || offset+len(p.Items) >= p.Total {
+			return items, aheadComplete
+		}
+		offset += len(p.Items)
+		count = client.PageSize
+	}
+}
+
+// markServed leaves, under a page's ahead key, the mark that its listing
+// read it itself: the reads ahead skip it.
+func markServed(ctx context.Context, store shared, key string) {
+	setJSON(ctx, store, map[string]storedPage{key: {Total: -1}})
+}
+
+// wasServed reports whether key holds a mark left by markServed.
+func wasServed(ctx context.Context, store shared, key string) bool {
+	head, ok := getJSON[storedPage](ctx, store, key)
+	return ok && head.Chunks == 0
+}
+
+// hasPage reports whether key holds a whole stored answer.
+func hasPage(ctx context.Context, store shared, key string) bool {
+	head, ok := getJSON[storedPage](ctx, store, key)
+	return ok && head.Chunks > 0
+}
