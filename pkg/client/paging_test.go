@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // listing is an in-memory offset-paginated endpoint. Hooks let a test change
@@ -480,5 +483,172 @@ func TestWalkContextIsPassedToFetch(t *testing.T) {
 	}, func(s string) string { return s }, func([]string) error { return nil })
 	if err != nil || !saw {
 		t.Fatalf("err %v, ctx passed %v", err, saw)
+	}
+}
+
+func stepPage(total int, items ...string) Page[string] {
+	return Page[string]{Items: items, Total: total}
+}
+
+// TestStep checks each rule of the paging policy on one page, with the
+// cursor and the next one going through JSON as page tokens carry them.
+func TestStep(t *testing.T) {
+	all := ids("u", 300)
+	tests := []struct {
+		name      string
+		cur       PageCursor
+		page      Page[string]
+		wantItems []string
+		wantNext  *PageCursor
+		wantErr   string // substring of an Aborted error
+		wantWarn  string // substring of a warning; "" for none
+	}{
+		{name: "first page, more to come",
+			cur: PageCursor{}, page: stepPage(250, all[:100]...),
+			wantItems: all[:100], wantNext: &PageCursor{Offset: 100, Total: 250, Head: "u0000"}},
+		{name: "a middle page",
+			cur: PageCursor{Offset: 100, Total: 250, Head: "u0000"}, page: stepPage(250, all[100:200]...),
+			wantItems: all[100:200], wantNext: &PageCursor{Offset: 200, Total: 250, Head: "u0100"}},
+		{name: "the offset reaches the total",
+			cur: PageCursor{Offset: 200, Total: 250, Head: "u0100"}, page: stepPage(250, all[200:250]...),
+			wantItems: all[200:250]},
+		{name: "an empty listing",
+			cur: PageCursor{}, page: stepPage(0)},
+		{name: "a short page with a total goes on (the server serves fewer than asked)",
+			cur: PageCursor{}, page: stepPage(250, all[:30]...),
+			wantItems: all[:30], wantNext: &PageCursor{Offset: 30, Total: 250, Head: "u0000"}},
+		{name: "no total, a full page goes on",
+			cur: PageCursor{}, page: stepPage(-1, all[:100]...),
+			wantItems: all[:100], wantNext: &PageCursor{Offset: 100, Total: -1, Head: "u0000"}},
+		{name: "no total, a short page ends",
+			cur: PageCursor{Offset: 100, Total: -1, Head: "u0000"}, page: stepPage(-1, all[100:130]...),
+			wantItems: all[100:130]},
+		{name: "no total, an empty page ends",
+			cur: PageCursor{Offset: 100, Total: -1, Head: "u0000"}, page: stepPage(-1)},
+		{name: "the total changed: a new pass from 0, the page's items kept",
+			cur: PageCursor{Offset: 100, Total: 250, Head: "u0000"}, page: stepPage(251, all[100:200]...),
+			wantItems: all[100:200], wantNext: &PageCursor{Total: 251, Pass: 1},
+			wantWarn: "changed while it was read; reading it again from the start"},
+		{name: "the total changed on the last page",
+			cur: PageCursor{Offset: 200, Total: 250, Pass: 1, Head: "u0100"}, page: stepPage(249, all[200:249]...),
+			wantItems: all[200:249], wantNext: &PageCursor{Total: 249, Pass: 2},
+			wantWarn: "changed while it was read; reading it again from the start"},
+		{name: "the total changed in the last pass: goes on with the new total",
+			cur: PageCursor{Offset: 100, Total: 250, Pass: MaxPasses - 1, Head: "u0000"}, page: stepPage(260, all[100:200]...),
+			wantItems: all[100:200], wantNext: &PageCursor{Offset: 200, Total: 260, Pass: MaxPasses - 1, Head: "u0100"},
+			wantWarn: "kept changing while it was read"},
+		{name: "a pass's first page sets its total",
+			cur: PageCursor{Total: 250, Pass: 1}, page: stepPage(255, all[:100]...),
+			wantItems: all[:100], wantNext: &PageCursor{Offset: 100, Total: 255, Pass: 1, Head: "u0000"}},
+		{name: "an empty page before the total is asked once more",
+			cur: PageCursor{Offset: 100, Total: 250, Head: "u0000"}, page: stepPage(250),
+			wantNext: &PageCursor{Offset: 100, Total: 250, Head: "u0000", Retried: true}},
+		{name: "the retry brings the page",
+			cur: PageCursor{Offset: 100, Total: 250, Head: "u0000", Retried: true}, page: stepPage(250, all[100:200]...),
+			wantItems: all[100:200], wantNext: &PageCursor{Offset: 200, Total: 250, Head: "u0100"}},
+		{name: "empty again, fewer than a page missing: kept with a warning",
+			cur: PageCursor{Offset: 200, Total: 250, Head: "u0100", Retried: true}, page: stepPage(250),
+			wantWarn: "returns a few items fewer than its total"},
+		{name: "empty again, whole pages missing: a new pass",
+			cur: PageCursor{Offset: 100, Total: 250, Head: "u0000", Retried: true}, page: stepPage(250),
+			wantNext: &PageCursor{Total: 250, Pass: 1},
+			wantWarn: "ended before its total; reading it again from the start"},
+		{name: "empty again, whole pages missing in the last pass: refused",
+			cur: PageCursor{Offset: 100, Total: 250, Pass: MaxPasses - 1, Head: "u0000", Retried: true}, page: stepPage(250),
+			wantErr: "users.list (users): the listing stops after 100 of 250 items, in each of 3 passes; refusing to report a partial listing"},
+		{name: "an empty page whose total moved: a new pass, not a retry",
+			cur: PageCursor{Offset: 200, Total: 250, Head: "u0100"}, page: stepPage(200),
+			wantNext: &PageCursor{Total: 200, Pass: 1},
+			wantWarn: "changed while it was read"},
+		{name: "a repeated first id: the server ignores offset",
+			cur: PageCursor{Offset: 100, Total: 250, Head: "u0000"}, page: stepPage(250, all[:100]...),
+			wantErr: "users.list (users): the page at offset 100 repeats the previous page (does the server ignore offset?)"},
+		{name: "a repeated first id without a total",
+			cur: PageCursor{Offset: 100, Total: -1, Head: "u0000"}, page: stepPage(-1, all[:100]...),
+			wantErr: "refusing to loop"},
+		{name: "a repeated first id after the last pass's total moved: inserts explain it",
+			cur: PageCursor{Offset: 100, Total: 250, Pass: MaxPasses - 1, Head: "u0000"}, page: stepPage(350, all[:100]...),
+			wantItems: all[:100], wantNext: &PageCursor{Offset: 200, Total: 350, Pass: MaxPasses - 1, Head: "u0000"},
+			wantWarn: "kept changing while it was read"},
+		{name: "items without an id are dropped, and still move the offset",
+			cur: PageCursor{}, page: stepPage(10, "", "a", "", "b"),
+			wantItems: []string{"a", "b"}, wantNext: &PageCursor{Offset: 4, Total: 10, Head: "a"},
+			wantWarn: "without an id"},
+		{name: "a page of items without an id",
+			cur: PageCursor{Offset: 4, Total: 10, Head: "a"}, page: stepPage(10, "", ""),
+			wantNext: &PageCursor{Offset: 6, Total: 10}, wantWarn: "without an id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, logs := observed()
+			cur := jsonRoundTrip(t, tt.cur)
+			items, next, err := Step(ctx, "users.list", "users", cur, tt.page, func(s string) string { return s })
+			if tt.wantErr != "" {
+				if status.Code(err) != codes.Aborted || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want Aborted with %q", err, tt.wantErr)
+				}
+				if items != nil || next != nil {
+					t.Errorf("an error with items %v and next %+v", items, next)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(items, tt.wantItems) {
+				t.Errorf("items %v, want %v", items, tt.wantItems)
+			}
+			switch {
+			case next == nil && tt.wantNext == nil:
+			case next == nil || tt.wantNext == nil:
+				t.Errorf("next %+v, want %+v", next, tt.wantNext)
+			default:
+				if got := jsonRoundTrip(t, *next); got != *tt.wantNext {
+					t.Errorf("next %+v, want %+v", got, *tt.wantNext)
+				}
+			}
+			warnings := logs.FilterLevelExact(zapcore.WarnLevel)
+			if tt.wantWarn == "" && warnings.Len() > 0 {
+				t.Errorf("unexpected warning %q", warnings.All()[0].Message)
+			}
+			if tt.wantWarn != "" && !warned(logs, tt.wantWarn) {
+				t.Errorf("no warning with %q", tt.wantWarn)
+			}
+		})
+	}
+}
+
+// jsonRoundTrip passes c through JSON as a page token does, and checks it
+// comes back the same.
+func jsonRoundTrip(t *testing.T, c PageCursor) PageCursor {
+	t.Helper()
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out PageCursor
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out != c {
+		t.Fatalf("cursor %+v came back from %s as %+v", c, b, out)
+	}
+	return out
+}
+
+func TestPageCursorJSON(t *testing.T) {
+	for _, tt := range []struct {
+		cur  PageCursor
+		want string
+	}{
+		{PageCursor{}, `{}`},
+		{PageCursor{Total: -1}, `{"t":-1}`},
+		{PageCursor{Offset: 100, Total: 250, Pass: 1, Head: "u1", Retried: true}, `{"o":100,"t":250,"r":1,"h":"u1","x":true}`},
+	} {
+		b, err := json.Marshal(tt.cur)
+		if err != nil || string(b) != tt.want {
+			t.Errorf("%+v encodes as %s (%v), want %s", tt.cur, b, err, tt.want)
+		}
+		jsonRoundTrip(t, tt.cur)
 	}
 }
