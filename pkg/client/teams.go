@@ -7,10 +7,7 @@ import (
 
 // ListTeams reads every team, public and private (needs view-all-teams).
 func (c *Client) ListTeams(ctx context.Context, yield func([]Team) error) error {
-	fetch := func(ctx context.Context, offset, count int) (page[Team], error) {
-		return walkPage(c.TeamsPage(ctx, offset, count))
-	}
-	return walk(ctx, "teams.listAll", fetch, func(t Team) string { return t.ID }, yield)
+	return walk(ctx, "teams.listAll", "teams", c.TeamsPage, func(t Team) string { return t.ID }, yield)
 }
 
 // ListTeamMembers reads every member of a team with their team roles.
@@ -23,15 +20,15 @@ func (c *Client) ListTeamMembers(ctx context.Context, teamID string, yield func(
 // listTeamMembers reads a team's members, narrowed to usernames containing
 // username when it is not empty.
 func (c *Client) listTeamMembers(ctx context.Context, teamID, username string, yield func([]TeamMember) error) error {
-	fetch := func(ctx context.Context, offset, count int) (page[TeamMember], error) {
+	fetch := func(ctx context.Context, offset, count int) (Page[TeamMember], error) {
 		q := pageQuery(offset, count)
 		q.Set(paramTeamID, teamID)
 		if username != "" {
 			q.Set(paramUsername, username)
 		}
-		return walkPage(listPage[TeamMember](ctx, c, "teams.members", "members", q, offset))
+		return listPage[TeamMember](ctx, c, "teams.members", "members", q, offset)
 	}
-	return walk(ctx, "teams.members", fetch, func(m TeamMember) string { return m.User.ID }, yield)
+	return walk(ctx, "teams.members", "members of team "+teamID, fetch, func(m TeamMember) string { return m.User.ID }, yield)
 }
 
 // TeamInfo reads one team by id (the caller must see its main room or have
