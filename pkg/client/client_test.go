@@ -601,7 +601,7 @@ func TestTruncatedJSONIsRetried(t *testing.T) {
 func TestTruncatedJSONEverytimeGivesUp(t *testing.T) {
 	srv := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, `{"users":[`) })
 	c := testClient(t, srv.URL, func(c *Config) { c.MaxAttempts = 3 })
-	err := c.ListUsers(testCtx(t), UsersListByStatus, func([]User) error { return nil })
+	_, err := c.UsersPage(testCtx(t), UsersListByStatus, 0, PageSize)
 	var g *GiveUpError
 	if !errors.As(err, &g) || srv.count() != 3 {
 		t.Fatalf("err %v after %d requests", err, srv.count())
@@ -710,28 +710,22 @@ func usersServer(t *testing.T, n int) *recorder {
 	})
 }
 
-func TestListUsersThroughHTTP(t *testing.T) {
+func TestActiveUsersWithRoleThroughHTTP(t *testing.T) {
 	srv := usersServer(t, 250)
 	c := testClient(t, srv.URL, nil)
-	var got []string
-	err := c.ListUsers(testCtx(t), UsersListByStatus, func(batch []User) error {
-		for _, u := range batch {
-			got = append(got, u.ID)
-		}
-		return nil
-	})
+	users, err := c.ActiveUsersWithRole(testCtx(t), "admin")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 250 || got[0] != "u0000" || got[249] != "u0249" {
-		t.Fatalf("got %d users (%v ... )", len(got), got[:min(3, len(got))])
+	if len(users) != 250 || users[0].ID != "u0000" || users[249].ID != "u0249" {
+		t.Fatalf("got %d users", len(users))
 	}
 	if srv.count() != 3 {
 		t.Fatalf("%d requests, want 3", srv.count())
 	}
 	for i, wantOffset := range []string{"0", "100", "200"} {
 		h := srv.hit(i)
-		if h.path != "/api/v1/users.listByStatus" || h.query != "count=100&offset="+wantOffset {
+		if h.path != "/api/v1/users.listByStatus" || h.query != "count=100&offset="+wantOffset+"&roles%5B%5D=admin&status=active" {
 			t.Errorf("request %d: %s?%s", i, h.path, h.query)
 		}
 	}

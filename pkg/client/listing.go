@@ -177,21 +177,23 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 }
 
 // ActiveUsersWithRole reads every active holder of a global role, with
-// lastLogin and createdAt (users.listByStatus, Rocket.Chat 6.8+).
+// lastLogin and createdAt (users.listByStatus, Rocket.Chat 6.8+), page by
+// page under the paging policy of Step.
 func (c *Client) ActiveUsersWithRole(ctx context.Context, role string) ([]User, error) {
-	var out []User
-	for offset := 0; ; {
-		q := pageQuery(offset, PageSize)
+	fetch := func(ctx context.Context, offset, count int) (Page[User], error) {
+		q := pageQuery(offset, count)
 		q.Set("status", "active")
 		q.Set("roles[]", role)
-		p, err := listPage[User](ctx, c, string(UsersListByStatus), "users", q, offset)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p.Items...)
-		offset += len(p.Items)
-		if p.Complete() || len(p.Items) == 0 {
-			return out, nil
-		}
+		return listPage[User](ctx, c, string(UsersListByStatus), "users", q, offset)
 	}
+	var out []User
+	err := walk(ctx, string(UsersListByStatus), "active users with role "+role, fetch, func(u User) string { return u.ID },
+		func(batch []User) error {
+			out = append(out, batch...)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

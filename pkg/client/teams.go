@@ -5,11 +5,6 @@ import (
 	"net/url"
 )
 
-// ListTeams reads every team, public and private (needs view-all-teams).
-func (c *Client) ListTeams(ctx context.Context, yield func([]Team) error) error {
-	return walk(ctx, "teams.listAll", "teams", c.TeamsPage, func(t Team) string { return t.ID }, yield)
-}
-
 // ListTeamMembers reads every member of a team with their team roles.
 // Rocket.Chat leaves deactivated users out, and answers an empty list (not
 // an error) to a caller who cannot see the team: check view-all-teams first.

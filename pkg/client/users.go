@@ -59,15 +59,6 @@ func (c *Client) FirstUsersPage(ctx context.Context, preferred UsersEndpoint, of
 	return p, UsersList, err
 }
 
-// ListUsers reads every user, active or not, from endpoint and hands them
-// to yield in batches of users not seen before.
-func (c *Client) ListUsers(ctx context.Context, endpoint UsersEndpoint, yield func([]User) error) error {
-	fetch := func(ctx context.Context, offset, count int) (Page[User], error) {
-		return c.UsersPage(ctx, endpoint, offset, count)
-	}
-	return walk(ctx, string(endpoint), "users", fetch, func(u User) string { return u.ID }, yield)
-}
-
 // UserInfo reads one user by id.
 func (c *Client) UserInfo(ctx context.Context, userID string) (*User, error) {
 	return c.userInfo(ctx, url.Values{paramUserID: {userID}})
