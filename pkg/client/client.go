@@ -250,6 +250,12 @@ func (c *Client) CallableNow(endpoint string) bool {
 	return c.pacer.callableNow("GET " + endpoint)
 }
 
+// RateLimited reports whether Rocket.Chat has limited any call of this
+// client so far. Its limiter spares a user with api-bypass-rate-limit on
+// every endpoint alike, and is on or off for all of them, so one limited
+// answer shows the token is limited everywhere.
+func (c *Client) RateLimited() bool { return c.pacer.anyLimited() }
+
 // WaitFor is how long a GET of endpoint would now wait for its window.
 func (c *Client) WaitFor(endpoint string) time.Duration {
 	return c.pacer.waitFor("GET " + endpoint)
@@ -343,6 +349,11 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 		switch {
 		case is429 && withoutWaiting(ctx):
 			return ErrWouldWait
+		case withoutWaiting(ctx):
+			// A read made early is one attempt: its caller leaves a
+			// failure to the call that needs the answer, which retries
+			// within the usual bounds.
+			return err
 		case is429:
 			waits429++
 			if waits429 > c.cfg.Max429Waits {

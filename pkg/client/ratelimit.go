@@ -234,6 +234,18 @@ func (p *pacer) callableNow(endpoint string) bool {
 	return b.remaining > 0
 }
 
+// anyLimited reports whether any answer so far carried rate-limit headers.
+func (p *pacer) anyLimited() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, b := range p.endpoints {
+		if b.limited {
+			return true
+		}
+	}
+	return false
+}
+
 // waitFor is how long a call to endpoint would wait for its window now.
 func (p *pacer) waitFor(endpoint string) time.Duration {
 	p.mu.Lock()
@@ -252,8 +264,9 @@ var ErrWouldWait = errors.New("the endpoint's rate-limit window is spent")
 type noWaitKey struct{}
 
 // WithoutWaiting makes the calls made with ctx fail with ErrWouldWait
-// rather than wait for their endpoint's window: for reads made early, which
-// are worth making only while they cost no time.
+// rather than wait for their endpoint's window, and makes each of them one
+// attempt, with no retry: for reads made early, which are worth making only
+// while they cost no time.
 func WithoutWaiting(ctx context.Context) context.Context {
 	return context.WithValue(ctx, noWaitKey{}, true)
 }

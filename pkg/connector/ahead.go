@@ -30,15 +30,28 @@ import (
 //     a read ahead is made only when its answer is not stored yet, and a
 //     listing that reads a page itself leaves a mark under the same key. A
 //     value the store loses is read again (a cache, as everywhere).
-//   - Endpoints that are not rate limited (a token with
-//     api-bypass-rate-limit, the limiter off) are never read ahead: nothing
-//     is gained, beyond the one read that finds it out, which is kept.
+//   - A token that is not rate limited (api-bypass-rate-limit, the limiter
+//     off) reads nothing ahead: its calls never wait.
+//   - Only full syncs read ahead: a targeted sync (ConductorOne refreshing
+//     one resource) reads what it is asked for and nothing else. A full
+//     sync is one whose resources are listed (markListing).
 //   - One fill at a time per process: under the SDK's parallel syncer,
 //     concurrent calls do not race each other for the same reads.
 //
 // What is read ahead, and in which order, the syncers declare (aheadPlan):
 // teams.go the teams listing and each team's members, deactivated.go the
 // deactivated users' teams.
+
+// markListing records that the sync lists resources: it is a full sync.
+func markListing(ctx context.Context, store shared) {
+	store.setMany(ctx, map[string][]byte{keyFullSync: []byte("1")})
+}
+
+// fullSync reports whether the sync lists resources (markListing).
+func fullSync(ctx context.Context, store shared) bool {
+	_, ok := store.get(ctx, keyFullSync)
+	return ok
+}
 
 // aheadRead is one read a later call of the sync will make.
 type aheadRead struct {
@@ -96,6 +109,9 @@ func (r *readsAhead) fill(ctx context.Context, store shared, busy string, until 
 		return
 	}
 	defer r.mu.Unlock()
+	if !fullSync(ctx, store) {
+		return
+	}
 	start := time.Now()
 	spent := map[string]bool{busy: true}
 	made := 0
@@ -129,8 +145,13 @@ func (r *readsAhead) fill(ctx context.Context, store shared, busy string, until 
 }
 
 // worthIt reports whether any endpoint the plans read, other than busy,
-// can be called now.
+// can be called now. Nothing is read ahead for a token Rocket.Chat has not
+// limited yet (api-bypass-rate-limit, or the limiter off): its calls never
+// wait.
 func (r *readsAhead) worthIt(busy string) bool {
+	if !r.client.RateLimited() {
+		return false
+	}
 	for _, ep := range r.endpoints {
 		if ep != busy && r.client.CallableNow(ep) {
 			return true

@@ -75,7 +75,7 @@ func (c *Connector) lockMembership(teamID, userID string) func() {
 // readAhead turns on the reads ahead of later calls (ahead.go). It is off
 // until a read ahead that meets a failing endpoint no longer doubles the
 // attempts the call that needs the page then makes (TestFaults counts them).
-const readAhead = false
+const readAhead = true
 
 // New builds the connector from its configuration.
 func New(ctx context.Context, c *cfg.Rocketchat, opts *cli.ConnectorOpts) (connectorbuilder.ConnectorBuilderV2, []connectorbuilder.Opt, error) {

@@ -490,8 +490,12 @@ func listResources[T any](ctx context.Context, c *Connector, l *listing[T], opts
 	if err := c.configured(); err != nil {
 		return nil, nil, err
 	}
+	store := c.shared(ctx, opts)
+	if opts.PageToken.Token == "" {
+		markListing(ctx, store)
+	}
 	cur := decodeToken(ctx, opts.PageToken.Token, readCursor.valid)
-	items, next, err := l.page(ctx, c.shared(ctx, opts), cur)
+	items, next, err := l.page(ctx, store, cur)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -201,8 +201,11 @@ func TestHostedSyncResumesInAFreshInstance(t *testing.T) {
 	if served(stats, "GET users.listByStatus") != 1 {
 		t.Errorf("users listed %d times over both runs, want once (the resumed run started over?)", served(stats, "GET users.listByStatus"))
 	}
+	// The team grants after the stop are served from what was read before
+	// it (reads ahead spend teams.members' windows early) or read then;
+	// either way no team's members are read twice.
 	resumedMembers := served(stats, "GET teams.members") - served(afterFirst, "GET teams.members")
-	if resumedMembers == 0 || resumedMembers >= len(ws.Teams) || served(stats, "GET teams.members") > len(ws.Teams)+1 {
+	if resumedMembers >= len(ws.Teams) || served(stats, "GET teams.members") > len(ws.Teams)+1 {
 		t.Errorf("teams.members: %d before the stop, %d after, for %d teams: the resumed run did not continue",
 			served(afterFirst, "GET teams.members"), resumedMembers, len(ws.Teams))
 	}

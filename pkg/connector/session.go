@@ -43,6 +43,8 @@ const (
 	// keyServerPaging holds what the sync learnt of API_Allow_Infinite_Count
 	// (engine.go).
 	keyServerPaging = "server/paging"
+	// keyFullSync marks a sync that lists resources (ahead.go).
+	keyFullSync = "sync/listing"
 	// keyAheadProgress holds how far the reads ahead have got (ahead.go).
 	keyAheadProgress = "ahead/progress"
 )

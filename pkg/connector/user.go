@@ -60,6 +60,7 @@ func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	var first *client.Page[client.User]
 	if tok.Endpoint == "" {
 		first = &client.Page[client.User]{}
+		markListing(ctx, store)
 	}
 	l := s.c.usersListing(&tok.Endpoint, first)
 	l.meta, _ = json.Marshal(usersMeta{Endpoint: tok.Endpoint, Budget: tok.Budget})
