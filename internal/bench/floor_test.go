@@ -361,12 +361,37 @@ func BenchmarkFloorDefaultLimiter(b *testing.B) {
 	}
 }
 
+// planOf is the minimal plan for the server opts describe: PagedPlan when
+// it does not serve whole listings.
+func planOf(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) Plan {
+	if opts.InfiniteCountDisabled {
+		return PagedPlan(ws, cred, opts)
+	}
+	return MinimalPlan(ws, cred, opts)
+}
+
+// BenchmarkFloorPaged is BenchmarkFloor and BenchmarkFloorHosted against a
+// server with API_Allow_Infinite_Count off: every listing page by page,
+// 100 items a call once the users listing has shown the setting is off.
+func BenchmarkFloorPaged(b *testing.B) {
+	for _, sz := range floorSizes {
+		gen := Workspace(1, sz.size)
+		opts := simulator.Options{RateLimitCalls: floorCalls, RateLimitWindow: floorWindow, InfiniteCountDisabled: true}
+		floorPairWith(b, sz.name, gen, opts, floorWindow, false)
+		b.Run(sz.name+"/hosted", func(b *testing.B) { floorHostedWith(b, gen, opts, floorWindow) })
+	}
+}
+
 // floorPair runs the connector in one process and, with baseline, the
 // baseline on gen under a limiter of floorCalls calls per window.
 func floorPair(b *testing.B, name string, gen *simulator.Generated, window time.Duration, baseline bool) {
-	opts := simulator.Options{RateLimitCalls: floorCalls, RateLimitWindow: window}
+	floorPairWith(b, name, gen, simulator.Options{RateLimitCalls: floorCalls, RateLimitWindow: window}, window, baseline)
+}
+
+// floorPairWith is floorPair under the limiter of opts.
+func floorPairWith(b *testing.B, name string, gen *simulator.Generated, opts simulator.Options, window time.Duration, baseline bool) {
 	ws := gen.Workspace
-	plan := MinimalPlan(ws, gen.Reader, opts)
+	plan := planOf(ws, gen.Reader, opts)
 	want := Expect(ws)
 	verified := false
 
@@ -413,9 +438,13 @@ func floorPair(b *testing.B, name string, gen *simulator.Generated, window time.
 // floorHosted runs hosted syncs of gen under a limiter of floorCalls calls
 // per window.
 func floorHosted(b *testing.B, gen *simulator.Generated, window time.Duration) {
-	opts := simulator.Options{RateLimitCalls: floorCalls, RateLimitWindow: window}
+	floorHostedWith(b, gen, simulator.Options{RateLimitCalls: floorCalls, RateLimitWindow: window}, window)
+}
+
+// floorHostedWith runs hosted syncs of gen under the limiter of opts.
+func floorHostedWith(b *testing.B, gen *simulator.Generated, opts simulator.Options, window time.Duration) {
 	ws := gen.Workspace
-	plan := MinimalPlan(ws, gen.Reader, opts)
+	plan := planOf(ws, gen.Reader, opts)
 	t := newFloorTally(plan, window)
 	for i := range b.N {
 		dir := b.TempDir()

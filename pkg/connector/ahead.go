@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
+	"github.com/conductorone/baton-sdk/pkg/types/resource"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"
 )
@@ -41,6 +42,17 @@ import (
 // What is read ahead, and in which order, the syncers declare (aheadPlan):
 // teams.go the teams listing and each team's members, deactivated.go the
 // deactivated users' teams.
+
+// spendIdleBudget lets a call that reads nothing from Rocket.Chat (an
+// entitlements call) make the reads ahead its moment allows: the SDK builds
+// every entitlement before it asks for grants, and the windows that pass
+// meanwhile are otherwise lost to every endpoint.
+func (c *Connector) spendIdleBudget(ctx context.Context, opts resource.SyncOpAttrs) {
+	if c.reads == nil || !c.reads.worthIt("") {
+		return
+	}
+	c.reads.afterCall(ctx, c.shared(ctx, opts), "")
+}
 
 // markListing records that the sync lists resources: it is a full sync.
 func markListing(ctx context.Context, store shared) {
@@ -96,10 +108,10 @@ func (r *readsAhead) beforeCall(ctx context.Context, store shared, busy string) 
 	}
 }
 
-// afterCall spends what the endpoints other than busy have left in their
-// current windows.
-func (r *readsAhead) afterCall(ctx context.Context, store shared, busy string) {
-	r.fill(ctx, store, busy, time.Now().Add(aheadSlice))
+// afterCall spends what the endpoints have left in their current windows,
+// once a call's own read (on busy) is done: busy's later pages too.
+func (r *readsAhead) afterCall(ctx context.Context, store shared, _ string) {
+	r.fill(ctx, store, "", time.Now().Add(aheadSlice))
 }
 
 // fill makes the plans' reads on endpoints other than busy that can be

@@ -118,8 +118,8 @@ func NewWithClient(cl *client.Client, opts *cli.ConnectorOpts, options ...Option
 	if readAhead {
 		c.reads = &readsAhead{
 			client:    cl,
-			plans:     []aheadPlan{c.teamsAhead},
-			endpoints: []string{endpointTeams, endpointTeamMembers},
+			plans:     []aheadPlan{c.teamsAhead, c.deactivatedAhead},
+			endpoints: []string{endpointTeams, endpointTeamMembers, endpointUserTeams},
 		}
 	}
 	return c

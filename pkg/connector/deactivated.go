@@ -281,9 +281,7 @@ func (c *Connector) readTeamsOf(ctx context.Context, ids []string) (map[string][
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			for _, t := range teams {
-				byTeam[t.ID] = append(byTeam[t.ID], deactivatedMember{UserID: id, Owner: t.IsOwner})
-			}
+			addTeamsOf(byTeam, id, teams)
 			return nil
 		})
 	}
@@ -291,6 +289,60 @@ func (c *Connector) readTeamsOf(ctx context.Context, ids []string) (map[string][
 		return nil, err
 	}
 	return byTeam, nil
+}
+
+// addTeamsOf adds user id's memberships to byTeam.
+func addTeamsOf(byTeam map[string][]deactivatedMember, id string, teams []client.UserTeam) {
+	for _, t := range teams {
+		byTeam[t.ID] = append(byTeam[t.ID], deactivatedMember{UserID: id, Owner: t.IsOwner})
+	}
+}
+
+// deactivatedAhead is the plan of reads ahead of deactivated users' teams
+// read at the limiter's pace: each picked user's, one call each, in the
+// order of the parts, stored per user for the part that needs them
+// (readPart). It starts once the users listing is stored; under a token the
+// limiter does not limit nothing is read ahead (ahead.go), and the teams are
+// read at the first team's grants, all at once.
+func (c *Connector) deactivatedAhead(ctx context.Context, store shared, yield func(aheadRead) bool) {
+	if !c.willSync(teamResourceType.GetId()) || !c.willSync(userResourceType.GetId()) {
+		return
+	}
+	users, cur, meta, ok := c.storedUsers(ctx, store)
+	if !ok || meta.Budget == 0 || meta.Budget == allDeactivated {
+		return
+	}
+	if _, done := getJSON[[]string](ctx, store, deactivatedKey(cur.Reading)); done {
+		return
+	}
+	parts, err := c.deactivatedParts(ctx, store, users, cur, meta.Budget)
+	if err != nil {
+		return
+	}
+	for p, ids := range parts {
+		if _, ok := loadPart(ctx, store, cur.Reading, p, ids); ok {
+			continue
+		}
+		for _, id := range ids {
+			key := deactivatedUserKey(cur.Reading, id)
+			if _, ok := store.get(ctx, key); ok {
+				continue
+			}
+			made := false
+			read := aheadRead{endpoint: endpointUserTeams, read: func(ctx context.Context) error {
+				teams, err := c.client.UserTeams(ctx, id)
+				if err != nil {
+					return err
+				}
+				made = true
+				setJSON(ctx, store, map[string][]client.UserTeam{key: teams})
+				return nil
+			}}
+			if !yield(read) || !made {
+				return
+			}
+		}
+	}
 }
 
 // endpointUserTeams is the endpoint that reads one user's teams.
@@ -367,11 +419,25 @@ type storedPart struct {
 	ByTeam map[string][]deactivatedMember `json:"t"`
 }
 
-// readPart reads the teams of part p's users and stores them.
+// readPart reads the teams of part p's users, those read ahead from the
+// store, and stores them.
 func (c *Connector) readPart(ctx context.Context, store shared, reading string, p int, ids []string) (map[string][]deactivatedMember, error) {
-	byTeam, err := c.readTeamsOf(ctx, ids)
+	byTeam := map[string][]deactivatedMember{}
+	var unread []string
+	for _, id := range ids {
+		teams, ok := getJSON[[]client.UserTeam](ctx, store, deactivatedUserKey(reading, id))
+		if !ok {
+			unread = append(unread, id)
+			continue
+		}
+		addTeamsOf(byTeam, id, teams)
+	}
+	read, err := c.readTeamsOf(ctx, unread)
 	if err != nil {
 		return nil, err
+	}
+	for id, members := range read {
+		byTeam[id] = append(byTeam[id], members...)
 	}
 	setJSON(ctx, store, map[string]storedPart{deactivatedPartKey(reading, "teams", p): {Users: ids, ByTeam: byTeam}})
 	return byTeam, nil

@@ -29,7 +29,8 @@ func (s *permissionSyncer) List(ctx context.Context, _ *v2.ResourceId, opts reso
 	return listResources(ctx, s.c, s.c.permissionsListing(), opts, permissionResource)
 }
 
-func (s *permissionSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+func (s *permissionSyncer) Entitlements(ctx context.Context, r *v2.Resource, opts resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+	s.c.spendIdleBudget(ctx, opts)
 	e := entitlement.NewPermissionEntitlement(r, permissionGranted,
 		entitlement.WithDisplayName(clip(r.GetDisplayName()+" permission", maxDisplayName)),
 		entitlement.WithDescription(clip(fmt.Sprintf("Holds Rocket.Chat's %s permission through a role", r.GetDisplayName()), maxDescription)),

@@ -61,7 +61,8 @@ func (s *roleSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 	return r, nil, err
 }
 
-func (s *roleSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+func (s *roleSyncer) Entitlements(ctx context.Context, r *v2.Resource, sync resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+	s.c.spendIdleBudget(ctx, sync)
 	opts := []entitlement.EntitlementOption{
 		entitlement.WithDisplayName(clip(fmt.Sprintf("%s role", r.GetDisplayName()), maxDisplayName)),
 		entitlement.WithDescription(clip(fmt.Sprintf("Holds the %s role across the workspace", r.GetDisplayName()), maxDescription)),

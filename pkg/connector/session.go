@@ -76,6 +76,12 @@ func deactivatedPartKey(reading, what string, part ...int) string {
 	return joinKey("deactivated-parts", reading, what, part[0])
 }
 
+// deactivatedUserKey holds, per users reading, one deactivated user's teams
+// read ahead (deactivated.go).
+func deactivatedUserKey(reading, userID string) string {
+	return joinKey("deactivated-parts", reading, "user", userID)
+}
+
 func joinKey(parts ...any) string {
 	out := make([]string, 0, len(parts))
 	for _, p := range parts {

@@ -61,7 +61,8 @@ func (s *teamSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 	return r, nil, err
 }
 
-func (s *teamSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+func (s *teamSyncer) Entitlements(ctx context.Context, r *v2.Resource, opts resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+	s.c.spendIdleBudget(ctx, opts)
 	name := r.GetDisplayName()
 	ents := []*v2.Entitlement{
 		entitlement.NewAssignmentEntitlement(r, teamMember,
