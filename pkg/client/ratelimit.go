@@ -271,6 +271,9 @@ func WithoutWaiting(ctx context.Context) context.Context {
 	return context.WithValue(ctx, noWaitKey{}, true)
 }
 
+// IsWithoutWaiting reports whether ctx comes from WithoutWaiting.
+func IsWithoutWaiting(ctx context.Context) bool { return withoutWaiting(ctx) }
+
 func withoutWaiting(ctx context.Context) bool {
 	v, _ := ctx.Value(noWaitKey{}).(bool)
 	return v

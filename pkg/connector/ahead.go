@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
@@ -87,6 +89,48 @@ type readsAhead struct {
 	// endpoints are those the plans read, for a quick "nothing to do".
 	endpoints []string
 	mu        sync.Mutex
+	// pages makes concurrent reads of one page (a read ahead and the
+	// listing's own, under the SDK's parallel syncer) one call.
+	pages singleflight.Group
+}
+
+// fetchPage reads the page of l at offset with count and keeps it in the
+// store (aheadKey), where reads ahead and later calls find it. A read of the
+// same page in flight in this process is shared, and one that has just been
+// stored is not made again. A read ahead that stopped rather than wait
+// leaves the caller, when it may wait, to read the page itself.
+func fetchPage[T any](ctx context.Context, store shared, l *listing[T], offset, count int) (client.Page[T], error) {
+	key := aheadKey(l.key, offset, count)
+	read := func() (any, error) {
+		if p, ok := loadPage[T](ctx, store, key); ok {
+			return p, nil
+		}
+		p, err := l.fetch(ctx, offset, count)
+		if err != nil {
+			return nil, err
+		}
+		if count == client.All && !p.Complete() {
+			store.setMany(ctx, map[string][]byte{keyServerPaging: []byte(pagedServer)})
+		}
+		if err := storePageAt(ctx, store, key, p); err != nil {
+			ctxzap.Extract(ctx).Debug("a page read could not be stored for later calls", zap.String("listing", l.what), zap.Error(err))
+		}
+		return p, nil
+	}
+	if l.reads == nil {
+		v, err := read()
+		p, _ := v.(client.Page[T])
+		return p, err
+	}
+	v, err, _ := l.reads.pages.Do(key, read)
+	if isWouldWait(err) && !client.IsWithoutWaiting(ctx) {
+		v, err = read()
+	}
+	if err != nil {
+		return client.Page[T]{}, err
+	}
+	p, _ := v.(client.Page[T])
+	return p, nil
 }
 
 const (
@@ -172,21 +216,16 @@ func (r *readsAhead) worthIt(busy string) bool {
 	return false
 }
 
-// readAheadPage is the read ahead of one page of a listing: it stores the
-// answer where the engine looks for it (aheadKey), learning from a count=0
-// answer, as the engine does, whether the server serves whole listings. Once
-// read, *got holds the answer and *made is true.
+// readAheadPage is the read ahead of one page of a listing (fetchPage).
+// Once read, *got holds the answer and *made is true.
 func readAheadPage[T any](l *listing[T], store shared, offset, count int, got *client.Page[T], made *bool) aheadRead {
 	return aheadRead{endpoint: l.endpoint, read: func(ctx context.Context) error {
-		p, err := l.fetch(ctx, offset, count)
+		p, err := fetchPage(ctx, store, l, offset, count)
 		if err != nil {
 			return err
 		}
-		if count == client.All && !p.Complete() {
-			store.setMany(ctx, map[string][]byte{keyServerPaging: []byte(pagedServer)})
-		}
 		*got, *made = p, true
-		return storePageAt(ctx, store, aheadKey(l.key, offset, count), p)
+		return nil
 	}}
 }
 
@@ -196,13 +235,12 @@ type aheadState int
 const (
 	aheadStopped  aheadState = iota // a read was not made: no budget left
 	aheadComplete                   // every page is stored
-	aheadServed                     // the listing's own call read it
 )
 
 // aheadPages hands yield the reads ahead of l's pages that are not stored
 // yet, in order, and returns the items of the pages that are (or were just)
 // read. Only the first pass's pages are read ahead, as the engine reads
-// them, and none of a listing that its own call has read.
+// them; a page its own call has read is stored like one read ahead.
 func aheadPages[T any](ctx context.Context, store shared, l *listing[T], yield func(aheadRead) bool) ([]T, aheadState) {
 	count := client.All
 	if serverPagesListings(ctx, store) && !hasPage(ctx, store, aheadKey(l.key, 0, client.All)) {
@@ -213,9 +251,6 @@ func aheadPages[T any](ctx context.Context, store shared, l *listing[T], yield f
 		key := aheadKey(l.key, offset, count)
 		p, ok := loadPage[T](ctx, store, key)
 		if !ok {
-			if wasServed(ctx, store, key) {
-				return items, aheadServed
-			}
 			var made bool
 			if !yield(readAheadPage(l, store, offset, count, &p, &made)) || !made {
 				return items, aheadStopped
@@ -228,18 +263,6 @@ func aheadPages[T any](ctx context.Context, store shared, l *listing[T], yield f
 		offset += len(p.Items)
 		count = client.PageSize
 	}
-}
-
-// markServed leaves, under a page's ahead key, the mark that its listing
-// read it itself: the reads ahead skip it.
-func markServed(ctx context.Context, store shared, key string) {
-	setJSON(ctx, store, map[string]storedPage{key: {Total: -1}})
-}
-
-// wasServed reports whether key holds a mark left by markServed.
-func wasServed(ctx context.Context, store shared, key string) bool {
-	head, ok := getJSON[storedPage](ctx, store, key)
-	return ok && head.Chunks == 0
 }
 
 // hasPage reports whether key holds a whole stored answer.

@@ -50,6 +50,9 @@ type Connector struct {
 	// deactivatedReads makes concurrent team grant calls of one process
 	// share one reading of deactivated users' teams (deactivated.go).
 	deactivatedReads singleflight.Group
+	// userTeamReads makes concurrent reads of one deactivated user's teams
+	// one call (deactivated.go).
+	userTeamReads singleflight.Group
 	// allDeactivatedTeams reads every deactivated user's teams even when
 	// that costs time under the rate limiter (deactivated.go).
 	allDeactivatedTeams bool

@@ -160,7 +160,7 @@ func (c *Connector) deactivatedMembers(ctx context.Context, store shared, teamID
 		if err != nil {
 			return nil, err
 		}
-		byTeam, err := c.readTeamsOf(ctx, picked)
+		byTeam, err := c.readTeamsOf(ctx, picked, c.client.UserTeams)
 		if err != nil {
 			return nil, err
 		}
@@ -266,7 +266,7 @@ func (c *Connector) pickDeactivated(ctx context.Context, store shared, users *li
 
 // readTeamsOf reads the teams of the users ids, a few at a time (the client
 // paces them).
-func (c *Connector) readTeamsOf(ctx context.Context, ids []string) (map[string][]deactivatedMember, error) {
+func (c *Connector) readTeamsOf(ctx context.Context, ids []string, read func(context.Context, string) ([]client.UserTeam, error)) (map[string][]deactivatedMember, error) {
 	var (
 		mu     sync.Mutex
 		byTeam = map[string][]deactivatedMember{}
@@ -275,7 +275,7 @@ func (c *Connector) readTeamsOf(ctx context.Context, ids []string) (map[string][
 	g.SetLimit(userTeamsWorkers)
 	for _, id := range ids {
 		g.Go(func() error {
-			teams, err := c.client.UserTeams(gctx, id)
+			teams, err := read(gctx, id)
 			if err != nil {
 				return syncError(fmt.Sprintf("listing the teams of deactivated user %s", id), err)
 			}
@@ -330,19 +330,40 @@ func (c *Connector) deactivatedAhead(ctx context.Context, store shared, yield fu
 			}
 			made := false
 			read := aheadRead{endpoint: endpointUserTeams, read: func(ctx context.Context) error {
-				teams, err := c.client.UserTeams(ctx, id)
-				if err != nil {
-					return err
-				}
-				made = true
-				setJSON(ctx, store, map[string][]client.UserTeam{key: teams})
-				return nil
+				_, err := c.storedUserTeams(ctx, store, cur.Reading, id)
+				made = err == nil
+				return err
 			}}
 			if !yield(read) || !made {
 				return
 			}
 		}
 	}
+}
+
+// storedUserTeams reads a deactivated user's teams and keeps them for the
+// part that needs them: once in this process however many calls want them
+// at the same moment (a part's own read, a read ahead), and not again once
+// stored.
+func (c *Connector) storedUserTeams(ctx context.Context, store shared, reading, id string) ([]client.UserTeam, error) {
+	key := deactivatedUserKey(reading, id)
+	read := func() (any, error) {
+		if teams, ok := getJSON[[]client.UserTeam](ctx, store, key); ok {
+			return teams, nil
+		}
+		teams, err := c.client.UserTeams(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		setJSON(ctx, store, map[string][]client.UserTeam{key: teams})
+		return teams, nil
+	}
+	v, err, _ := c.userTeamReads.Do(key, read)
+	if isWouldWait(err) && !client.IsWithoutWaiting(ctx) {
+		v, err = read()
+	}
+	teams, _ := v.([]client.UserTeam)
+	return teams, err
 }
 
 // endpointUserTeams is the endpoint that reads one user's teams.
@@ -432,7 +453,9 @@ func (c *Connector) readPart(ctx context.Context, store shared, reading string, 
 		}
 		addTeamsOf(byTeam, id, teams)
 	}
-	read, err := c.readTeamsOf(ctx, unread)
+	read, err := c.readTeamsOf(ctx, unread, func(ctx context.Context, id string) ([]client.UserTeam, error) {
+		return c.storedUserTeams(ctx, store, reading, id)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -257,12 +257,17 @@ func (l *listing[T]) fetchAt(ctx context.Context, store shared, cur readCursor, 
 	if l.reads != nil {
 		l.reads.beforeCall(ctx, store, l.endpoint)
 	}
-	p, err := l.fetch(ctx, cur.Offset, count)
+	var (
+		p   client.Page[T]
+		err error
+	)
+	if aheadable {
+		p, err = fetchPage(ctx, store, l, cur.Offset, count)
+	} else {
+		p, err = l.fetch(ctx, cur.Offset, count)
+	}
 	if err != nil {
 		return p, err
-	}
-	if aheadable && l.reads != nil {
-		markServed(ctx, store, key)
 	}
 	if l.settle != nil {
 		l.settle()

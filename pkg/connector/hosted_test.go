@@ -249,3 +249,36 @@ func TestSyncAgainstServersBehindALoadBalancer(t *testing.T) {
 	assertMatchesWorkspace(t, got, ws)
 	t.Logf("429 answers: %d (%v)", cluster.Stats().Total429, cluster.Stats().RateLimited)
 }
+
+// TestSyncWithParallelWorkers: the SDK's parallel syncer (--workers 4) asks
+// for several grants at once. The connector's pacer, reads ahead and
+// session store are shared by those calls; the sync must store what a
+// sequential one stores, make no call twice and meet no 429.
+func TestSyncWithParallelWorkers(t *testing.T) {
+	gen := hostedWorkspace()
+	env := testenv.Start(t, gen.Workspace, hostedLimiter, "")
+	sequential := testenv.MustSync(t, newConnector(t, env.BaseURL, gen.Reader, nil))
+	plan := env.Sim.Stats()
+	env.Sim.ResetStats()
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, "parallel.c1z")
+	if err := harness.Sync(context.Background(), newConnector(t, env.BaseURL, gen.Reader, nil), path,
+		harness.SyncOptions{TmpDir: dir, Workers: 4}); err != nil {
+		t.Fatalf("parallel sync: %v", err)
+	}
+	parallel, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameContents(t, parallel, sequential)
+	stats := env.Sim.Stats()
+	for ep, n := range plan.Calls {
+		if got := served(stats, ep); got != n-plan.RateLimited[ep] {
+			t.Errorf("%s answered %d times under 4 workers, %d in a sequential sync", ep, got, n-plan.RateLimited[ep])
+		}
+	}
+	if stats.Total429 != 0 {
+		t.Errorf("%d answers were 429 (%v), want none", stats.Total429, stats.RateLimited)
+	}
+}
