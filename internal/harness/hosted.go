@@ -10,6 +10,7 @@ import (
 
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 	"github.com/conductorone/baton-sdk/pkg/types"
+	"github.com/conductorone/baton-sdk/pkg/types/sessions"
 	"google.golang.org/grpc"
 )
 
@@ -52,6 +53,10 @@ type HostedOptions struct {
 	// returned (typically a gRPC Canceled status from the call it was in),
 	// or nil if the syncer managed to finish the sync regardless.
 	StopAfter int
+	// StoreFaults, when set, is the session store the instances see: it
+	// loses values and fails calls (the syncer's own use of the store is
+	// not affected).
+	StoreFaults *FaultyStore
 }
 
 // HostedStats reports what each instance of a SyncHosted run served.
@@ -136,8 +141,13 @@ func SyncHosted(ctx context.Context, build func(i int) connectorbuilder.Connecto
 		}
 		return err
 	}
+	var instanceStore sessions.SessionStore = store
+	if o.StoreFaults != nil {
+		o.StoreFaults.SessionStore = store
+		instanceStore = o.StoreFaults
+	}
 	for i := range n {
-		conn, err := Serve(ctx, build(i), connectorbuilder.WithSessionStore(store))
+		conn, err := Serve(ctx, build(i), connectorbuilder.WithSessionStore(instanceStore))
 		if err != nil {
 			return rr.stats(), closeAll(fmt.Errorf("instance %d: %w", i, err))
 		}

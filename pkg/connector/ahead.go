@@ -61,11 +61,23 @@ func markListing(ctx context.Context, store shared) {
 	store.setMany(ctx, map[string][]byte{keyFullSync: []byte("1")})
 }
 
-// fullSync reports whether the sync lists resources (markListing).
+// fullSync reports whether the sync lists resources (markListing). Every
+// listing call writes the mark, and a read that misses is asked again: a
+// full sync taken for a targeted one would leave out the deactivated users'
+// team grants its profiles promise.
 func fullSync(ctx context.Context, store shared) bool {
-	_, ok := store.get(ctx, keyFullSync)
-	return ok
+	for range readTries {
+		if _, ok := store.get(ctx, keyFullSync); ok {
+			return true
+		}
+	}
+	return false
 }
+
+// readTries is how often a value that must be there is asked for before
+// its absence counts: a session store may answer a read as a miss now and
+// then (a cache, or a failing call).
+const readTries = 4
 
 // aheadRead is one read a later call of the sync will make.
 type aheadRead struct {

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -12,6 +13,8 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Deactivated users' team memberships. teams.members lists active users
@@ -144,8 +147,15 @@ type deactivatedMember struct {
 // each), which only the SDK's parallel syncer would do.
 func (c *Connector) deactivatedMembers(ctx context.Context, store shared, teamID string, part int) ([]deactivatedMember, int, error) {
 	users, cur, meta, ok := c.storedUsers(ctx, store)
+	if !ok && fullSync(ctx, store) {
+		var err error
+		if users, cur, meta, err = c.usersAgain(ctx, store); err != nil {
+			return nil, 0, err
+		}
+		ok = true
+	}
 	if !ok {
-		ctxzap.Extract(ctx).Info("no users listing is stored in this sync (a targeted sync?): this team's deactivated members are not listed",
+		ctxzap.Extract(ctx).Info("no users listing is stored in this sync (a targeted sync): this team's deactivated members are not listed",
 			zap.String("team_id", teamID))
 		return nil, 0, nil
 	}
@@ -175,6 +185,40 @@ func (c *Connector) deactivatedMembers(ctx context.Context, store shared, teamID
 		return nil, p.next, nil
 	}
 	return p.byTeam[teamID], 0, nil
+}
+
+// usersAgain reads the users listing again, in a full sync whose stored
+// reading the session store has lost, and decides the deactivated users'
+// budget as the listing's first call did: the same token, limiter and teams
+// give the same budget, so the grants still agree with the profiles. It
+// keeps the new reading, and reports it.
+func (c *Connector) usersAgain(ctx context.Context, store shared) (*listing[client.User], readCursor, usersMeta, error) {
+	ctxzap.Extract(ctx).Info("the users listing's stored reading is gone from the session store; reading the users again")
+	for range 3 {
+		var (
+			endpoint client.UsersEndpoint
+			first    client.Page[client.User]
+		)
+		l := c.usersListing(&endpoint, &first)
+		l.settle = func() {
+			l.meta, _ = json.Marshal(usersMeta{Endpoint: endpoint, Budget: c.deactivatedBudget(ctx, store, endpoint, first)})
+		}
+		for cur := (readCursor{}); ; {
+			_, next, err := l.page(ctx, store, cur)
+			if err != nil {
+				return nil, readCursor{}, usersMeta{}, err
+			}
+			if next == nil {
+				break
+			}
+			cur = *next
+		}
+		if users, cur, meta, ok := c.storedUsers(ctx, store); ok {
+			return users, cur, meta, nil
+		}
+	}
+	return nil, readCursor{}, usersMeta{}, status.Error(codes.Unavailable,
+		"the session store keeps losing the users listing's reading, which the deactivated users' team grants need; try the sync again")
 }
 
 // progress is where a reading of deactivated users' teams stands: done with

@@ -496,9 +496,7 @@ func listResources[T any](ctx context.Context, c *Connector, l *listing[T], opts
 		return nil, nil, err
 	}
 	store := c.shared(ctx, opts)
-	if opts.PageToken.Token == "" {
-		markListing(ctx, store)
-	}
+	markListing(ctx, store)
 	cur := decodeToken(ctx, opts.PageToken.Token, readCursor.valid)
 	items, next, err := l.page(ctx, store, cur)
 	if err != nil {

@@ -282,3 +282,44 @@ func TestSyncWithParallelWorkers(t *testing.T) {
 		t.Errorf("%d answers were 429 (%v), want none", stats.Total429, stats.RateLimited)
 	}
 }
+
+// TestHostedSyncWithAFaultyStore: the session store is a cache. Three
+// instances share one that drops 1 in 4 values written, answers 1 in 5 reads
+// as missing and fails 1 in 10 calls: the c1z is what a sync with a sound
+// store stores, and every lost value costs at most one read of Rocket.Chat.
+func TestHostedSyncWithAFaultyStore(t *testing.T) {
+	gen := hostedWorkspace()
+	env := testenv.Start(t, gen.Workspace, hostedLimiter, "")
+	sound := testenv.MustSync(t, newConnector(t, env.BaseURL, gen.Reader, nil))
+	soundStats := env.Sim.Stats()
+	env.Sim.ResetStats()
+
+	faulty := &harness.FaultyStore{Faults: harness.StoreFaults{DropWrite: 4, MissRead: 5, FailCall: 10}}
+	path := filepath.Join(t.TempDir(), "faulty.c1z")
+	if _, err := syncHosted(t, env.BaseURL, gen.Reader, path, harness.HostedOptions{Instances: 3, StoreFaults: faulty}); err != nil {
+		t.Fatalf("hosted sync with a faulty store: %v", err)
+	}
+	got, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameContents(t, got, sound)
+
+	stats := env.Sim.Stats()
+	total, soundTotal := 0, 0
+	for ep, n := range stats.Calls {
+		total += n - stats.RateLimited[ep]
+	}
+	for ep, n := range soundStats.Calls {
+		soundTotal += n - soundStats.RateLimited[ep]
+	}
+	// Validation is once per instance, not once per sync.
+	const validationPerInstance = 3
+	if limit := soundTotal + int(faulty.Injected()) + 2*validationPerInstance; total > limit {
+		t.Errorf("%d calls answered with %d store faults, %d with a sound store: more than one re-read per lost value", total, faulty.Injected(), soundTotal)
+	}
+	if faulty.Injected() == 0 {
+		t.Fatal("the store injected no fault")
+	}
+	t.Logf("%d store faults; %d calls answered (%d with a sound store, one instance)", faulty.Injected(), total, soundTotal)
+}

@@ -60,8 +60,8 @@ func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	var first *client.Page[client.User]
 	if tok.Endpoint == "" {
 		first = &client.Page[client.User]{}
-		markListing(ctx, store)
 	}
+	markListing(ctx, store)
 	l := s.c.usersListing(&tok.Endpoint, first)
 	l.meta, _ = json.Marshal(usersMeta{Endpoint: tok.Endpoint, Budget: tok.Budget})
 	if first != nil {
@@ -147,7 +147,17 @@ func (c *Connector) storedUsers(ctx context.Context, store shared) (*listing[cli
 	var meta usersMeta
 	endpoint := client.UsersEndpoint("")
 	l := c.usersListing(&endpoint, nil)
-	cur, raw, ok := l.stored(ctx, store)
+	var (
+		cur readCursor
+		raw json.RawMessage
+		ok  bool
+	)
+	// Asked again on a miss: the alternative is reading every user again.
+	for range readTries {
+		if cur, raw, ok = l.stored(ctx, store); ok {
+			break
+		}
+	}
 	if !ok || json.Unmarshal(raw, &meta) != nil {
 		return l, readCursor{}, usersMeta{}, false
 	}
