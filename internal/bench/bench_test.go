@@ -92,7 +92,7 @@ func TestYardstickHosted(t *testing.T) {
 	gen := Workspace(3, yardstickSize)
 	ws := gen.Workspace
 	plan := MinimalPlan(ws, gen.Reader, yardstickLimiter)
-	r, err := hostedSync(context.Background(), ws, yardstickLimiter, gen.Reader, t.TempDir(), hostedInstances)
+	r, err := hostedSync(context.Background(), ws, yardstickLimiter, gen.Reader, t.TempDir(), hostedInstances, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/conductorone/baton-rocketchat/internal/harness"
 	"github.com/conductorone/baton-rocketchat/internal/simulator"
 )
 
@@ -209,7 +210,7 @@ func (t *floorTally) report(b *testing.B, target float64) {
 	b.ReportMetric(avg(t.last), "last-call-s")
 	planShort := byShortName(t.plan)
 	total, planTotal := 0.0, 0
-	for _, name := range []string{"users", "teams", "members", "usersInRole"} {
+	for _, name := range []string{"users", "teams", "members", "usersInRole", "userTeams"} {
 		calls := float64(t.calls[name]) / n
 		if calls == 0 && planShort[name] == 0 {
 			continue
@@ -378,7 +379,7 @@ func BenchmarkFloorPaged(b *testing.B) {
 		gen := Workspace(1, sz.size)
 		opts := simulator.Options{RateLimitCalls: floorCalls, RateLimitWindow: floorWindow, InfiniteCountDisabled: true}
 		floorPairWith(b, sz.name, gen, opts, floorWindow, false)
-		b.Run(sz.name+"/hosted", func(b *testing.B) { floorHostedWith(b, gen, opts, floorWindow) })
+		b.Run(sz.name+"/hosted", func(b *testing.B) { floorHostedWith(b, gen, opts, floorWindow, nil) })
 	}
 }
 
@@ -395,7 +396,17 @@ func floorPairWith(b *testing.B, name string, gen *simulator.Generated, opts sim
 	want := Expect(ws)
 	verified := false
 
+	deactivated := 0
+	for _, u := range ws.Users {
+		if !u.Active {
+			deactivated++
+		}
+	}
 	b.Run(name+"/connector", func(b *testing.B) {
+		// How many deactivated users' teams the sync reads (userTeams-calls
+		// less the one check), of how many there are.
+		b.ReportMetric(float64(deactivated), "deactivated-users")
+		b.ReportMetric(float64(len(deactivatedListed(ws, gen.Reader, opts))), "deactivated-listed")
 		t := newFloorTally(plan, window)
 		for range b.N {
 			dir := b.TempDir()
@@ -438,22 +449,41 @@ func floorPairWith(b *testing.B, name string, gen *simulator.Generated, opts sim
 // floorHosted runs hosted syncs of gen under a limiter of floorCalls calls
 // per window.
 func floorHosted(b *testing.B, gen *simulator.Generated, window time.Duration) {
-	floorHostedWith(b, gen, simulator.Options{RateLimitCalls: floorCalls, RateLimitWindow: window}, window)
+	floorHostedWith(b, gen, simulator.Options{RateLimitCalls: floorCalls, RateLimitWindow: window}, window, nil)
 }
 
-// floorHostedWith runs hosted syncs of gen under the limiter of opts.
-func floorHostedWith(b *testing.B, gen *simulator.Generated, opts simulator.Options, window time.Duration) {
+// storeFaults are the session store's faults of BenchmarkFloorHostedFaultyStore:
+// 1 in 4 writes dropped, 1 in 5 reads missing, 1 in 10 calls failing.
+var storeFaults = harness.StoreFaults{DropWrite: 4, MissRead: 5, FailCall: 10}
+
+// BenchmarkFloorHostedFaultyStore is BenchmarkFloorHosted over a session
+// store that loses values (storeFaults): the data stays exact (the first run
+// is checked), re-reads of what was lost cost calls beyond the plan.
+func BenchmarkFloorHostedFaultyStore(b *testing.B) {
+	for _, sz := range floorSizes {
+		gen := Workspace(1, sz.size)
+		b.Run(sz.name, func(b *testing.B) {
+			floorHostedWith(b, gen, simulator.Options{RateLimitCalls: floorCalls, RateLimitWindow: floorWindow}, floorWindow, &storeFaults)
+		})
+	}
+}
+
+// floorHostedWith runs hosted syncs of gen under the limiter of opts, over
+// a session store with faults when they are not nil.
+func floorHostedWith(b *testing.B, gen *simulator.Generated, opts simulator.Options, window time.Duration, faults *harness.StoreFaults) {
 	ws := gen.Workspace
 	plan := planOf(ws, gen.Reader, opts)
 	t := newFloorTally(plan, window)
 	for i := range b.N {
 		dir := b.TempDir()
-		r, err := hostedSync(context.Background(), ws, opts, gen.Reader, dir, hostedInstances)
+		r, err := hostedSync(context.Background(), ws, opts, gen.Reader, dir, hostedInstances, faults)
 		if err != nil {
 			b.Fatal(err)
 		}
 		t.add(r)
-		checkAgainstPlan(b, r, plan, hostedInstances)
+		if faults == nil {
+			checkAgainstPlan(b, r, plan, hostedInstances)
+		}
 		if i == 0 {
 			b.StopTimer()
 			checkC1Z(b, r.C1ZPath, ws, gen.Reader, opts)

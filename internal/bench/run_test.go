@@ -304,7 +304,8 @@ func connectorSync(ctx context.Context, ws *simulator.Workspace, opts simulator.
 // client.Client (and so a rate-limit pacer) of its own, every call going to
 // the next instance (harness.SyncHosted): no sticky routing, only the page
 // tokens and the session store carry state from one call to the next.
-func hostedSync(ctx context.Context, ws *simulator.Workspace, opts simulator.Options, cred simulator.Credential, dir string, instances int) (*syncRun, error) {
+// faults, when not nil, is the session store's faults (harness.FaultyStore).
+func hostedSync(ctx context.Context, ws *simulator.Workspace, opts simulator.Options, cred simulator.Credential, dir string, instances int, faults *harness.StoreFaults) (*syncRun, error) {
 	srv := startServer(ws, opts, nil)
 	defer srv.Close()
 	conns := make([]*connector.Connector, instances)
@@ -318,8 +319,11 @@ func hostedSync(ctx context.Context, ws *simulator.Workspace, opts simulator.Opt
 	path := filepath.Join(dir, "sync.c1z")
 	_ = os.Remove(path)
 	start := time.Now()
-	stats, err := harness.SyncHosted(ctx, func(i int) connectorbuilder.ConnectorBuilderV2 { return conns[i] }, path,
-		harness.HostedOptions{Instances: instances, TmpDir: dir})
+	ho := harness.HostedOptions{Instances: instances, TmpDir: dir}
+	if faults != nil {
+		ho.StoreFaults = &harness.FaultyStore{Faults: *faults}
+	}
+	stats, err := harness.SyncHosted(ctx, func(i int) connectorbuilder.ConnectorBuilderV2 { return conns[i] }, path, ho)
 	run := srv.measure(start, path)
 	run.Hosted = &stats
 	if err != nil {

@@ -75,11 +75,6 @@ func (c *Connector) lockMembership(teamID, userID string) func() {
 	return mu.Unlock
 }
 
-// readAhead turns on the reads ahead of later calls (ahead.go). It is off
-// until a read ahead that meets a failing endpoint no longer doubles the
-// attempts the call that needs the page then makes (TestFaults counts them).
-const readAhead = true
-
 // New builds the connector from its configuration.
 func New(ctx context.Context, c *cfg.Rocketchat, opts *cli.ConnectorOpts) (connectorbuilder.ConnectorBuilderV2, []connectorbuilder.Opt, error) {
 	cl, err := client.New(ctx, client.Config{
@@ -118,12 +113,10 @@ func NewWithClient(cl *client.Client, opts *cli.ConnectorOpts, options ...Option
 	for _, o := range options {
 		o(c)
 	}
-	if readAhead {
-		c.reads = &readsAhead{
-			client:    cl,
-			plans:     []aheadPlan{c.teamsAhead, c.deactivatedAhead},
-			endpoints: []string{endpointTeams, endpointTeamMembers, endpointUserTeams},
-		}
+	c.reads = &readsAhead{
+		client:    cl,
+		plans:     []aheadPlan{c.teamsAhead, c.deactivatedAhead},
+		endpoints: []string{endpointTeams, endpointTeamMembers, endpointUserTeams},
 	}
 	return c
 }
