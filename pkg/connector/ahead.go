@@ -104,6 +104,36 @@ type readsAhead struct {
 	// pages makes concurrent reads of one page (a read ahead and the
 	// listing's own, under the SDK's parallel syncer) one call.
 	pages singleflight.Group
+
+	// read holds the keys this process has read ahead in the sync syncID:
+	// a value the store lost since is left to the call that needs it (one
+	// re-read), not read ahead again at every fill.
+	readMu sync.Mutex
+	syncID string
+	read   map[string]bool
+}
+
+// readBefore reports whether this process has read key ahead in the sync.
+func (r *readsAhead) readBefore(syncID, key string) bool {
+	if r == nil {
+		return false
+	}
+	r.readMu.Lock()
+	defer r.readMu.Unlock()
+	return r.syncID == syncID && r.read[key]
+}
+
+// remember records that this process has read key ahead in the sync.
+func (r *readsAhead) remember(syncID, key string) {
+	if r == nil {
+		return
+	}
+	r.readMu.Lock()
+	defer r.readMu.Unlock()
+	if r.syncID != syncID || r.read == nil {
+		r.syncID, r.read = syncID, map[string]bool{}
+	}
+	r.read[key] = true
 }
 
 // fetchPage reads the page of l at offset with count and keeps it in the
@@ -236,6 +266,7 @@ func readAheadPage[T any](l *listing[T], store shared, offset, count int, got *c
 		if err != nil {
 			return err
 		}
+		l.reads.remember(store.syncID, aheadKey(l.key, offset, count))
 		*got, *made = p, true
 		return nil
 	}}
@@ -247,6 +278,7 @@ type aheadState int
 const (
 	aheadStopped  aheadState = iota // a read was not made: no budget left
 	aheadComplete                   // every page is stored
+	aheadLost                       // a page read ahead is gone from the store: its call reads it
 )
 
 // aheadPages hands yield the reads ahead of l's pages that are not stored
@@ -263,6 +295,9 @@ func aheadPages[T any](ctx context.Context, store shared, l *listing[T], yield f
 		key := aheadKey(l.key, offset, count)
 		p, ok := loadPage[T](ctx, store, key)
 		if !ok {
+			if l.reads.readBefore(store.syncID, key) {
+				return items, aheadLost
+			}
 			var made bool
 			if !yield(readAheadPage(l, store, offset, count, &p, &made)) || !made {
 				return items, aheadStopped

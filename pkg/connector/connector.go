@@ -50,6 +50,8 @@ type Connector struct {
 	// deactivatedReads makes concurrent team grant calls of one process
 	// share one reading of deactivated users' teams (deactivated.go).
 	deactivatedReads singleflight.Group
+	// deactivatedSeen caches the last merged deactivated memberships.
+	deactivatedSeen deactivatedCache
 	// userTeamReads makes concurrent reads of one deactivated user's teams
 	// one call (deactivated.go).
 	userTeamReads singleflight.Group

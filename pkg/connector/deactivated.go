@@ -159,6 +159,9 @@ func (c *Connector) deactivatedMembers(ctx context.Context, store shared, teamID
 			zap.String("team_id", teamID))
 		return nil, 0, nil
 	}
+	if byTeam, ok := c.deactivatedSeen.get(store.syncID); ok {
+		return byTeam[teamID], 0, nil
+	}
 	if members, ok := loadDeactivated(ctx, store, cur.Reading, teamID); ok {
 		return members, 0, nil
 	}
@@ -184,7 +187,30 @@ func (c *Connector) deactivatedMembers(ctx context.Context, store shared, teamID
 	if p.next > 0 {
 		return nil, p.next, nil
 	}
+	c.deactivatedSeen.set(store.syncID, p.byTeam)
 	return p.byTeam[teamID], 0, nil
+}
+
+// deactivatedCache keeps, in process memory, the deactivated users' team
+// memberships this process last read or merged, for the sync it read them
+// in: a session store that loses values would otherwise have each team's
+// call merge them again. Only a cache: the store (and Rocket.Chat) has it all.
+type deactivatedCache struct {
+	mu     sync.Mutex
+	syncID string
+	byTeam map[string][]deactivatedMember
+}
+
+func (d *deactivatedCache) get(syncID string) (map[string][]deactivatedMember, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.byTeam, d.byTeam != nil && d.syncID == syncID && syncID != ""
+}
+
+func (d *deactivatedCache) set(syncID string, byTeam map[string][]deactivatedMember) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.syncID, d.byTeam = syncID, byTeam
 }
 
 // usersAgain reads the users listing again, in a full sync whose stored
@@ -364,18 +390,23 @@ func (c *Connector) deactivatedAhead(ctx context.Context, store shared, yield fu
 		return
 	}
 	for p, ids := range parts {
-		if _, ok := loadPart(ctx, store, cur.Reading, p, ids); ok {
+		if _, ok := loadPart(ctx, store, p, ids); ok {
 			continue
 		}
 		for _, id := range ids {
-			key := deactivatedUserKey(cur.Reading, id)
+			key := deactivatedUserKey(id)
+			if c.reads.readBefore(store.syncID, key) {
+				continue // read ahead already; if the store lost it, its part reads it
+			}
 			if _, ok := store.get(ctx, key); ok {
 				continue
 			}
 			made := false
 			read := aheadRead{endpoint: endpointUserTeams, read: func(ctx context.Context) error {
-				_, err := c.storedUserTeams(ctx, store, cur.Reading, id)
-				made = err == nil
+				_, err := c.storedUserTeams(ctx, store, id)
+				if made = err == nil; made {
+					c.reads.remember(store.syncID, key)
+				}
 				return err
 			}}
 			if !yield(read) || !made {
@@ -389,8 +420,8 @@ func (c *Connector) deactivatedAhead(ctx context.Context, store shared, yield fu
 // part that needs them: once in this process however many calls want them
 // at the same moment (a part's own read, a read ahead), and not again once
 // stored.
-func (c *Connector) storedUserTeams(ctx context.Context, store shared, reading, id string) ([]client.UserTeam, error) {
-	key := deactivatedUserKey(reading, id)
+func (c *Connector) storedUserTeams(ctx context.Context, store shared, id string) ([]client.UserTeam, error) {
+	key := deactivatedUserKey(id)
 	read := func() (any, error) {
 		if teams, ok := getJSON[[]client.UserTeam](ctx, store, key); ok {
 			return teams, nil
@@ -425,11 +456,11 @@ func (c *Connector) readDeactivatedPart(ctx context.Context, store shared, users
 		return progress{}, err
 	}
 	for p := part; p < len(parts); p++ {
-		if _, ok := loadPart(ctx, store, cur.Reading, p, parts[p]); ok {
+		if _, ok := loadPart(ctx, store, p, parts[p]); ok {
 			continue
 		}
 		c.reads.beforeCall(ctx, store, endpointUserTeams)
-		_, err := c.readPart(ctx, store, cur.Reading, p, parts[p])
+		_, err := c.readPart(ctx, store, p, parts[p])
 		c.reads.afterCall(ctx, store, endpointUserTeams)
 		if err != nil {
 			return progress{}, err
@@ -440,13 +471,13 @@ func (c *Connector) readDeactivatedPart(ctx context.Context, store shared, users
 	}
 	merged := map[string][]deactivatedMember{}
 	for p, ids := range parts {
-		byTeam, ok := loadPart(ctx, store, cur.Reading, p, ids)
+		byTeam, ok := loadPart(ctx, store, p, ids)
 		if !ok {
 			// Lost from the store since it was read (a failing store):
 			// read it again here. Handing it to a later call could
 			// never end while the store keeps failing.
 			var err error
-			if byTeam, err = c.readPart(ctx, store, cur.Reading, p, ids); err != nil {
+			if byTeam, err = c.readPart(ctx, store, p, ids); err != nil {
 				return progress{}, err
 			}
 		}
@@ -461,7 +492,7 @@ func (c *Connector) readDeactivatedPart(ctx context.Context, store shared, users
 // deactivatedParts are the picked users cut into parts of pacedPart, as
 // the first call of the sync stored them (or cuts them now).
 func (c *Connector) deactivatedParts(ctx context.Context, store shared, users *listing[client.User], cur readCursor, budget int) ([][]string, error) {
-	if parts, ok := getJSON[[][]string](ctx, store, deactivatedPartKey(cur.Reading, "users")); ok {
+	if parts, ok := getJSON[[][]string](ctx, store, deactivatedPartKey("users")); ok {
 		return parts, nil
 	}
 	picked, err := c.pickDeactivated(ctx, store, users, cur, budget)
@@ -472,7 +503,7 @@ func (c *Connector) deactivatedParts(ctx context.Context, store shared, users *l
 	for chunk := range slices.Chunk(picked, pacedPart) {
 		parts = append(parts, chunk)
 	}
-	setJSON(ctx, store, map[string][][]string{deactivatedPartKey(cur.Reading, "users"): parts})
+	setJSON(ctx, store, map[string][][]string{deactivatedPartKey("users"): parts})
 	return parts, nil
 }
 
@@ -486,11 +517,11 @@ type storedPart struct {
 
 // readPart reads the teams of part p's users, those read ahead from the
 // store, and stores them.
-func (c *Connector) readPart(ctx context.Context, store shared, reading string, p int, ids []string) (map[string][]deactivatedMember, error) {
+func (c *Connector) readPart(ctx context.Context, store shared, p int, ids []string) (map[string][]deactivatedMember, error) {
 	byTeam := map[string][]deactivatedMember{}
 	var unread []string
 	for _, id := range ids {
-		teams, ok := getJSON[[]client.UserTeam](ctx, store, deactivatedUserKey(reading, id))
+		teams, ok := getJSON[[]client.UserTeam](ctx, store, deactivatedUserKey(id))
 		if !ok {
 			unread = append(unread, id)
 			continue
@@ -498,7 +529,7 @@ func (c *Connector) readPart(ctx context.Context, store shared, reading string, 
 		addTeamsOf(byTeam, id, teams)
 	}
 	read, err := c.readTeamsOf(ctx, unread, func(ctx context.Context, id string) ([]client.UserTeam, error) {
-		return c.storedUserTeams(ctx, store, reading, id)
+		return c.storedUserTeams(ctx, store, id)
 	})
 	if err != nil {
 		return nil, err
@@ -506,12 +537,12 @@ func (c *Connector) readPart(ctx context.Context, store shared, reading string, 
 	for id, members := range read {
 		byTeam[id] = append(byTeam[id], members...)
 	}
-	setJSON(ctx, store, map[string]storedPart{deactivatedPartKey(reading, "teams", p): {Users: ids, ByTeam: byTeam}})
+	setJSON(ctx, store, map[string]storedPart{deactivatedPartKey("teams", p): {Users: ids, ByTeam: byTeam}})
 	return byTeam, nil
 }
 
-func loadPart(ctx context.Context, store shared, reading string, p int, ids []string) (map[string][]deactivatedMember, bool) {
-	sp, ok := getJSON[storedPart](ctx, store, deactivatedPartKey(reading, "teams", p))
+func loadPart(ctx context.Context, store shared, p int, ids []string) (map[string][]deactivatedMember, bool) {
+	sp, ok := getJSON[storedPart](ctx, store, deactivatedPartKey("teams", p))
 	if !ok || !slices.Equal(sp.Users, ids) {
 		return nil, false
 	}

@@ -35,7 +35,7 @@ func TestDeactivatedPacedPartsRecutFromAChangedListing(t *testing.T) {
 		t.Fatal(err)
 	}
 	var parts [][]string
-	if err := json.Unmarshal(e.localValues()[deactivatedPartKey(reading, "users")], &parts); err != nil {
+	if err := json.Unmarshal(e.localValues()[deactivatedPartKey("users")], &parts); err != nil {
 		t.Fatal(err)
 	}
 	// Which users chunk holds each user.
@@ -74,7 +74,7 @@ func TestDeactivatedPacedPartsRecutFromAChangedListing(t *testing.T) {
 	// Store loses the parts list and the chunk holding parts[p][0]; the
 	// server reactivated that user meanwhile.
 	gone := parts[p][0]
-	delete(e.localValues(), deactivatedPartKey(reading, "users"))
+	delete(e.localValues(), deactivatedPartKey("users"))
 	delete(e.localValues(), chunkKey("users", reading, chunkOf[gone]))
 	e.sim.Update(func(ws *simulator.Workspace) {
 		for _, u := range ws.Users {

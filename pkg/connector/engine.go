@@ -250,7 +250,7 @@ func (l *listing[T]) fetchAt(ctx context.Context, store shared, cur readCursor, 
 	aheadable := l.ahead && cur.Pass == 0 && !cur.Retried
 	key := aheadKey(l.key, cur.Offset, count)
 	if aheadable {
-		if p, ok := loadPage[T](ctx, store, key); ok {
+		if p, ok := loadPage[T](ctx, store, key, readTries); ok {
 			return p, nil
 		}
 	}
@@ -399,13 +399,25 @@ func (l *listing[T]) storePage(ctx context.Context, store shared, cur *readCurso
 type storedPage struct {
 	Total  int `json:"t"`
 	Chunks int `json:"n"`
+	// Items holds the items themselves when they fit in one chunk.
+	Items json.RawMessage `json:"i,omitempty"`
 }
 
-// storePageAt keeps a server answer under key.
+// storePageAt keeps a server answer under key: with its items in the same
+// value when they fit in one chunk (one value to lose, not two), else in
+// chunks of their own.
 func storePageAt[T any](ctx context.Context, store shared, key string, p client.Page[T]) error {
 	chunks, err := encodeChunks(p.Items)
 	if err != nil {
 		return err
+	}
+	if len(chunks) == 1 {
+		whole, err := json.Marshal(storedPage{Total: p.Total, Chunks: 1, Items: chunks[0].data})
+		if err != nil {
+			return err
+		}
+		store.setMany(ctx, map[string][]byte{key: whole})
+		return nil
 	}
 	head, err := json.Marshal(storedPage{Total: p.Total, Chunks: len(chunks)})
 	if err != nil {
@@ -420,11 +432,31 @@ func storePageAt[T any](ctx context.Context, store shared, key string, p client.
 }
 
 // loadPage reads a server answer kept by storePageAt; ok is false when any
-// part of it is gone.
-func loadPage[T any](ctx context.Context, store shared, key string) (client.Page[T], bool) {
-	head, ok := getJSON[storedPage](ctx, store, key)
+// part of it is gone. tries is how often a missing head is asked for: more
+// than once where a miss costs a call to Rocket.Chat.
+func loadPage[T any](ctx context.Context, store shared, key string, tries ...int) (client.Page[T], bool) {
+	n := 1
+	if len(tries) > 0 {
+		n = tries[0]
+	}
+	var (
+		head storedPage
+		ok   bool
+	)
+	for range n {
+		if head, ok = getJSON[storedPage](ctx, store, key); ok {
+			break
+		}
+	}
 	if !ok || head.Chunks <= 0 {
 		return client.Page[T]{}, false
+	}
+	if head.Items != nil {
+		var items []T
+		if err := json.Unmarshal(head.Items, &items); err != nil {
+			return client.Page[T]{}, false
+		}
+		return client.Page[T]{Items: items, Total: head.Total}, true
 	}
 	var items []T
 	for i := range head.Chunks {

@@ -67,19 +67,20 @@ func deactivatedKey(reading string, teamID ...string) string {
 	return joinKey("deactivated", reading, strings.Join(teamID, "/"))
 }
 
-// deactivatedPartKey holds, per users reading, the parts of deactivated
-// users read at the limiter's pace ("users") or one part's teams.
-func deactivatedPartKey(reading, what string, part ...int) string {
+// deactivatedPartKey holds the parts of deactivated users read at the
+// limiter's pace ("users") or one part's teams. They belong to the sync, not
+// to one users reading: a reading lost and read again picks the same users,
+// and each part says which users it covers.
+func deactivatedPartKey(what string, part ...int) string {
 	if len(part) == 0 {
-		return joinKey("deactivated-parts", reading, what)
+		return joinKey("deactivated-parts", what)
 	}
-	return joinKey("deactivated-parts", reading, what, part[0])
+	return joinKey("deactivated-parts", what, part[0])
 }
 
-// deactivatedUserKey holds, per users reading, one deactivated user's teams
-// read ahead (deactivated.go).
-func deactivatedUserKey(reading, userID string) string {
-	return joinKey("deactivated-parts", reading, "user", userID)
+// deactivatedUserKey holds one deactivated user's teams (deactivated.go).
+func deactivatedUserKey(userID string) string {
+	return joinKey("deactivated-parts", "user", userID)
 }
 
 func joinKey(parts ...any) string {
@@ -152,6 +153,11 @@ func (s shared) setMany(ctx context.Context, values map[string][]byte) {
 			}
 		}
 		err := session.UnrollSetMany[[]byte](ctx, s.store, items)
+		if err != nil && !errors.Is(err, session.ErrSessionStoreDisabled) {
+			// Once more: a failed write costs later calls a read of
+			// Rocket.Chat each.
+			err = session.UnrollSetMany[[]byte](ctx, s.store, items)
+		}
 		if err == nil {
 			return
 		}
