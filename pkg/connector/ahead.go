@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -111,6 +112,46 @@ type readsAhead struct {
 	readMu sync.Mutex
 	syncID string
 	read   map[string]bool
+	// pagesRead keeps, up to maxRememberedBytes, the pages this process
+	// read in the sync, encoded: a page the store loses is then served
+	// from here, not read again under the limiter.
+	pagesRead      map[string][]byte
+	rememberedSize int
+}
+
+// maxRememberedBytes bounds the pages a process keeps in memory.
+const maxRememberedBytes = 16 << 20
+
+// rememberPage keeps an encoded page this process read in the sync.
+func (r *readsAhead) rememberPage(syncID, key string, page []byte) {
+	if r == nil {
+		return
+	}
+	r.readMu.Lock()
+	defer r.readMu.Unlock()
+	r.forSync(syncID)
+	if r.rememberedSize+len(page) > maxRememberedBytes {
+		return
+	}
+	if r.pagesRead == nil {
+		r.pagesRead = map[string][]byte{}
+	}
+	r.pagesRead[key] = page
+	r.rememberedSize += len(page)
+}
+
+// rememberedPage is a page this process read in the sync, if it kept it.
+func (r *readsAhead) rememberedPage(syncID, key string) ([]byte, bool) {
+	if r == nil {
+		return nil, false
+	}
+	r.readMu.Lock()
+	defer r.readMu.Unlock()
+	if r.syncID != syncID {
+		return nil, false
+	}
+	page, ok := r.pagesRead[key]
+	return page, ok
 }
 
 // readBefore reports whether this process has read key ahead in the sync.
@@ -130,10 +171,16 @@ func (r *readsAhead) remember(syncID, key string) {
 	}
 	r.readMu.Lock()
 	defer r.readMu.Unlock()
-	if r.syncID != syncID || r.read == nil {
-		r.syncID, r.read = syncID, map[string]bool{}
-	}
+	r.forSync(syncID)
 	r.read[key] = true
+}
+
+// forSync starts the process's memory of reads over for a new sync.
+// Callers hold readMu.
+func (r *readsAhead) forSync(syncID string) {
+	if r.syncID != syncID || r.read == nil {
+		r.syncID, r.read, r.pagesRead, r.rememberedSize = syncID, map[string]bool{}, nil, 0
+	}
 }
 
 // fetchPage reads the page of l at offset with count and keeps it in the
@@ -147,9 +194,18 @@ func fetchPage[T any](ctx context.Context, store shared, l *listing[T], offset, 
 		if p, ok := loadPage[T](ctx, store, key); ok {
 			return p, nil
 		}
+		if raw, ok := l.reads.rememberedPage(store.syncID, key); ok {
+			var p client.Page[T]
+			if json.Unmarshal(raw, &p) == nil {
+				return p, nil
+			}
+		}
 		p, err := l.fetch(ctx, offset, count)
 		if err != nil {
 			return nil, err
+		}
+		if raw, err := json.Marshal(p); err == nil {
+			l.reads.rememberPage(store.syncID, key, raw)
 		}
 		if count == client.All && !p.Complete() {
 			store.setMany(ctx, map[string][]byte{keyServerPaging: []byte(pagedServer)})

@@ -199,6 +199,32 @@ type deactivatedCache struct {
 	mu     sync.Mutex
 	syncID string
 	byTeam map[string][]deactivatedMember
+	// users holds each deactivated user's teams this process has read in
+	// the sync.
+	users map[string][]client.UserTeam
+}
+
+// user is a deactivated user's teams as this process read them in the sync.
+func (d *deactivatedCache) user(syncID, id string) ([]client.UserTeam, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.syncID != syncID || syncID == "" {
+		return nil, false
+	}
+	teams, ok := d.users[id]
+	return teams, ok
+}
+
+func (d *deactivatedCache) setUser(syncID, id string, teams []client.UserTeam) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.syncID != syncID {
+		d.syncID, d.byTeam, d.users = syncID, nil, nil
+	}
+	if d.users == nil {
+		d.users = map[string][]client.UserTeam{}
+	}
+	d.users[id] = teams
 }
 
 func (d *deactivatedCache) get(syncID string) (map[string][]deactivatedMember, bool) {
@@ -210,6 +236,9 @@ func (d *deactivatedCache) get(syncID string) (map[string][]deactivatedMember, b
 func (d *deactivatedCache) set(syncID string, byTeam map[string][]deactivatedMember) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.syncID != syncID {
+		d.users = nil
+	}
 	d.syncID, d.byTeam = syncID, byTeam
 }
 
@@ -390,7 +419,7 @@ func (c *Connector) deactivatedAhead(ctx context.Context, store shared, yield fu
 		return
 	}
 	for p, ids := range parts {
-		if _, ok := loadPart(ctx, store, p, ids); ok {
+		if _, ok := loadPart(ctx, store, p, ids, false); ok {
 			continue
 		}
 		for _, id := range ids {
@@ -423,6 +452,9 @@ func (c *Connector) deactivatedAhead(ctx context.Context, store shared, yield fu
 func (c *Connector) storedUserTeams(ctx context.Context, store shared, id string) ([]client.UserTeam, error) {
 	key := deactivatedUserKey(id)
 	read := func() (any, error) {
+		if teams, ok := c.deactivatedSeen.user(store.syncID, id); ok {
+			return teams, nil
+		}
 		if teams, ok := getJSON[[]client.UserTeam](ctx, store, key); ok {
 			return teams, nil
 		}
@@ -430,6 +462,7 @@ func (c *Connector) storedUserTeams(ctx context.Context, store shared, id string
 		if err != nil {
 			return nil, err
 		}
+		c.deactivatedSeen.setUser(store.syncID, id, teams)
 		setJSON(ctx, store, map[string][]client.UserTeam{key: teams})
 		return teams, nil
 	}
@@ -456,7 +489,7 @@ func (c *Connector) readDeactivatedPart(ctx context.Context, store shared, users
 		return progress{}, err
 	}
 	for p := part; p < len(parts); p++ {
-		if _, ok := loadPart(ctx, store, p, parts[p]); ok {
+		if _, ok := loadPart(ctx, store, p, parts[p], false); ok {
 			continue
 		}
 		c.reads.beforeCall(ctx, store, endpointUserTeams)
@@ -471,7 +504,7 @@ func (c *Connector) readDeactivatedPart(ctx context.Context, store shared, users
 	}
 	merged := map[string][]deactivatedMember{}
 	for p, ids := range parts {
-		byTeam, ok := loadPart(ctx, store, p, ids)
+		byTeam, ok := loadPart(ctx, store, p, ids, true)
 		if !ok {
 			// Lost from the store since it was read (a failing store):
 			// read it again here. Handing it to a later call could
@@ -492,7 +525,7 @@ func (c *Connector) readDeactivatedPart(ctx context.Context, store shared, users
 // deactivatedParts are the picked users cut into parts of pacedPart, as
 // the first call of the sync stored them (or cuts them now).
 func (c *Connector) deactivatedParts(ctx context.Context, store shared, users *listing[client.User], cur readCursor, budget int) ([][]string, error) {
-	if parts, ok := getJSON[[][]string](ctx, store, deactivatedPartKey("users")); ok {
+	if parts, ok := getJSONExpected[[][]string](ctx, store, deactivatedPartKey("users")); ok {
 		return parts, nil
 	}
 	picked, err := c.pickDeactivated(ctx, store, users, cur, budget)
@@ -541,8 +574,14 @@ func (c *Connector) readPart(ctx context.Context, store shared, p int, ids []str
 	return byTeam, nil
 }
 
-func loadPart(ctx context.Context, store shared, p int, ids []string) (map[string][]deactivatedMember, bool) {
-	sp, ok := getJSON[storedPart](ctx, store, deactivatedPartKey("teams", p))
+// loadPart reads part p's stored teams; expected asks again on a miss
+// (where a miss costs reads of Rocket.Chat).
+func loadPart(ctx context.Context, store shared, p int, ids []string, expected bool) (map[string][]deactivatedMember, bool) {
+	get := getJSON[storedPart]
+	if expected {
+		get = getJSONExpected[storedPart]
+	}
+	sp, ok := get(ctx, store, deactivatedPartKey("teams", p))
 	if !ok || !slices.Equal(sp.Users, ids) {
 		return nil, false
 	}

@@ -197,7 +197,7 @@ func (l *listing[T]) page(ctx context.Context, store shared, cur readCursor) ([]
 
 func (l *listing[T]) read(ctx context.Context, store shared, cur readCursor) ([]T, *readCursor, error) {
 	if cur.Reading != "" && !cur.Paged {
-		if items, ok := getJSON[[]T](ctx, store, chunkKey(l.key, cur.Reading, cur.Chunk)); ok {
+		if items, ok := getJSONExpected[[]T](ctx, store, chunkKey(l.key, cur.Reading, cur.Chunk)); ok {
 			return items, cur.afterChunk(len(items)), nil
 		}
 		ctxzap.Extract(ctx).Info("a stored page of the listing is gone; reading Rocket.Chat again",
@@ -250,7 +250,7 @@ func (l *listing[T]) fetchAt(ctx context.Context, store shared, cur readCursor, 
 	aheadable := l.ahead && cur.Pass == 0 && !cur.Retried
 	key := aheadKey(l.key, cur.Offset, count)
 	if aheadable {
-		if p, ok := loadPage[T](ctx, store, key, readTries); ok {
+		if p, ok := loadPage[T](ctx, store, key, true); ok {
 			return p, nil
 		}
 	}
@@ -432,22 +432,14 @@ func storePageAt[T any](ctx context.Context, store shared, key string, p client.
 }
 
 // loadPage reads a server answer kept by storePageAt; ok is false when any
-// part of it is gone. tries is how often a missing head is asked for: more
-// than once where a miss costs a call to Rocket.Chat.
-func loadPage[T any](ctx context.Context, store shared, key string, tries ...int) (client.Page[T], bool) {
-	n := 1
-	if len(tries) > 0 {
-		n = tries[0]
+// part of it is gone. With expected, a missing head is asked for again
+// (getJSONExpected), where a miss costs a call to Rocket.Chat.
+func loadPage[T any](ctx context.Context, store shared, key string, expected ...bool) (client.Page[T], bool) {
+	get := getJSON[storedPage]
+	if len(expected) > 0 && expected[0] {
+		get = getJSONExpected[storedPage]
 	}
-	var (
-		head storedPage
-		ok   bool
-	)
-	for range n {
-		if head, ok = getJSON[storedPage](ctx, store, key); ok {
-			break
-		}
-	}
+	head, ok := get(ctx, store, key)
 	if !ok || head.Chunks <= 0 {
 		return client.Page[T]{}, false
 	}

@@ -184,6 +184,21 @@ func getJSON[T any](ctx context.Context, s shared, key string) (T, bool) {
 	return v, true
 }
 
+// getJSONExpected is getJSON for a value that should be there: a miss is
+// asked again (readTries in all) before the caller reads Rocket.Chat.
+func getJSONExpected[T any](ctx context.Context, s shared, key string) (T, bool) {
+	var (
+		v  T
+		ok bool
+	)
+	for range readTries {
+		if v, ok = getJSON[T](ctx, s, key); ok {
+			break
+		}
+	}
+	return v, ok
+}
+
 // setJSON encodes and stores values; like setMany, a failure is logged.
 func setJSON[T any](ctx context.Context, s shared, values map[string]T) {
 	raw := make(map[string][]byte, len(values))
