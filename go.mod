@@ -3,7 +3,7 @@ module github.com/conductorone/baton-rocketchat
 go 1.25.2
 
 require (
-	github.com/conductorone/baton-sdk v0.25.0
+	github.com/conductorone/baton-sdk v0.26.0
 	github.com/grpc-ecosystem/go-grpc-middleware v1.4.0
 	go.uber.org/zap v1.28.0
 	golang.org/x/sync v0.22.0
