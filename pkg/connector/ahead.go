@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"time"
 
@@ -32,8 +33,8 @@ import (
 //     call, and never wait for a window (client.WithoutWaiting).
 //   - Nothing is read twice by the sync's calls, in one process or several:
 //     a read ahead is made only when its answer is not stored yet, and a
-//     listing that reads a page itself leaves a mark under the same key. A
-//     value the store loses is read again (a cache, as everywhere).
+//     page a listing reads itself is stored the same way (fetchPage). A
+//     value the store loses is read again once (a cache, as everywhere).
 //   - A token that is not rate limited (api-bypass-rate-limit, the limiter
 //     off) reads nothing ahead: its calls never wait.
 //   - Only full syncs read ahead: a targeted sync (ConductorOne refreshing
@@ -51,10 +52,9 @@ import (
 // every entitlement before it asks for grants, and the windows that pass
 // meanwhile are otherwise lost to every endpoint.
 func (c *Connector) spendIdleBudget(ctx context.Context, opts resource.SyncOpAttrs) {
-	if c.reads == nil || !c.reads.worthIt("") {
-		return
+	if c.reads.worthIt("") {
+		c.reads.afterCall(ctx, c.shared(ctx, opts))
 	}
-	c.reads.afterCall(ctx, c.shared(ctx, opts), "")
 }
 
 // markListing records that the sync lists resources: it is a full sync.
@@ -74,6 +74,10 @@ func fullSync(ctx context.Context, store shared) bool {
 	}
 	return false
 }
+
+// isWouldWait reports whether err is a read ahead that stopped rather than
+// wait for its endpoint's window.
+func isWouldWait(err error) bool { return errors.Is(err, client.ErrWouldWait) }
 
 // readTries is how often a value that must be there is asked for before
 // its absence counts: a session store may answer a read as a miss now and
@@ -191,7 +195,7 @@ func (r *readsAhead) forSync(syncID string) {
 func fetchPage[T any](ctx context.Context, store shared, l *listing[T], offset, count int) (client.Page[T], error) {
 	key := aheadKey(l.key, offset, count)
 	read := func() (any, error) {
-		if p, ok := loadPage[T](ctx, store, key); ok {
+		if p, ok := loadPage[T](ctx, store, key, false); ok {
 			return p, nil
 		}
 		if raw, ok := l.reads.rememberedPage(store.syncID, key); ok {
@@ -251,15 +255,15 @@ func (r *readsAhead) beforeCall(ctx context.Context, store shared, busy string) 
 }
 
 // afterCall spends what the endpoints have left in their current windows,
-// once a call's own read (on busy) is done: busy's later pages too.
-func (r *readsAhead) afterCall(ctx context.Context, store shared, _ string) {
+// once a call's own read is done: its endpoint's later pages too.
+func (r *readsAhead) afterCall(ctx context.Context, store shared) {
 	r.fill(ctx, store, "", time.Now().Add(aheadSlice))
 }
 
 // fill makes the plans' reads on endpoints other than busy that can be
 // made without waiting, until the deadline.
 func (r *readsAhead) fill(ctx context.Context, store shared, busy string, until time.Time) {
-	if r == nil || !r.worthIt(busy) || !r.mu.TryLock() {
+	if !r.worthIt(busy) || !r.mu.TryLock() {
 		return
 	}
 	defer r.mu.Unlock()
@@ -294,16 +298,21 @@ func (r *readsAhead) fill(ctx context.Context, store shared, busy string, until 
 		})
 	}
 	if made > 0 {
-		ctxzap.Extract(ctx).Debug("read ahead for later calls of the sync", zap.Int("reads", made), zap.String("while", busy), zap.Duration("took", sinceStart(start)))
+		ctxzap.Extract(ctx).Debug("read ahead for later calls of the sync", zap.Int("reads", made), zap.String("while", busy), zap.Duration("took", time.Since(start).Round(time.Millisecond)))
 	}
 }
+
+// active reports whether reads ahead are on: Rocket.Chat limits the token.
+// While they are off, listings neither look for pages read ahead nor store
+// their own for them.
+func (r *readsAhead) active() bool { return r != nil && r.client.RateLimited() }
 
 // worthIt reports whether any endpoint the plans read, other than busy,
 // can be called now. Nothing is read ahead for a token Rocket.Chat has not
 // limited yet (api-bypass-rate-limit, or the limiter off): its calls never
 // wait.
 func (r *readsAhead) worthIt(busy string) bool {
-	if !r.client.RateLimited() {
+	if !r.active() {
 		return false
 	}
 	for _, ep := range r.endpoints {
@@ -349,7 +358,7 @@ func aheadPages[T any](ctx context.Context, store shared, l *listing[T], yield f
 	var items []T
 	for offset := 0; ; {
 		key := aheadKey(l.key, offset, count)
-		p, ok := loadPage[T](ctx, store, key)
+		p, ok := loadPage[T](ctx, store, key, false)
 		if !ok {
 			if l.reads.readBefore(store.syncID, key) {
 				return items, aheadLost

@@ -105,7 +105,7 @@ func (c *Connector) syncWindows(ctx context.Context, store shared, limit int) in
 		return 1
 	}
 	teams := c.teamsListing()
-	p, ok := loadPage[client.Team](ctx, store, aheadKey(teams.key, 0, client.All))
+	p, ok := loadPage[client.Team](ctx, store, aheadKey(teams.key, 0, client.All), true)
 	if !ok {
 		var made bool
 		if err := readAheadPage(teams, store, 0, client.All, &p, &made).read(ctx); err != nil {
@@ -272,7 +272,8 @@ func (c *Connector) usersAgain(ctx context.Context, store shared) (*listing[clie
 			return users, cur, meta, nil
 		}
 	}
-	return nil, readCursor{}, usersMeta{}, status.Error(codes.Unavailable,
+	// Aborted, not Unavailable: the SDK retries Unavailable without end.
+	return nil, readCursor{}, usersMeta{}, status.Error(codes.Aborted,
 		"the session store keeps losing the users listing's reading, which the deactivated users' team grants need; try the sync again")
 }
 
@@ -494,7 +495,7 @@ func (c *Connector) readDeactivatedPart(ctx context.Context, store shared, users
 		}
 		c.reads.beforeCall(ctx, store, endpointUserTeams)
 		_, err := c.readPart(ctx, store, p, parts[p])
-		c.reads.afterCall(ctx, store, endpointUserTeams)
+		c.reads.afterCall(ctx, store)
 		if err != nil {
 			return progress{}, err
 		}

@@ -5,10 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
@@ -102,7 +100,7 @@ type listing[T any] struct {
 //	            its chunks' server offsets are unknown, so a lost chunk
 //	            restarts the listing
 //	o  Offset   where on the server the next page starts      } client.PageCursor:
-//	t  Total    the total when the pass began (-1: none yet)  } the paging
+//	t  Total    the total when the pass began                 } the paging
 //	r  Pass     restarts so far                                } policy's state
 //	h  Head     the first id of the previous page             }
 //	x  Retried  the page at Offset came back empty once       }
@@ -186,7 +184,7 @@ func (l *listing[T]) page(ctx context.Context, store shared, cur readCursor) ([]
 		return nil, nil, err
 	}
 	if l.reads != nil {
-		l.reads.afterCall(ctx, store, l.endpoint)
+		l.reads.afterCall(ctx, store)
 	}
 	kept := slices.DeleteFunc(items, func(item T) bool { return l.id(item) == "" })
 	if dropped := len(items) - len(kept); dropped > 0 {
@@ -207,7 +205,7 @@ func (l *listing[T]) read(ctx context.Context, store shared, cur readCursor) ([]
 		}
 	}
 	if cur == (readCursor{}) && serverPagesListings(ctx, store) &&
-		(!l.ahead || !hasPage(ctx, store, aheadKey(l.key, 0, client.All))) {
+		(!l.ahead || !l.reads.active() || !hasPage(ctx, store, aheadKey(l.key, 0, client.All))) {
 		cur = startPaged()
 	}
 	if cur.Paged {
@@ -216,13 +214,9 @@ func (l *listing[T]) read(ctx context.Context, store shared, cur readCursor) ([]
 	return l.readAll(ctx, store, cur)
 }
 
-// startPaged is the cursor of a listing read page by page from the start.
-func startPaged() readCursor {
-	return readCursor{Paged: true, PageCursor: client.PageCursor{Total: unknownTotal}}
-}
-
-// unknownTotal is a paged cursor's Total before its first page.
-const unknownTotal = -1
+// startPaged is the cursor of a listing read page by page from the start
+// (client.Step takes the pass's total from its first page).
+func startPaged() readCursor { return readCursor{Paged: true} }
 
 // Server paging, as keyServerPaging records it.
 const pagedServer = "pages"
@@ -245,12 +239,12 @@ func (c readCursor) afterChunk(n int) *readCursor {
 }
 
 // fetchAt reads count items at cur.Offset: a page read ahead when there is
-// one (only the first pass's pages are read ahead), else Rocket.Chat.
+// one (only the first pass's pages are read ahead, and only while reads
+// ahead are on), else Rocket.Chat.
 func (l *listing[T]) fetchAt(ctx context.Context, store shared, cur readCursor, count int) (client.Page[T], error) {
-	aheadable := l.ahead && cur.Pass == 0 && !cur.Retried
-	key := aheadKey(l.key, cur.Offset, count)
+	aheadable := l.ahead && cur.Pass == 0 && !cur.Retried && l.reads.active()
 	if aheadable {
-		if p, ok := loadPage[T](ctx, store, key, true); ok {
+		if p, ok := loadPage[T](ctx, store, aheadKey(l.key, cur.Offset, count), true); ok {
 			return p, nil
 		}
 	}
@@ -333,15 +327,12 @@ func (l *listing[T]) readAll(ctx context.Context, store shared, cur readCursor) 
 
 // nextPage reads one page of a listing that the server serves page by page.
 func (l *listing[T]) nextPage(ctx context.Context, store shared, cur readCursor) ([]T, *readCursor, error) {
-	if cur.Offset == 0 && cur.Pass == 0 && cur.Total == unknownTotal && l.keep && cur.Reading == "" {
+	if cur.Offset == 0 && cur.Pass == 0 && l.keep && cur.Reading == "" {
 		cur.Reading = newReadingID() // a first pass from scratch is kept, as readAll keeps its
 	}
 	p, err := l.fetchAt(ctx, store, cur, client.PageSize)
 	if err != nil {
 		return nil, nil, err
-	}
-	if cur.Total == unknownTotal {
-		cur.Total = p.Total
 	}
 	items, step, err := client.Step(ctx, l.endpoint, l.what, cur.PageCursor, p, l.id)
 	if err != nil {
@@ -434,9 +425,9 @@ func storePageAt[T any](ctx context.Context, store shared, key string, p client.
 // loadPage reads a server answer kept by storePageAt; ok is false when any
 // part of it is gone. With expected, a missing head is asked for again
 // (getJSONExpected), where a miss costs a call to Rocket.Chat.
-func loadPage[T any](ctx context.Context, store shared, key string, expected ...bool) (client.Page[T], bool) {
+func loadPage[T any](ctx context.Context, store shared, key string, expected bool) (client.Page[T], bool) {
 	get := getJSON[storedPage]
-	if len(expected) > 0 && expected[0] {
+	if expected {
 		get = getJSONExpected[storedPage]
 	}
 	head, ok := get(ctx, store, key)
@@ -502,13 +493,6 @@ func newReadingID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
-
-// isWouldWait reports whether err is a read ahead that stopped rather than
-// wait for its endpoint's window.
-func isWouldWait(err error) bool { return errors.Is(err, client.ErrWouldWait) }
-
-// sinceStart is for log fields.
-func sinceStart(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
 
 // listResources serves one List call of a listing whose page token is its
 // readCursor alone: the page the token names, each item made a resource by
