@@ -1,9 +1,12 @@
 package main
 
 import (
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/conductorone/baton-rocketchat/internal/harness"
@@ -44,6 +47,20 @@ func TestTargetedSync(t *testing.T) {
 		team = ws.Teams[0]
 	})
 	env.Sim.ResetStats()
+	// The deactivated user's one users.listByStatus call asks whether it
+	// waits for approval, searching for its username alone.
+	var (
+		mu       sync.Mutex
+		searches []string
+	)
+	env.Sim.Intercept(func(_ http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/users.listByStatus") {
+			mu.Lock()
+			searches = append(searches, r.URL.Query().Get("searchTerm"))
+			mu.Unlock()
+		}
+		return false
+	})
 	run("--sync-resources", "bid:r:user/"+user.ID, "--sync-resources", "bid:r:team/"+team.ID, "--sync-resources", "bid:r:role/admin")
 
 	got, err := harness.ReadC1Z(t.Context(), c1z, t.TempDir())
@@ -71,10 +88,13 @@ func TestTargetedSync(t *testing.T) {
 		t.Error("the targeted sync lacks the admin role")
 	}
 	stats := env.Sim.Stats()
-	for _, listing := range []string{"GET users.listByStatus", "GET teams.listAll"} {
-		if stats.Calls[listing] != 0 {
-			t.Errorf("%s called %d times: a targeted sync must not list everything", listing, stats.Calls[listing])
-		}
+	if stats.Calls["GET teams.listAll"] != 0 {
+		t.Errorf("teams.listAll called %d times: a targeted sync must not list everything", stats.Calls["GET teams.listAll"])
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(searches, []string{user.Username}) {
+		t.Errorf("users.listByStatus searched for %q, want only %q (a targeted sync must not list everything)", searches, user.Username)
 	}
 	if !slices.ContainsFunc(got.Grants, func(g *v2.Grant) bool { return g.GetEntitlement().GetResource().GetId().GetResource() == team.ID }) {
 		t.Errorf("the targeted sync holds no grants of the team (%d grants in all): its members were not read", len(got.Grants))

@@ -151,6 +151,25 @@ func directoryCalls(ws *simulator.Workspace, cred simulator.Credential) Plan {
 	return Plan{EpSettings: reads, EpLoginServices: 1}
 }
 
+// pendingCalls are the users listing's reads of the users waiting for
+// approval (pkg/connector/user.go pendingApproval): pages of 100 from
+// users.listByStatus, once the listing meets a deactivated user.
+func pendingCalls(ws *simulator.Workspace) int {
+	deactivated, pending := 0, 0
+	for _, u := range ws.Users {
+		if !u.Active {
+			deactivated++
+			if u.InactiveReason == "pending_approval" {
+				pending++
+			}
+		}
+	}
+	if deactivated == 0 {
+		return 0
+	}
+	return pages(pending, PageSize)
+}
+
 // unknownType is the plan entry of a resource type the plans do not know.
 func unknownType(typ string) string {
 	return fmt.Sprintf("resource type %q (its calls are not in MinimalPlan and PagedPlan yet: add them)", typ)
@@ -168,7 +187,7 @@ func MinimalPlan(ws *simulator.Workspace, cred simulator.Credential, opts simula
 	return planFor(typesFor(ws, cred), directoryCalls(ws, cred), func(typ string) Plan {
 		switch typ {
 		case typeUser:
-			return Plan{EpUsers: 1}
+			return Plan{EpUsers: 1 + pendingCalls(ws)}
 		case typeRole:
 			return Plan{EpRoles: 1}
 		case typeTeam:
@@ -196,7 +215,7 @@ func PagedPlan(ws *simulator.Workspace, cred simulator.Credential, opts simulato
 	return planFor(typesFor(ws, cred), directoryCalls(ws, cred), func(typ string) Plan {
 		switch typ {
 		case typeUser:
-			return Plan{EpUsers: pagedCalls(len(ws.Users))}
+			return Plan{EpUsers: pagedCalls(len(ws.Users)) + pendingCalls(ws)}
 		case typeRole:
 			return Plan{EpRoles: 1}
 		case typeTeam:

@@ -166,3 +166,15 @@ func TeamMembers(teamID string, offset int) func(*http.Request) bool {
 			(offset < 0 || q.Get("offset") == strconv.Itoa(offset))
 	}
 }
+
+// UsersListing matches the users listing's page at offset (every page when
+// offset < 0): users.listByStatus, but not its read of the users waiting for
+// approval (filtered by inactiveReason[]), so a rule's count stays the
+// listing's.
+func UsersListing(offset int) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		q := r.URL.Query()
+		return r.URL.Path == "/api/v1/users.listByStatus" && !q.Has("inactiveReason[]") &&
+			(offset < 0 || q.Get("offset") == strconv.Itoa(offset))
+	}
+}

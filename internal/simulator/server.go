@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -162,7 +163,7 @@ func (s *Server) routeTable() []*route {
 		{method: http.MethodPost, name: "roles.addUserToRole", body: addUserToRoleBody, handle: s.rolesAddUserToRole},
 		{method: http.MethodPost, name: "roles.removeUserFromRole", perms: []string{permAccessPermissions}, body: removeUserFromRoleBody, handle: s.rolesRemoveUserFromRole},
 		{method: http.MethodGet, name: "users.list", perms: []string{permViewDRoom}, query: usersListQuery, handle: s.usersList},
-		{method: http.MethodGet, name: "users.listByStatus", perms: []string{permViewDRoom}, query: usersListByStatusQuery, handle: s.usersListByStatus},
+		{method: http.MethodGet, name: "users.listByStatus", perms: []string{permViewDRoom}, query: s.usersListByStatusQuery(), handle: s.usersListByStatus},
 		{method: http.MethodGet, name: "users.info", query: usersInfoQuery, handle: s.usersInfo},
 		{method: http.MethodGet, name: "users.listTeams", query: usersListTeamsQuery, handle: s.usersListTeams},
 		{method: http.MethodPost, name: "users.create", body: usersCreateBody, handle: s.usersCreate},
@@ -393,6 +394,16 @@ func (s *Server) info(r *http.Request) reply {
 	}
 	fields = append(fields, field{"minimumClientVersions", object{{"desktop", "3.9.6"}, {"mobile", "4.39.0"}}})
 	return success(fields...)
+}
+
+// versionBefore reports whether the server's version is older than
+// major.minor (an unreadable version counts as current).
+func (s *Server) versionBefore(major, minor int) bool {
+	var maj, mnr int
+	if _, err := fmt.Sscanf(s.opts.Version, "%d.%d", &maj, &mnr); err != nil {
+		return false
+	}
+	return maj < major || maj == major && mnr < minor
 }
 
 // trimmedVersionRE is getTrimmedServerVersion's

@@ -250,20 +250,28 @@ const (
 	listStatusDeactivated = "deactivated"
 )
 
-var usersListByStatusQuery = &schema{
-	coerce: true,
-	closed: true,
-	props: []prop{
-		{name: keyStatus, kind: kString, enum: []string{listStatusActive, listStatusDeactivated}},
-		{name: "hasLoggedIn", kind: kBoolean, nullable: true},
-		{name: keyType, kind: kString, nullable: true},
-		{name: keyRoles, kind: kStringArray, nullable: true},
-		{name: "searchTerm", kind: kString, nullable: true},
-		{name: keySort, kind: kString, nullable: true},
-		{name: keyCount, kind: kNumber, nullable: true},
-		{name: keyOffset, kind: kNumber, nullable: true},
-		{name: "inactiveReason", kind: kStringArray, nullable: true, enum: inactiveReasons},
-	},
+// usersListByStatusQuery is UsersListStatusParamsGET
+// (packages/rest-typings/src/v1/users/UsersListStatusParamsGET.ts);
+// inactiveReason joined it in 8.0, so older servers refuse it as unknown.
+func (s *Server) usersListByStatusQuery() *schema {
+	sc := &schema{
+		coerce: true,
+		closed: true,
+		props: []prop{
+			{name: keyStatus, kind: kString, enum: []string{listStatusActive, listStatusDeactivated}},
+			{name: "hasLoggedIn", kind: kBoolean, nullable: true},
+			{name: keyType, kind: kString, nullable: true},
+			{name: keyRoles, kind: kStringArray, nullable: true},
+			{name: "searchTerm", kind: kString, nullable: true},
+			{name: keySort, kind: kString, nullable: true},
+			{name: keyCount, kind: kNumber, nullable: true},
+			{name: keyOffset, kind: kNumber, nullable: true},
+		},
+	}
+	if !s.versionBefore(8, 0) {
+		sc.props = append(sc.props, prop{name: "inactiveReason", kind: kStringArray, nullable: true, enum: inactiveReasons})
+	}
+	return sc
 }
 
 // usersListByStatus serves users.listByStatus (findPaginatedUsersByStatus):

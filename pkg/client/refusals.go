@@ -200,3 +200,12 @@ func IsSettingAbsent(err error) bool {
 	e := apiErrorOf(err)
 	return e != nil && e.StatusCode == http.StatusBadRequest && e.ErrorType == "" && e.Message == ""
 }
+
+// IsUnknownParameter reports a request its route's validator refused as
+// malformed (400 invalid-params from routes validated by validateParams,
+// error-invalid-params from typed routes; docs §11): from an older server,
+// usually a parameter it does not know yet.
+func IsUnknownParameter(err error) bool {
+	e := apiErrorOf(err)
+	return e != nil && e.StatusCode == http.StatusBadRequest && (e.ErrorType == "invalid-params" || e.ErrorType == "error-invalid-params")
+}

@@ -78,3 +78,38 @@ func (c *Client) userInfo(ctx context.Context, lookup url.Values) (*User, error)
 	}
 	return &out.User, nil
 }
+
+// InactiveReasonPendingApproval is IUser.inactiveReason for a user who
+// registered while Accounts_ManuallyApproveNewUsers was on and waits for an
+// admin's approval.
+const InactiveReasonPendingApproval = "pending_approval"
+
+// PendingApprovalUserIDs lists the users waiting for approval. No route
+// returns inactiveReason itself (users.listByStatus's projection and
+// users.info's fields leave it out: apps/meteor/server/api/lib/users.ts
+// findPaginatedUsersByStatus; apps/meteor/app/lib/server/functions/getFullUserData.ts),
+// but users.listByStatus filters on it from Rocket.Chat 8.0, and the filter
+// for pending_approval alone matches only those users (docs §3.1a). search
+// narrows it to usernames and names containing it ("" for all). Older
+// servers answer the unknown parameter 400 (IsUnknownParameter).
+func (c *Client) PendingApprovalUserIDs(ctx context.Context, search string) ([]string, error) {
+	var ids []string
+	fetch := func(ctx context.Context, offset, count int) (Page[User], error) {
+		q := pageQuery(offset, count)
+		q.Set("status", "deactivated")
+		q.Set("inactiveReason[]", InactiveReasonPendingApproval)
+		if search != "" {
+			q.Set("searchTerm", search)
+		}
+		return listPage[User](ctx, c, string(UsersListByStatus), "users", q, offset)
+	}
+	err := walk(ctx, string(UsersListByStatus), "users pending approval", fetch,
+		func(u User) string { return u.ID },
+		func(users []User) error {
+			for _, u := range users {
+				ids = append(ids, u.ID)
+			}
+			return nil
+		})
+	return ids, err
+}

@@ -59,6 +59,10 @@ type Connector struct {
 	// that costs time under the rate limiter (deactivated.go).
 	allDeactivatedTeams bool
 
+	// noPendingFilter says once that the server cannot tell users pending
+	// approval from deactivated ones (user.go).
+	noPendingFilter sync.Once
+
 	membershipLocks [membershipLockStripes]sync.Mutex
 }
 

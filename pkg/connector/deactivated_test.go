@@ -53,6 +53,16 @@ func deactivatedWorkspace(t *testing.T) (*simulator.Generated, []*simulator.User
 // withProbe is the users.listTeams calls of a sync that lists listed
 // deactivated users' teams: one more, made before any profile says so, to
 // check that the server answers it.
+// pendingReads is the users listing's read of the users waiting for
+// approval (user.go pendingApproval): one call, once a page holds a
+// deactivated user (fewer than 100 pending in these workspaces).
+func pendingReads(ws *simulator.Workspace) int {
+	if deactivatedUsers(ws) > 0 {
+		return 1
+	}
+	return 0
+}
+
 func withProbe(listed int) int {
 	if listed == 0 {
 		return 0

@@ -177,7 +177,7 @@ func TestFaults(t *testing.T) {
 			name:  "5xx burst on the second users page",
 			paged: true,
 			inject: func(_ *testing.T, _ *faultkit.Env) injection {
-				return injection{rules: []*faultkit.Rule{{Name: "users", Match: faultkit.Page("users.listByStatus", 50), Actions: faultkit.Burst(500, 502, 503, 504)}}}
+				return injection{rules: []*faultkit.Rule{{Name: "users", Match: faultkit.UsersListing(50), Actions: faultkit.Burst(500, 502, 503, 504)}}}
 			},
 			hits: map[string]int{"users": 5}, faults: map[string]int{"users": 4},
 		},
@@ -202,7 +202,7 @@ func TestFaults(t *testing.T) {
 			inject: func(t *testing.T, f *faultkit.Env) injection {
 				team := faultkit.BigTeam(t, f.State())
 				return injection{rules: []*faultkit.Rule{
-					{Name: "users", Match: faultkit.Page("users.listByStatus", 0), Actions: faultkit.Burst(502, 502, 502)},
+					{Name: "users", Match: faultkit.UsersListing(0), Actions: faultkit.Burst(502, 502, 502)},
 					{Name: "teams", Match: faultkit.Endpoint("teams.listAll"), Actions: faultkit.Burst(503, 503)},
 					{Name: "members", Match: faultkit.TeamMembers(team.ID, 0), Actions: faultkit.Burst(500, 504, 500)},
 				}}
@@ -215,7 +215,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "connection reset mid-body of the whole users listing",
 			inject: func(_ *testing.T, _ *faultkit.Env) injection {
-				return injection{rules: []*faultkit.Rule{{Name: "users", Match: faultkit.Page("users.listByStatus", 0), Actions: []faultkit.Action{faultkit.Reset}}}}
+				return injection{rules: []*faultkit.Rule{{Name: "users", Match: faultkit.UsersListing(0), Actions: []faultkit.Action{faultkit.Reset}}}}
 			},
 			hits: map[string]int{"users": 2}, faults: map[string]int{"users": 1},
 		},
@@ -237,7 +237,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "answer slower than the attempt timeout, no headers",
 			inject: func(_ *testing.T, _ *faultkit.Env) injection {
-				return injection{rules: []*faultkit.Rule{{Name: "users", Match: faultkit.Page("users.listByStatus", 0), Actions: []faultkit.Action{faultkit.Stall(false)}}}}
+				return injection{rules: []*faultkit.Rule{{Name: "users", Match: faultkit.UsersListing(0), Actions: []faultkit.Action{faultkit.Stall(false)}}}}
 			},
 			hits: map[string]int{"users": 2}, faults: map[string]int{"users": 1},
 		},
@@ -251,7 +251,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "truncated JSON listing once",
 			inject: func(_ *testing.T, _ *faultkit.Env) injection {
-				return injection{rules: []*faultkit.Rule{{Name: "users", Match: faultkit.Page("users.listByStatus", 0),
+				return injection{rules: []*faultkit.Rule{{Name: "users", Match: faultkit.UsersListing(0),
 					Actions: []faultkit.Action{faultkit.JSON(`{"users":[{"_id":"truncatedUser0001","username":"trunc`)}}}}
 			},
 			hits: map[string]int{"users": 2}, faults: map[string]int{"users": 1},
@@ -269,7 +269,7 @@ func TestFaults(t *testing.T) {
 		{
 			name: "persistent 503 on users.listByStatus",
 			inject: func(_ *testing.T, _ *faultkit.Env) injection {
-				return injection{rules: []*faultkit.Rule{{Name: "users", Match: faultkit.Endpoint("users.listByStatus"), Actions: faultkit.Burst(503), Persistent: true}}}
+				return injection{rules: []*faultkit.Rule{{Name: "users", Match: faultkit.UsersListing(-1), Actions: faultkit.Burst(503), Persistent: true}}}
 			},
 			fail:     codes.Aborted,
 			mentions: []string{"users.listByStatus", fmt.Sprintf("giving up after %d attempts", maxAttempts), "503"},
@@ -306,7 +306,7 @@ func TestFaults(t *testing.T) {
 			name:  "a users page that is always invalid JSON",
 			paged: true,
 			inject: func(_ *testing.T, _ *faultkit.Env) injection {
-				return injection{rules: []*faultkit.Rule{{Name: "users", Match: faultkit.Page("users.listByStatus", 50),
+				return injection{rules: []*faultkit.Rule{{Name: "users", Match: faultkit.UsersListing(50),
 					Actions: []faultkit.Action{faultkit.JSON(`{"users":[{"_id":`)}, Persistent: true}}}
 			},
 			fail:     codes.Aborted,
@@ -342,7 +342,7 @@ func TestFaults(t *testing.T) {
 					ws.Users = slices.DeleteFunc(ws.Users, func(u *simulator.User) bool { return u.ID == victim.ID })
 				})
 				return injection{
-					rules: []*faultkit.Rule{{Name: "users", Match: faultkit.Page("users.listByStatus", 50), Actions: []faultkit.Action{mutate}}},
+					rules: []*faultkit.Rule{{Name: "users", Match: faultkit.UsersListing(50), Actions: []faultkit.Action{mutate}}},
 					check: func(t *testing.T, got *harness.Contents, _ error) {
 						for _, r := range got.Resources {
 							if r.GetId().GetResource() == "lateArrival000000" {
@@ -365,7 +365,7 @@ func TestFaults(t *testing.T) {
 						Type: "user", Active: true, Roles: []string{"user"}})
 				})
 				return injection{
-					rules: []*faultkit.Rule{{Name: "users", Match: faultkit.Page("users.listByStatus", 50), Actions: []faultkit.Action{mutate}}},
+					rules: []*faultkit.Rule{{Name: "users", Match: faultkit.UsersListing(50), Actions: []faultkit.Action{mutate}}},
 					// The removed user was listed before it went, and stays listed.
 					expect: func(ws *simulator.Workspace) { ws.Users = append(ws.Users, readEarly) },
 				}
@@ -382,7 +382,7 @@ func TestFaults(t *testing.T) {
 			name:  "an empty page once while the total says more",
 			paged: true,
 			inject: func(_ *testing.T, _ *faultkit.Env) injection {
-				return injection{rules: []*faultkit.Rule{{Name: "users", Match: faultkit.Page("users.listByStatus", 150),
+				return injection{rules: []*faultkit.Rule{{Name: "users", Match: faultkit.UsersListing(150),
 					Actions: []faultkit.Action{faultkit.JSON(`{"users":[],"count":0,"offset":150,"total":260,"success":true}`)}}}}
 			},
 			// The listing asks the same offset once more and gets the page.
@@ -398,8 +398,8 @@ func TestFaults(t *testing.T) {
 					}
 				})
 				return injection{rules: []*faultkit.Rule{
-					{Name: "users", Match: faultkit.Endpoint("users.listByStatus"), Actions: []faultkit.Action{overstate}, Persistent: true},
-					{Name: "past the end", Match: faultkit.Page("users.listByStatus", 260)},
+					{Name: "users", Match: faultkit.UsersListing(-1), Actions: []faultkit.Action{overstate}, Persistent: true},
+					{Name: "past the end", Match: faultkit.UsersListing(260)},
 				}}
 			},
 			// listing.go: the listing ends short of the total (an empty page,
@@ -413,7 +413,7 @@ func TestFaults(t *testing.T) {
 			inject: func(_ *testing.T, _ *faultkit.Env) injection {
 				// Every page after the first: a restart from offset 0 must not get past it either.
 				after := func(r *http.Request) bool {
-					return faultkit.Endpoint("users.listByStatus")(r) && r.URL.Query().Get("offset") != "0"
+					return faultkit.UsersListing(-1)(r) && r.URL.Query().Get("offset") != "0"
 				}
 				return injection{rules: []*faultkit.Rule{{Name: "users", Match: after,
 					Actions: []faultkit.Action{faultkit.JSON(`{"users":[],"count":0,"offset":50,"total":260,"success":true}`)}, Persistent: true}}}
@@ -436,7 +436,7 @@ func TestFaults(t *testing.T) {
 						doc["__rooms"] = []any{"GENERAL"}
 					})
 				return injection{
-					rules:  []*faultkit.Rule{{Name: "users", Match: faultkit.Endpoint("users.listByStatus"), Actions: []faultkit.Action{rewrite}, Persistent: true}},
+					rules:  []*faultkit.Rule{{Name: "users", Match: faultkit.UsersListing(-1), Actions: []faultkit.Action{rewrite}, Persistent: true}},
 					expect: odd.model,
 				}
 			},
@@ -447,7 +447,7 @@ func TestFaults(t *testing.T) {
 				odd := userEdits{faultkit.PlainUsers(t, f.Gen, f.State(), 1)[0].ID: &oddEdits[len(oddEdits)-1]}
 				rewrite := odd.rewriteUsers(f, nil, nil)
 				return injection{
-					rules:  []*faultkit.Rule{{Name: "users", Match: faultkit.Endpoint("users.listByStatus"), Actions: []faultkit.Action{rewrite}, Persistent: true}},
+					rules:  []*faultkit.Rule{{Name: "users", Match: faultkit.UsersListing(-1), Actions: []faultkit.Action{rewrite}, Persistent: true}},
 					expect: odd.model,
 					check:  func(t *testing.T, got *harness.Contents, _ error) { faultkit.Valid(t, got) },
 				}
@@ -568,7 +568,7 @@ func TestFaultsRedirectOffHostStopsSync(t *testing.T) {
 	}{
 		{name: "on /api/info, before anything else", match: func(r *http.Request) bool { return r.URL.Path == "/api/info" }, status: http.StatusPermanentRedirect},
 		{name: "on me, while validating the token", match: faultkit.Endpoint("me"), status: http.StatusMovedPermanently},
-		{name: "mid-sync on users.listByStatus", match: faultkit.Page("users.listByStatus", 0), status: http.StatusFound},
+		{name: "mid-sync on users.listByStatus", match: faultkit.UsersListing(0), status: http.StatusFound},
 		{name: "mid-sync on one team's members", team: true, status: http.StatusTemporaryRedirect},
 		{name: "second hop of a same-host redirect", match: faultkit.Endpoint("teams.listAll"), status: http.StatusFound, viaSameHost: true},
 	} {

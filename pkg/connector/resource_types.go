@@ -1,18 +1,26 @@
 package connector
 
 import (
+	"github.com/conductorone/baton-rocketchat/pkg/client"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 )
 
-// Resource type ids are a contract with ConductorOne and other tools.
+// Resource type ids are a contract with ConductorOne and other tools. Each
+// type's CapabilityPermissions name the Rocket.Chat permissions its sync
+// needs, then those its changes need (the README's "Permissions the token's
+// user needs" says which is which). Every sync checks view-d-room and
+// view-full-other-user-info first (validate.go requireSync), so every type
+// that syncs through that check names them.
 var (
 	userResourceType = v2.ResourceType_builder{
 		Id:          "user",
 		DisplayName: "User",
 		Description: "A Rocket.Chat account: a person, a bot or an app user.",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_USER},
-		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}),
+		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}, capabilityPermissions(
+			client.PermViewDirectRoom, client.PermViewFullOtherUserInfo,
+			client.PermCreateUser, client.PermEditOtherUserActiveStatus, client.PermDeleteUser, client.PermLogoutOtherUser)),
 	}.Build()
 	roleResourceType = v2.ResourceType_builder{
 		Id:          "role",
@@ -20,20 +28,27 @@ var (
 		Description: "A Rocket.Chat role, built-in or custom. Workspace-scoped roles are assigned to users; room-scoped roles are held per room or team.",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_ROLE},
 		// Every role's holders come from one pass over the users.
-		Annotations: annotations.New(&v2.TypeScopedGrants{}),
+		Annotations: annotations.New(&v2.TypeScopedGrants{}, capabilityPermissions(
+			client.PermViewDirectRoom, client.PermViewFullOtherUserInfo,
+			client.PermAccessPermissions, client.PermAssignAdminRole, client.PermViewLivechatManager)),
 	}.Build()
 	teamResourceType = v2.ResourceType_builder{
 		Id:          "team",
 		DisplayName: "Team",
 		Description: "A Rocket.Chat team, public or private, with its members and their team roles.",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_GROUP},
+		Annotations: annotations.New(capabilityPermissions(
+			client.PermViewDirectRoom, client.PermViewFullOtherUserInfo, client.PermViewAllTeams,
+			client.PermAddTeamMember, client.PermEditTeamMember)),
 	}.Build()
 	permissionResourceType = v2.ResourceType_builder{
 		Id:          "permission",
 		DisplayName: "Permission",
 		Description: "A Rocket.Chat permission and the roles that hold it; through a workspace role, every holder of the role holds it.",
-		// Every permission's holders come from one pass over permissions.listAll.
-		Annotations: annotations.New(&v2.TypeScopedGrants{}),
+		// Every permission's holders come from one pass over
+		// permissions.listAll, which needs authentication only.
+		Annotations: annotations.New(&v2.TypeScopedGrants{}, capabilityPermissions(
+			client.PermViewDirectRoom, client.PermViewFullOtherUserInfo)),
 	}.Build()
 )
 
@@ -41,7 +56,7 @@ var (
 // role may not hold: ResourceSyncers offers each one only when the token's
 // user can list it (see validate.go), so a type is never offered as an empty
 // listing that reads as "there are none". Their CapabilityPermissions name
-// the permission a complete listing needs.
+// the permission a complete listing needs, after the two every sync needs.
 var (
 	incomingWebhookResourceType = v2.ResourceType_builder{
 		Id:          "incoming-webhook",
@@ -49,7 +64,7 @@ var (
 		Description: "A Rocket.Chat incoming webhook integration: a secret URL that lets whoever holds it post as the integration's account. " +
 			"Listed with manage-incoming-integrations (all of them) or manage-own-incoming-integrations (only the token's user's own).",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_SECRET},
-		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}, capabilityPermissions(permManageIncoming)),
+		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}, capabilityPermissions(client.PermViewDirectRoom, client.PermViewFullOtherUserInfo, permManageIncoming)),
 	}.Build()
 	outgoingWebhookResourceType = v2.ResourceType_builder{
 		Id:          "outgoing-webhook",
@@ -57,7 +72,7 @@ var (
 		Description: "A Rocket.Chat outgoing webhook integration: on an event it sends messages to its target URLs with its token, and posts their answers as the integration's account. " +
 			"Listed with manage-outgoing-integrations (all of them) or manage-own-outgoing-integrations (only the token's user's own).",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_SECRET},
-		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}, capabilityPermissions(permManageOutgoing)),
+		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}, capabilityPermissions(client.PermViewDirectRoom, client.PermViewFullOtherUserInfo, permManageOutgoing)),
 	}.Build()
 	oauthAppResourceType = v2.ResourceType_builder{
 		Id:          "oauth-app",
@@ -65,7 +80,7 @@ var (
 		Description: "A Rocket.Chat OAuth application (Third-party login): a client registration whose secret lets an outside application act for the users who authorize it. " +
 			"Listed with manage-oauth-apps.",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP},
-		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}, capabilityPermissions(permManageOAuthApps)),
+		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}, capabilityPermissions(client.PermViewDirectRoom, client.PermViewFullOtherUserInfo, permManageOAuthApps)),
 	}.Build()
 )
 

@@ -130,7 +130,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	// Faults on the sync and again on the direct calls below, so retries,
 	// waits and failures are logged with their errors. nil lets a request through.
 	f.Install(
-		&faultkit.Rule{Name: "users", Match: faultkit.Page("users.listByStatus", 0), Actions: []faultkit.Action{faultkit.ServerErrors[503], nil, faultkit.Reset}},
+		&faultkit.Rule{Name: "users", Match: faultkit.UsersListing(0), Actions: []faultkit.Action{faultkit.ServerErrors[503], nil, faultkit.Reset}},
 		&faultkit.Rule{Name: "teams", Match: faultkit.Endpoint("teams.listAll"), Actions: []faultkit.Action{faultkit.SharedBudget429(&resetAt), nil, faultkit.ServerErrors[502]}},
 		&faultkit.Rule{Name: "info", Match: faultkit.Endpoint("users.info"), Actions: []faultkit.Action{faultkit.ServerErrors[500]}},
 		&faultkit.Rule{Name: "integrations", Match: faultkit.Endpoint("integrations.list"), Actions: []faultkit.Action{faultkit.ServerErrors[503]}},

@@ -14,6 +14,7 @@ import (
 	"github.com/conductorone/baton-rocketchat/internal/harness"
 	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
+	"github.com/conductorone/baton-rocketchat/pkg/connector"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
@@ -421,7 +422,11 @@ func checkUser(t *testing.T, r *v2.Resource, u *simulator.User) {
 		t.Errorf("user %s login %q, want %q", u.ID, trait.GetLogin(), u.Username)
 	}
 	wantStatus, wantTrait := v2.Status_RESOURCE_STATUS_ENABLED, v2.UserTrait_Status_STATUS_ENABLED
-	if !u.Active {
+	switch {
+	case u.Active:
+	case u.InactiveReason == "pending_approval":
+		wantStatus, wantTrait = v2.Status_RESOURCE_STATUS_PENDING, v2.UserTrait_Status_STATUS_PENDING
+	default:
 		wantStatus, wantTrait = v2.Status_RESOURCE_STATUS_DISABLED, v2.UserTrait_Status_STATUS_DISABLED
 	}
 	traitStatus := trait.GetStatus().GetStatus() //nolint:staticcheck // older readers still look at the trait status
@@ -465,23 +470,33 @@ func TestSyncLabelsSpecialAccounts(t *testing.T) {
 	ws.AddUser(&simulator.User{ID: "fedUserId00000001", Username: "@alice:matrix.example.org", Name: "@alice:matrix.example.org", Type: "user",
 		Active: true, Roles: []string{"federated-external"}, Federated: true, FederationOrigin: "matrix.example.org"})
 	ws.AddUser(&simulator.User{ID: "goneUserId0000001", Username: "bob", Type: "user", Active: false, InactiveReason: "deactivated", Roles: []string{"user"}})
+	ws.AddUser(&simulator.User{ID: "idleUserId0000001", Username: "carol", Type: "user", Active: false, InactiveReason: "idle_too_long", Roles: []string{"user"}})
+	ws.AddUser(&simulator.User{ID: "newUserId00000001", Username: "bobby", Type: "user", Active: false, InactiveReason: "pending_approval", Roles: []string{"user"}})
 
 	env := testenv.Start(t, ws, simulator.Options{}, "")
-	got := testenv.MustSync(t, newConnector(t, env.BaseURL, simulator.Credential{UserID: admin.ID, Token: "admin-token"}, nil))
+	c := newConnector(t, env.BaseURL, simulator.Credential{UserID: admin.ID, Token: "admin-token"}, nil)
+	got := testenv.MustSync(t, c)
 	users := got.ResourcesOf("user")
 	for _, tc := range []struct {
 		id        string
 		service   bool
 		federated bool
-		disabled  bool
+		status    v2.Status_ResourceStatus
 		display   string
 	}{
 		{id: "adminUserId000001", display: "Admin"},
 		{id: "rocketCatUserId01", service: true, display: "Rocket.Cat"},
 		{id: "appUserId00000001", service: true, display: "Poll App"},
 		{id: "fedUserId00000001", federated: true, display: "@alice:matrix.example.org"},
-		{id: "goneUserId0000001", disabled: true, display: "bob"},
+		// Rocket.Chat's listings never send inactiveReason: an idle sweep's
+		// user reads as deactivated, a user waiting for approval as pending.
+		{id: "goneUserId0000001", status: v2.Status_RESOURCE_STATUS_DISABLED, display: "bob"},
+		{id: "idleUserId0000001", status: v2.Status_RESOURCE_STATUS_DISABLED, display: "carol"},
+		{id: "newUserId00000001", status: v2.Status_RESOURCE_STATUS_PENDING, display: "bobby"},
 	} {
+		if tc.status == v2.Status_RESOURCE_STATUS_UNSPECIFIED {
+			tc.status = v2.Status_RESOURCE_STATUS_ENABLED
+		}
 		r := users[tc.id]
 		if r == nil {
 			t.Errorf("%s missing", tc.id)
@@ -494,16 +509,47 @@ func TestSyncLabelsSpecialAccounts(t *testing.T) {
 		if got := profileBool(r, "federated"); got != tc.federated {
 			t.Errorf("%s federated=%v, want %v", tc.id, got, tc.federated)
 		}
-		if got := r.GetStatus().GetStatus() == v2.Status_RESOURCE_STATUS_DISABLED; got != tc.disabled {
-			t.Errorf("%s disabled=%v, want %v", tc.id, got, tc.disabled)
+		if got := r.GetStatus().GetStatus(); got != tc.status {
+			t.Errorf("%s status %v, want %v", tc.id, got, tc.status)
 		}
 		if r.GetDisplayName() != tc.display {
 			t.Errorf("%s display %q, want %q", tc.id, r.GetDisplayName(), tc.display)
 		}
+		// A targeted sync (ConductorOne refreshing one account) agrees.
+		one, err := getResource(t.Context(), c, r.GetId())
+		if err != nil {
+			t.Fatalf("get %s: %v", tc.id, err)
+		}
+		if one.GetStatus().GetStatus() != tc.status || one.GetStatus().GetDetails() != r.GetStatus().GetDetails() {
+			t.Errorf("targeted %s: status %v %q, want %v %q", tc.id, one.GetStatus().GetStatus(), one.GetStatus().GetDetails(),
+				tc.status, r.GetStatus().GetDetails())
+		}
 	}
-	if len(users) != 5 {
-		t.Errorf("got %d users, want 5", len(users))
+	if pending := users["newUserId00000001"]; pending.GetStatus().GetDetails() != "pending_approval" {
+		t.Errorf("pending user's status detail %q, want pending_approval", pending.GetStatus().GetDetails())
 	}
+	if len(users) != 7 {
+		t.Errorf("got %d users, want 7", len(users))
+	}
+}
+
+// getResource reads one resource through its syncer's Get, as a targeted
+// sync does.
+func getResource(ctx context.Context, c *connector.Connector, id *v2.ResourceId) (*v2.Resource, error) {
+	for _, s := range c.ResourceSyncers(ctx) {
+		if s.ResourceType(ctx).GetId() != id.GetResourceType() {
+			continue
+		}
+		getter, ok := s.(interface {
+			Get(context.Context, *v2.ResourceId, *v2.ResourceId) (*v2.Resource, annotations.Annotations, error)
+		})
+		if !ok {
+			return nil, fmt.Errorf("%s has no Get", id.GetResourceType())
+		}
+		r, _, err := getter.Get(ctx, id, nil)
+		return r, err
+	}
+	return nil, fmt.Errorf("no syncer for %s", id.GetResourceType())
 }
 
 func TestSyncExternalLinksOnlyOverHTTPS(t *testing.T) {
@@ -571,9 +617,10 @@ func TestSyncUnderRateLimiterIsCompleteWithout429s(t *testing.T) {
 	if stats.Total429 != 0 {
 		t.Errorf("got %d 429 answers (%v), want none", stats.Total429, stats.RateLimited)
 	}
-	// One call per listing (count=0) and per team, nothing read twice.
+	// One call per listing (count=0) and per team, nothing read twice; the
+	// users listing's second call asks which users wait for approval.
 	want := map[string]int{
-		"GET users.listByStatus": 1,
+		"GET users.listByStatus": 1 + pendingReads(ws),
 		"GET teams.listAll":      1,
 		"GET roles.list":         1,
 		"GET teams.members":      14,
@@ -681,6 +728,13 @@ func TestSyncFallsBackToUsersListOnOldServers(t *testing.T) {
 	got := testenv.MustSync(t, newConnector(t, env.BaseURL, gen.Admin, nil))
 	var ws *simulator.Workspace
 	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+	// Before 6.8 nothing tells users waiting for approval from deactivated
+	// ones (users.listByStatus's filter is what does): they sync as disabled.
+	for _, u := range ws.Users {
+		if u.InactiveReason == "pending_approval" {
+			u.InactiveReason = "deactivated"
+		}
+	}
 	assertMatchesWorkspace(t, got, ws)
 	if n := env.Sim.Stats().Calls["GET users.list"]; n == 0 {
 		t.Errorf("users.list was not used")
@@ -864,5 +918,29 @@ func TestTeamGrantsCarryProvenance(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no membership grant checked")
+	}
+}
+
+// Before 8.0 users.listByStatus has no inactiveReason filter, and nothing
+// else tells a user waiting for approval from a deactivated one: such a
+// server's pending users sync as disabled, and the sync goes on.
+func TestPendingUsersOnServersBefore8(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		want    v2.Status_ResourceStatus
+	}{
+		{"8.0.0", v2.Status_RESOURCE_STATUS_PENDING},
+		{"7.10.2", v2.Status_RESOURCE_STATUS_DISABLED},
+		{"6.5.0", v2.Status_RESOURCE_STATUS_DISABLED}, // users.list
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			gen := simulator.Generate(5, simulator.Size{Users: 30, Teams: 2, MembersPerTeam: 5})
+			gen.Workspace.AddUser(&simulator.User{ID: "newUserId00000001", Username: "newcomer", Type: "user", InactiveReason: "pending_approval", Roles: []string{"user"}})
+			env := testenv.Start(t, gen.Workspace, simulator.Options{Version: tc.version}, "")
+			got := testenv.MustSync(t, newConnector(t, env.BaseURL, gen.Admin, nil))
+			if r := got.ResourcesOf("user")["newUserId00000001"]; r.GetStatus().GetStatus() != tc.want {
+				t.Errorf("pending user on %s: status %v, want %v", tc.version, r.GetStatus().GetStatus(), tc.want)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/conductorone/baton-rocketchat/pkg/client"
@@ -32,11 +33,14 @@ func (s *userSyncer) ResourceType(_ context.Context) *v2.ResourceType { return u
 //	             on the first call (deactivated.go)
 //	d  Before    the deactivated users on the pages before this one, in
 //	             this pass over the listing: the next one's rank
+//	p  Pending   the ids of the users waiting for an admin's approval, read
+//	             on the first page holding a deactivated user; nil before
 type usersToken struct {
 	Listing  readCursor           `json:"l"`
 	Endpoint client.UsersEndpoint `json:"e,omitempty"`
 	Budget   int                  `json:"b,omitempty"`
 	Before   int                  `json:"d,omitempty"`
+	Pending  *[]string            `json:"p,omitempty"`
 }
 
 func (t usersToken) valid() bool { return t.Listing.valid() && t.Before >= 0 }
@@ -75,17 +79,27 @@ func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	if err != nil {
 		return nil, nil, err
 	}
+	if tok.Pending == nil && slices.ContainsFunc(users, func(u client.User) bool { return !u.Active }) {
+		ids, err := s.c.pendingApproval(ctx, tok.Endpoint, "")
+		if err != nil {
+			return nil, nil, err
+		}
+		tok.Pending = &ids
+	}
 	base := s.c.httpsBase()
 	out := make([]*v2.Resource, 0, len(users))
 	rank := tok.Before // of the next deactivated user among all of them
 	for i := range users {
-		u := &users[i]
+		u := users[i] // a copy: the page may be shared with other calls
+		if !u.Active && slices.Contains(*tok.Pending, u.ID) {
+			u.InactiveReason = client.InactiveReasonPendingApproval
+		}
 		teamsListed := false
 		if !u.Active {
 			teamsListed = teamsListedFor(tok.Budget, rank)
 			rank++
 		}
-		r, err := userResource(ctx, u, base, teamsListed)
+		r, err := userResource(ctx, &u, base, teamsListed)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -93,12 +107,42 @@ func (s *userSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	}
 	var nextTok *usersToken
 	if next != nil {
-		nextTok = &usersToken{Listing: *next, Endpoint: tok.Endpoint, Budget: tok.Budget, Before: rank}
+		nextTok = &usersToken{Listing: *next, Endpoint: tok.Endpoint, Budget: tok.Budget, Before: rank, Pending: tok.Pending}
 		if next.Pass != tok.Listing.Pass {
 			nextTok.Before = 0 // a new pass counts from the start
 		}
 	}
 	return out, &resource.SyncOpResults{NextPageToken: encodeToken(nextTok)}, nil
+}
+
+// pendingApproval lists the users waiting for an admin's approval, among
+// those whose username or name contains search ("" for all). Only
+// users.listByStatus can tell them apart, from Rocket.Chat 8.0; with an
+// older server nobody is pending (they show as deactivated), which the log
+// says once per process.
+func (c *Connector) pendingApproval(ctx context.Context, endpoint client.UsersEndpoint, search string) ([]string, error) {
+	if endpoint != client.UsersListByStatus {
+		c.warnNoPendingFilter(ctx)
+		return []string{}, nil
+	}
+	ids, err := c.client.PendingApprovalUserIDs(ctx, search)
+	if client.IsUnknownParameter(err) {
+		c.warnNoPendingFilter(ctx)
+		return []string{}, nil
+	}
+	if err != nil {
+		return nil, syncError("listing users pending approval", err)
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids, nil
+}
+
+func (c *Connector) warnNoPendingFilter(ctx context.Context) {
+	c.noPendingFilter.Do(func() {
+		ctxzap.Extract(ctx).Info("rocket.chat is older than 8.0: users waiting for approval cannot be told from deactivated users, and show as disabled")
+	})
 }
 
 // usersListing reads every user, active or not, from *endpoint; an empty
@@ -204,6 +248,15 @@ func (s *userSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 	if err != nil {
 		return nil, nil, err
 	}
+	if !u.Active && u.Username != "" {
+		ids, err := s.c.pendingApproval(ctx, s.c.preferredUsersEndpoint(), u.Username)
+		if err != nil {
+			return nil, nil, err
+		}
+		if slices.Contains(ids, u.ID) {
+			u.InactiveReason = client.InactiveReasonPendingApproval
+		}
+	}
 	// A lone user has no rank among the deactivated ones: a targeted
 	// sync does not list a deactivated user's teams.
 	r, err := userResource(ctx, u, s.c.httpsBase(), false)
@@ -225,7 +278,13 @@ func (s *userSyncer) Grants(context.Context, *v2.Resource, resource.SyncOpAttrs)
 func userResource(ctx context.Context, u *client.User, base externalBase, teamsListed bool) (*v2.Resource, error) {
 	traitStatus, resourceStatus := v2.UserTrait_Status_STATUS_ENABLED, v2.Status_RESOURCE_STATUS_ENABLED
 	statusDetail := ""
-	if !u.Active {
+	switch {
+	case u.Active:
+	case u.InactiveReason == client.InactiveReasonPendingApproval:
+		// Registered, never approved: nobody switched this account off.
+		traitStatus, resourceStatus = v2.UserTrait_Status_STATUS_PENDING, v2.Status_RESOURCE_STATUS_PENDING
+		statusDetail = u.InactiveReason
+	default:
 		traitStatus, resourceStatus = v2.UserTrait_Status_STATUS_DISABLED, v2.Status_RESOURCE_STATUS_DISABLED
 		statusDetail = "deactivated"
 		if u.InactiveReason != "" {
