@@ -23,7 +23,8 @@ func TestCapabilitiesNamePermissions(t *testing.T) {
 			ResourceType struct {
 				ID string `json:"id"`
 			} `json:"resourceType"`
-			Permissions struct {
+			OptInRequired bool `json:"optInRequired"`
+			Permissions   struct {
 				Permissions []struct {
 					Permission string `json:"permission"`
 				} `json:"permissions"`
@@ -42,12 +43,19 @@ func TestCapabilitiesNamePermissions(t *testing.T) {
 		"incoming-webhook": append(slices.Clone(sync), "manage-incoming-integrations"),
 		"outgoing-webhook": append(slices.Clone(sync), "manage-outgoing-integrations"),
 		"oauth-app":        append(slices.Clone(sync), "manage-oauth-apps"),
+		"room": append(slices.Clone(sync), "view-room-administration", "view-c-room", "view-joined-room", "view-other-user-channels",
+			"add-user-to-any-c-room", "add-user-to-any-p-room", "kick-user-from-any-c-room", "kick-user-from-any-p-room",
+			"remove-user", "set-owner", "set-moderator", "set-leader"),
 	}
 	known := simulator.NewWorkspace().Permissions
 	seen := map[string]bool{}
 	for _, rc := range caps.ResourceTypeCapabilities {
 		id := rc.ResourceType.ID
 		seen[id] = true
+		// Rooms cost a call or two per room: a customer turns them on.
+		if rc.OptInRequired != (id == "room") {
+			t.Errorf("%s: opt-in required %v", id, rc.OptInRequired)
+		}
 		var got []string
 		for _, p := range rc.Permissions.Permissions {
 			got = append(got, p.Permission)

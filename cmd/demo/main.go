@@ -36,9 +36,11 @@ func run() error {
 	users := flag.Int("users", 500, "users in the simulated workspace")
 	teams := flag.Int("teams", 25, "teams in the simulated workspace")
 	paced := flag.Bool("paced", false, "sync as the least-privilege reader, under a rate limiter scaled to 10 calls per second")
+	rooms := flag.Int("rooms", 0, "also sync rooms (an opt-in resource type): this many channels, private groups and discussions in the simulated workspace")
 	flag.Parse()
 
-	gen := simulator.Generate(42, simulator.Size{Users: *users, Teams: *teams, MembersPerTeam: 30})
+	size := simulator.Size{Users: *users, Teams: *teams, MembersPerTeam: 30, Rooms: *rooms, MembersPerRoom: 20}
+	gen := simulator.Generate(42, size)
 	opts := simulator.Options{}
 	cred, who := gen.Admin, "admin (exempt from the rate limiter)"
 	if *paced {
@@ -55,10 +57,20 @@ func run() error {
 	defer srv.Close()
 	baseURL := "http://" + lis.Addr().String()
 
-	fmt.Printf("Simulated Rocket.Chat at %s: %d users, %d teams. Syncing as %s.\n\n", baseURL, *users, *teams, who)
+	fmt.Printf("Simulated Rocket.Chat at %s: %d users, %d teams, %d rooms. Syncing as %s.\n\n", baseURL, *users, *teams, *rooms, who)
 	_ = os.Remove(*out)
 	start := time.Now()
-	cmd := exec.Command(*connectorPath, "--base-url", baseURL, "-f", *out, "--log-level", "warn")
+	args := []string{"--base-url", baseURL, "-f", *out, "--log-level", "warn"}
+	if *rooms > 0 {
+		// Rooms are opt-in: naming the types to sync selects them (the
+		// reader cannot list webhooks and OAuth apps, so it does not ask).
+		types := "user,role,team,permission,incoming-webhook,outgoing-webhook,oauth-app,room"
+		if *paced {
+			types = "user,role,team,permission,room"
+		}
+		args = append(args, "--sync-resource-types", types)
+	}
+	cmd := exec.Command(*connectorPath, args...)
 	// Credentials go through the environment, never the command line.
 	cmd.Env = append(os.Environ(), "BATON_USER_ID="+cred.UserID, "BATON_AUTH_TOKEN="+cred.Token)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -116,6 +128,15 @@ func printSummary(c *harness.Contents, path string, elapsed time.Duration) {
 	}
 	fmt.Printf("  roles        %5d\n", perType["role"])
 	fmt.Printf("  teams        %5d\n", perType["team"])
+	if perType["room"] > 0 {
+		unlisted := 0
+		for _, r := range c.Resources {
+			if r.GetId().GetResourceType() == "room" && r.GetProfile().GetFields()["members_source"].GetStringValue() == "none" {
+				unlisted++
+			}
+		}
+		fmt.Printf("  rooms        %5d  (%d whose members the token cannot read)\n", perType["room"], unlisted)
+	}
 	fmt.Printf("  entitlements %5d\n", len(c.Entitlements))
 	fmt.Printf("  grants       %5d\n\n", len(c.Grants))
 

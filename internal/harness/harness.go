@@ -79,6 +79,10 @@ func register(gs *grpc.Server, srv types.ConnectorServer) {
 type SyncOptions struct {
 	TmpDir  string
 	Workers int
+	// ResourceTypes, when set, is the syncer's resource type selection, as
+	// --sync-resource-types sets it (the connector gets the same list in
+	// its cli.ConnectorOpts).
+	ResourceTypes []string
 }
 
 // Sync runs a full sync of builder into the c1z file at path, as
@@ -93,20 +97,23 @@ func Sync(ctx context.Context, builder connectorbuilder.ConnectorBuilderV2, path
 		return err
 	}
 	defer func() { err = errors.Join(err, conn.Close()) }()
-	return runSyncer(ctx, ctx, conn, store, path, o.TmpDir, o.Workers)
+	return runSyncer(ctx, ctx, conn, store, path, o)
 }
 
 // runSyncer runs the SDK syncer against client into the c1z at path. The
 // sync itself runs under syncCtx; the syncer is created and closed (the c1z
 // packed) under ctx, so cancelling syncCtx interrupts the sync but still
 // leaves a c1z carrying its last checkpoint.
-func runSyncer(ctx, syncCtx context.Context, client types.ConnectorClient, store *SessionStore, path, tmpDir string, workers int) error {
+func runSyncer(ctx, syncCtx context.Context, client types.ConnectorClient, store *SessionStore, path string, o SyncOptions) error {
 	opts := []sdksync.SyncOpt{sdksync.WithC1ZPath(path), sdksync.WithSessionStore(store)}
-	if tmpDir != "" {
-		opts = append(opts, sdksync.WithTmpDir(tmpDir))
+	if o.TmpDir != "" {
+		opts = append(opts, sdksync.WithTmpDir(o.TmpDir))
 	}
-	if workers > 0 {
-		opts = append(opts, sdksync.WithWorkerCount(workers))
+	if o.Workers > 0 {
+		opts = append(opts, sdksync.WithWorkerCount(o.Workers))
+	}
+	if len(o.ResourceTypes) > 0 {
+		opts = append(opts, sdksync.WithSyncResourceTypes(o.ResourceTypes))
 	}
 	s, err := sdksync.NewSyncer(ctx, client, opts...)
 	if err != nil {

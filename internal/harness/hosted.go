@@ -57,6 +57,8 @@ type HostedOptions struct {
 	// loses values and fails calls (the syncer's own use of the store is
 	// not affected).
 	StoreFaults *FaultyStore
+	// ResourceTypes is the syncer's resource type selection (SyncOptions).
+	ResourceTypes []string
 }
 
 // HostedStats reports what each instance of a SyncHosted run served.
@@ -156,7 +158,7 @@ func SyncHosted(ctx context.Context, build func(i int) connectorbuilder.Connecto
 		rr.calls[i] = map[string]int{}
 	}
 
-	err := runSyncer(ctx, syncCtx, rr, store, path, o.TmpDir, o.Workers)
+	err := runSyncer(ctx, syncCtx, rr, store, path, SyncOptions{TmpDir: o.TmpDir, Workers: o.Workers, ResourceTypes: o.ResourceTypes})
 	if errors.Is(context.Cause(syncCtx), ErrStopped) && err != nil {
 		err = fmt.Errorf("%w after %d connector List calls (%w): %w", ErrStopped, o.StopAfter, context.Canceled, err)
 	}

@@ -25,6 +25,11 @@ type Size struct {
 	// the first team is made larger than a 100-item page when there are
 	// enough users.
 	MembersPerTeam int
+	// Rooms is the number of channels, private groups and discussions
+	// outside teams' main rooms (some inside teams); direct messages and
+	// omnichannel rooms come on top. MembersPerRoom is their average size.
+	// Zero makes none, and leaves the rest of the workspace as without.
+	Rooms, MembersPerRoom int
 }
 
 // Generated is a workspace with credentials of its service accounts.
@@ -93,7 +98,14 @@ func (g *generator) run(size Size) *Generated {
 	supportLead := g.customRole("support-lead", "Support team lead", scopeUsers, false)
 	g.customRole("room-helper", "Helps moderate team rooms", scopeSubscriptions, false)
 	compliance := g.customRole("compliance-officer", "Compliance reviews", scopeUsers, true)
-	for _, p := range []string{permViewDRoom, permViewFullOtherUserInfo, permViewAllTeams, permAccessPermissions} {
+	readerPerms := []string{permViewDRoom, permViewFullOtherUserInfo, permViewAllTeams, permAccessPermissions}
+	if size.Rooms > 0 {
+		// Rooms are listed with view-room-administration (rooms.adminRooms).
+		// Members with view-c-room (public channels) and view-joined-room
+		// (the rooms the reader is in).
+		readerPerms = append(readerPerms, "view-room-administration", permViewCRoom, permViewJoinedRoom)
+	}
+	for _, p := range readerPerms {
 		ws.Permissions[p] = append(ws.Permissions[p], readerRole.ID)
 	}
 
@@ -136,6 +148,9 @@ func (g *generator) run(size Size) *Generated {
 		feds = append(feds, g.federated())
 	}
 	g.teams(size, humans, feds, plain)
+	if size.Rooms > 0 {
+		g.rooms(size, humans, feds, plain, admin)
+	}
 
 	return &Generated{
 		Workspace: ws,
@@ -349,6 +364,121 @@ func (g *generator) teams(size Size, humans, feds []*User, plain *User) {
 			t.Members = append(t.Members, TeamMember{UserID: plain.ID, CreatedAt: g.after(t.CreatedAt)})
 		}
 		g.ws.Teams = append(g.ws.Teams, t)
+	}
+}
+
+var roomWords = []string{
+	"general", "random", "announcements", "incidents", "releases", "hiring", "legal-private", "board", "payroll",
+	"oncall", "design-review", "customer-x", "partners", "watercooler", "books", "lunch", "security-alerts", "audit",
+}
+
+// rooms creates public channels and private groups, some inside teams and
+// some discussions of other rooms, with owners, moderators, leaders and
+// plain members (deactivated and federated ones included); then a few
+// direct messages and omnichannel rooms, which a governance sync leaves out.
+// The admin account is in only some private groups, as in real workspaces.
+func (g *generator) rooms(size Size, humans, feds []*User, plain, admin *User) {
+	pool := slices.Concat(humans, feds)
+	if len(pool) == 0 {
+		pool = []*User{plain}
+	}
+	var creators []*User
+	for _, u := range humans {
+		if u.Active {
+			creators = append(creators, u)
+		}
+	}
+	if len(creators) == 0 {
+		creators = []*User{plain}
+	}
+	per := max(size.MembersPerRoom, 2)
+	used := map[string]bool{}
+	for _, t := range g.ws.Teams {
+		used[t.Name] = true
+	}
+	for i := range size.Rooms {
+		creator := creators[g.r.IntN(len(creators))]
+		name := roomWords[g.r.IntN(len(roomWords))]
+		for n := 2; used[name]; n++ {
+			name = roomWords[g.r.IntN(len(roomWords))] + "-" + itoa(n)
+		}
+		used[name] = true
+		r := &Room{
+			ID: randomID(g.r), Name: name, Type: RoomPublic, CreatedAt: g.created(),
+			CreatorID: creator.ID, CreatorUsername: creator.Username,
+		}
+		if g.pct(40) || i == 1 {
+			r.Type = RoomPrivate
+		}
+		switch n := g.r.IntN(100); {
+		case n < 20 && len(g.ws.Teams) > 0:
+			r.TeamID = g.ws.Teams[g.r.IntN(len(g.ws.Teams))].ID
+		case n < 30 && len(g.ws.Rooms) > 0:
+			parent := g.ws.Rooms[g.r.IntN(len(g.ws.Rooms))]
+			if parent.Type == RoomPublic || parent.Type == RoomPrivate {
+				r.ParentID, r.Type, r.TeamID = parent.ID, parent.Type, parent.TeamID
+				r.FName = "Discussion: " + name
+			}
+		}
+		r.ReadOnly, r.Archived, r.Broadcast = g.pct(5), g.pct(4), g.pct(3)
+		r.Default, r.Featured = r.Type == RoomPublic && g.pct(5), g.pct(3)
+		if r.Type == RoomPrivate && g.pct(5) {
+			r.ABACAttributes = []ABACAttribute{{Key: "clearance", Values: []string{"confidential"}}}
+		}
+		r.Subscriptions = append(r.Subscriptions, RoomSubscription{UserID: creator.ID, Roles: []string{roleOwner}, CreatedAt: r.CreatedAt})
+		want := per/2 + g.r.IntN(per+1)
+		if i == 0 {
+			want = max(2*per, 105) // more than a page
+		}
+		for _, idx := range g.r.Perm(len(pool)) {
+			if len(r.Subscriptions) >= want {
+				break
+			}
+			u := pool[idx]
+			if u == creator {
+				continue
+			}
+			s := RoomSubscription{UserID: u.ID, CreatedAt: g.after(r.CreatedAt)}
+			if g.pct(60) {
+				s.InviterID, s.InviterUsername = creator.ID, creator.Username
+			}
+			switch n := g.r.IntN(100); {
+			case n < 3:
+				s.Roles = []string{roleOwner}
+			case n < 8:
+				s.Roles = []string{roleModerator}
+			case n < 10:
+				s.Roles = []string{roleModerator, roleLeader}
+			case n < 12:
+				s.Roles = []string{roleLeader}
+			}
+			r.Subscriptions = append(r.Subscriptions, s)
+		}
+		// The admin account joined public rooms it created or was asked
+		// into, and only some private ones: the others hide their members
+		// from it (canAccessRoom has no admin bypass).
+		if r.subscription(admin.ID) == nil && (r.Type == RoomPublic && g.pct(30) || r.Type == RoomPrivate && i%2 == 0) {
+			r.Subscriptions = append(r.Subscriptions, RoomSubscription{UserID: admin.ID, CreatedAt: g.after(r.CreatedAt)})
+		}
+		if i < 2 && r.subscription(plain.ID) == nil {
+			r.Subscriptions = append(r.Subscriptions, RoomSubscription{UserID: plain.ID, CreatedAt: g.after(r.CreatedAt)})
+		}
+		g.ws.Rooms = append(g.ws.Rooms, r)
+	}
+	// Direct messages and omnichannel rooms: never governance resources.
+	for i := range max(size.Rooms/5, 1) {
+		a, b := pool[g.r.IntN(len(pool))], pool[g.r.IntN(len(pool))]
+		dm := &Room{ID: randomID(g.r), Type: RoomDirect, CreatedAt: g.created(),
+			Subscriptions: []RoomSubscription{{UserID: a.ID}}}
+		if b != a {
+			dm.Subscriptions = append(dm.Subscriptions, RoomSubscription{UserID: b.ID})
+		}
+		g.ws.Rooms = append(g.ws.Rooms, dm)
+		if i%2 == 0 {
+			agent := pool[g.r.IntN(len(pool))]
+			g.ws.Rooms = append(g.ws.Rooms, &Room{ID: randomID(g.r), Name: "visitor-" + itoa(i), Type: RoomLivechat, CreatedAt: g.created(),
+				Subscriptions: []RoomSubscription{{UserID: agent.ID}}})
+		}
 	}
 }
 

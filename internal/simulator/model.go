@@ -103,6 +103,8 @@ type Workspace struct {
 	Users []*User
 	Roles []*Role
 	Teams []*Team
+	// Rooms are the rooms other than teams' main rooms (rooms_model.go).
+	Rooms []*Room
 	// Permissions maps a permission id to the role ids holding it.
 	Permissions map[string][]string
 	// Integrations are the incoming and outgoing webhook integrations, in
@@ -146,6 +148,9 @@ var builtinRoles = []Role{
 var defaultPermissions = map[string][]string{
 	permAccessPermissions:               {roleAdmin},
 	permAddTeamMember:                   {roleAdmin, roleOwner, roleModerator},
+	permAddUserToAnyCRoom:               {roleAdmin},
+	permAddUserToAnyPRoom:               {},
+	permAddUserToJoinedRoom:             {roleAdmin, roleOwner, roleModerator},
 	permAPIBypassRateLimit:              {roleAdmin, roleBot, roleApp},
 	permAssignAdminRole:                 {roleAdmin},
 	"assign-roles":                      {roleAdmin},
@@ -159,6 +164,8 @@ var defaultPermissions = map[string][]string{
 	"edit-other-user-password":          {roleAdmin},
 	"edit-team":                         {roleAdmin, roleOwner},
 	permEditTeamMember:                  {roleAdmin, roleOwner, roleModerator},
+	permKickUserFromAnyCRoom:            {roleAdmin},
+	permKickUserFromAnyPRoom:            {},
 	permLogoutOtherUser:                 {roleAdmin},
 	permManageIncomingIntegrations:      {roleAdmin},
 	permManageModerationActions:         {roleAdmin},
@@ -166,20 +173,25 @@ var defaultPermissions = map[string][]string{
 	permManageOutgoingIntegrations:      {roleAdmin},
 	permManageOwnIncomingIntegrations:   {roleAdmin},
 	permManageOwnOutgoingIntegrations:   {roleAdmin},
+	permRemoveUser:                      {roleAdmin, roleOwner, roleModerator},
 	"send-many-messages":                {roleAdmin, roleBot, roleApp},
-	"set-leader":                        {roleAdmin, roleOwner},
-	"set-moderator":                     {roleAdmin, roleOwner},
-	"set-owner":                         {roleAdmin, roleOwner},
+	permSetLeader:                       {roleAdmin, roleOwner},
+	permSetModerator:                    {roleAdmin, roleOwner},
+	permSetOwner:                        {roleAdmin, roleOwner},
 	"view-all-team-channels":            {roleAdmin, roleOwner},
 	permViewAllTeams:                    {roleAdmin},
+	permViewBroadcastMemberList:         {roleAdmin, roleOwner, roleModerator},
 	permViewCRoom:                       {roleAdmin, roleUser, roleFederatedExternal, roleBot, roleApp, roleAnonymous},
 	permViewDRoom:                       {roleAdmin, roleUser, roleFederatedExternal, roleBot, roleApp, roleGuest},
 	permViewFullOtherUserInfo:           {roleAdmin},
+	permViewJoinedRoom:                  {roleGuest, roleBot, roleApp, roleAnonymous},
+	permViewLRoom:                       {roleLivechatManager, roleLivechatMonitor, roleLivechatAgent, roleAdmin},
 	permViewLivechatManager:             {roleLivechatManager, roleLivechatMonitor, roleAdmin},
+	permViewLivechatRooms:               {roleLivechatManager, roleLivechatMonitor, roleAdmin},
 	permViewOtherUserChannels:           {roleAdmin},
 	permViewOutsideRoom:                 {roleAdmin, roleOwner, roleModerator, roleUser, roleFederatedExternal},
-	"view-p-room":                       {roleAdmin, roleUser, roleFederatedExternal, roleAnonymous, roleGuest},
-	"view-room-administration":          {roleAdmin},
+	permViewPRoom:                       {roleAdmin, roleUser, roleFederatedExternal, roleAnonymous, roleGuest},
+	permViewRoomAdministration:          {roleAdmin},
 	permViewStatistics:                  {roleAdmin},
 	"view-user-administration":          {roleAdmin},
 	"sync-auth-services-users":          {roleAdmin},
@@ -374,6 +386,9 @@ func (w *Workspace) Clone() *Workspace {
 			ct.RoomSubscribers[i].Roles = slices.Clone(ct.RoomSubscribers[i].Roles)
 		}
 		c.Teams = append(c.Teams, &ct)
+	}
+	for _, r := range w.Rooms {
+		c.Rooms = append(c.Rooms, r.clone())
 	}
 	for p, roles := range w.Permissions {
 		c.Permissions[p] = slices.Clone(roles)

@@ -23,6 +23,14 @@ const (
 	// (apps/meteor/app/meteor-accounts-saml/server/lib/settings.ts), and
 	// SettingSAMLRoleSync makes each SAML login replace the user's roles
 	// with the IdP's role attribute (apps/meteor/ee/server/configuration/saml.ts).
+	// SettingLDAPRooms turns LDAP channel sync on: at every sync and login
+	// LDAP adds users to the rooms SettingLDAPRoomsMap maps their groups to
+	// and, with SettingLDAPRoomsEnforce, removes them from mapped rooms of
+	// groups they left (syncUserChannels in apps/meteor/ee/server/lib/ldap/Manager.ts).
+	SettingLDAPRooms         = "LDAP_Sync_User_Data_Channels"
+	SettingLDAPRoomsMap      = "LDAP_Sync_User_Data_ChannelsMap"
+	SettingLDAPRoomsEnforce  = "LDAP_Sync_User_Data_Channels_Enforce_AutoChannels"
+	defaultLDAPRoomsMap      = "{\n\t\"employee\": \"general\",\n\t\"techsupport\": [\n\t\t\"helpdesk\",\n\t\t\"support\"\n\t]\n}"
 	SettingSAML              = "SAML_Custom_Default"
 	SettingSAMLRoleSync      = "SAML_Custom_Default_role_attribute_sync"
 	defaultLDAPRolesMapValue = "{\n\t\"rocket-admin\": \"admin\",\n\t\"tech-support\": \"support\"\n}"
@@ -38,6 +46,9 @@ var defaultSettings = map[string]any{
 	SettingLDAPTeamsMap:    "{}",
 
 	SettingLDAPRolesAutoRemove: false,
+	SettingLDAPRooms:           false,
+	SettingLDAPRoomsMap:        defaultLDAPRoomsMap,
+	SettingLDAPRoomsEnforce:    false,
 	SettingLDAPTeamsEachLogin:  false,
 	SettingSAML:                false,
 	SettingSAMLRoleSync:        false,

@@ -432,39 +432,89 @@ func (s *Server) usersInfo(c *call) reply {
 	return success(field{keyUser, doc})
 }
 
-// userRooms lists u's team main-room subscriptions (Subscriptions.findByUserId,
-// so plain subscribers' rooms too), sorted by type then name.
+// userRooms lists every subscription of u, as users.info's includeUserRooms
+// reads them (apps/meteor/server/api/v1/users.ts: Subscriptions.findByUserId
+// projected to rid, name, t, roles, unread, federated and sorted {t: 1,
+// name: 1}): channels, private groups, team main rooms (plain subscribers'
+// too), discussions, direct messages and omnichannel rooms, whatever the
+// user's or the room's state. The subscription's name is the room's name;
+// for a direct message the other members' usernames joined by ", " in
+// display-name order, the user's own for a DM with itself
+// (app/lib/server/functions/createDirectRoom.ts); for an omnichannel room
+// its fname. Fields keep the subscription document's order:
+// createWithRoomAndUser (packages/models/src/models/Subscriptions.ts) writes
+// unread before rid, name and t, and roles come after; createDirectRoom
+// upserts by rid, so rid leads there. unread is not modelled (0).
 func userRooms(ws *Workspace, u *User) []object {
 	type sub struct {
-		t     string
-		team  *Team
+		ref   *roomRef
+		name  string
 		roles []string
 	}
 	var subs []sub
-	for _, t := range ws.Teams {
-		if roles := t.subscriptionRoles(u.ID); roles != nil {
-			typ := "c"
-			if t.Type == teamPrivate {
-				typ = "p"
-			}
-			subs = append(subs, sub{typ, t, *roles})
+	for _, ref := range ws.roomRefs() {
+		s := ref.sub(u.ID)
+		if s == nil {
+			continue
 		}
+		name := ref.name()
+		switch ref.typ() {
+		case RoomDirect:
+			name = directSubscriptionName(ws, ref, u)
+		case RoomLivechat:
+			name = ref.fname()
+		}
+		subs = append(subs, sub{ref, name, *s.roles})
 	}
-	slices.SortStableFunc(subs, func(a, b sub) int {
-		if c := strings.Compare(a.t, b.t); c != 0 {
-			return c
+	sortBy(subs, []sortKey{{keyRoomType, 1}, {keyName, 1}}, func(x sub, f string) any {
+		if f == keyRoomType {
+			return x.ref.typ()
 		}
-		return strings.Compare(a.team.Name, b.team.Name)
+		return optString(x.name)
 	})
 	out := make([]object, len(subs))
 	for i, x := range subs {
-		o := object{{keyID, derivedID(x.team.RoomID, u.ID)}, {"rid", x.team.RoomID}, {keyName, x.team.Name}, {"t", x.t}}
+		rid, t := x.ref.id(), x.ref.typ()
+		o := object{{keyID, derivedID(rid, u.ID)}}
+		switch t {
+		case RoomDirect:
+			o = append(o, field{keyRID, rid}, field{keyUnread, 0}, field{keyRoomType, t})
+			if x.name != "" {
+				o = o.with(keyName, x.name)
+			}
+		default:
+			o = append(o, field{keyUnread, 0}, field{keyRID, rid}, field{keyName, x.name}, field{keyRoomType, t})
+		}
 		if x.roles != nil {
 			o = o.with(keyRoles, x.roles)
 		}
-		out[i] = o.with("unread", 0)
+		out[i] = o
 	}
 	return out
+}
+
+// directSubscriptionName is the name createDirectRoom gives u's
+// subscription: the other members' usernames in display-name order.
+func directSubscriptionName(ws *Workspace, ref *roomRef, u *User) string {
+	var others []*User
+	for _, s := range ref.subs() {
+		if m := ws.UserByID(s.uid); m != nil && m.ID != u.ID {
+			others = append(others, m)
+		}
+	}
+	if len(others) == 0 {
+		return u.Username
+	}
+	slices.SortStableFunc(others, func(a, b *User) int {
+		return strings.Compare(strings.ToLower(displayOrUsername(a)), strings.ToLower(displayOrUsername(b)))
+	})
+	var names []string
+	for _, m := range others {
+		if m.Username != "" {
+			names = append(names, m.Username)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 var usersListTeamsQuery = &schema{

@@ -71,16 +71,30 @@ func Client(tb testing.TB, baseURL string, cred simulator.Credential, tweak ...f
 // Sync runs a full in-process sync into a fresh c1z and returns its path.
 func Sync(tb testing.TB, c connectorbuilder.ConnectorBuilderV2) (string, error) {
 	tb.Helper()
+	return SyncSelected(tb, c, nil)
+}
+
+// SyncSelected is Sync of the resource types selected (all when nil), as
+// --sync-resource-types runs it: the connector's options must name the
+// same types.
+func SyncSelected(tb testing.TB, c connectorbuilder.ConnectorBuilderV2, selected []string) (string, error) {
+	tb.Helper()
 	dir := tb.TempDir()
 	path := filepath.Join(dir, "sync.c1z")
-	err := harness.Sync(context.Background(), c, path, harness.SyncOptions{TmpDir: dir})
+	err := harness.Sync(context.Background(), c, path, harness.SyncOptions{TmpDir: dir, ResourceTypes: selected})
 	return path, err
 }
 
 // MustSync syncs and reads the result back, failing the test on error.
 func MustSync(tb testing.TB, c connectorbuilder.ConnectorBuilderV2) *harness.Contents {
 	tb.Helper()
-	path, err := Sync(tb, c)
+	return MustSyncSelected(tb, c, nil)
+}
+
+// MustSyncSelected is MustSync of the resource types selected (SyncSelected).
+func MustSyncSelected(tb testing.TB, c connectorbuilder.ConnectorBuilderV2, selected []string) *harness.Contents {
+	tb.Helper()
+	path, err := SyncSelected(tb, c, selected)
 	if err != nil {
 		tb.Fatalf("sync: %v", err)
 	}

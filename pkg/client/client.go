@@ -261,11 +261,12 @@ func (c *Client) WaitFor(endpoint string) time.Duration {
 	return c.pacer.waitFor("GET " + endpoint)
 }
 
-// Names Rocket.Chat's endpoints take users and teams by, in queries and
-// bodies alike.
+// Names Rocket.Chat's endpoints take users, teams and rooms by, in queries
+// and bodies alike.
 const (
 	paramUserID   = "userId"
 	paramTeamID   = "teamId"
+	paramRoomID   = "roomId"
 	paramUsername = "username"
 )
 

@@ -49,6 +49,28 @@ const (
 	PermManageOwnOutgoingIntegrations = "manage-own-outgoing-integrations"
 	// PermManageOAuthApps lists OAuth apps (oauth-apps.list, §7.4).
 	PermManageOAuthApps = "manage-oauth-apps"
+	// PermViewRoomAdministration lists every room (rooms.adminRooms, §10).
+	PermViewRoomAdministration = "view-room-administration"
+	// PermViewCRoom lets a caller read public channels outside teams and
+	// those of public teams (canAccessRoom, §10); PermViewJoinedRoom the
+	// rooms it is in.
+	PermViewCRoom      = "view-c-room"
+	PermViewJoinedRoom = "view-joined-room"
+	// PermViewOtherUserChannels lets users.info list another user's rooms,
+	// private groups included (§10).
+	PermViewOtherUserChannels = "view-other-user-channels"
+	// Room membership changes by a caller who is not in the room: public
+	// rooms with the -c- permissions, private groups with the -p- ones
+	// (§10); kicking also needs remove-user, checked on the room.
+	PermAddUserToAnyCRoom    = "add-user-to-any-c-room"
+	PermAddUserToAnyPRoom    = "add-user-to-any-p-room"
+	PermKickUserFromAnyCRoom = "kick-user-from-any-c-room"
+	PermKickUserFromAnyPRoom = "kick-user-from-any-p-room"
+	PermRemoveUser           = "remove-user"
+	// Room roles, checked on the room (a room owner holds them there).
+	PermSetOwner     = "set-owner"
+	PermSetModerator = "set-moderator"
+	PermSetLeader    = "set-leader"
 )
 
 // endpointPermissions names the permission each endpoint the client calls
@@ -66,4 +88,6 @@ var endpointPermissions = map[string]string{
 	"users.create":             PermCreateUser,
 	"users.setActiveStatus":    PermEditOtherUserActiveStatus,
 	"users.delete":             PermDeleteUser,
+	"rooms.adminRooms":         PermViewRoomAdministration,
+	"rooms.adminRooms.getRoom": PermViewRoomAdministration,
 }

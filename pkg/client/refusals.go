@@ -209,3 +209,42 @@ func IsUnknownParameter(err error) bool {
 	e := apiErrorOf(err)
 	return e != nil && e.StatusCode == http.StatusBadRequest && (e.ErrorType == "invalid-params" || e.ErrorType == "error-invalid-params")
 }
+
+// IsRoomNotFound reports an unknown room, or a private group the caller is
+// not in: findPrivateGroupByIdOrName and findChannelByIdOrName answer
+// error-room-not-found whether the room is missing or hidden from the caller
+// (apps/meteor/app/api/server/v1/groups.ts, channels.ts, docs §10); the
+// methods behind the writes answer error-invalid-room, and
+// rooms.adminRooms.getRoom not-allowed.
+func IsRoomNotFound(err error) bool {
+	return hasType(err, "error-room-not-found", "error-invalid-room", "not-allowed")
+}
+
+// IsNotRoomMember reports a room write's refusal of a user who is not
+// subscribed to the room: error-user-not-in-room (addRoomOwner and its
+// siblings, removeRoomLeader) or, from removeRoomOwner and
+// removeRoomModerator, error-invalid-room (docs §10).
+func IsNotRoomMember(err error) bool { return hasType(err, "error-user-not-in-room") }
+
+// IsLastRoomOwnerKick reports removeUserFromRoom's refusal to take a room's
+// last owner out, error-you-are-last-owner (docs §10).
+func IsLastRoomOwnerKick(err error) bool { return hasType(err, "error-you-are-last-owner") }
+
+// IsAlreadyRoomRole reports addRoomOwner/Moderator/Leader's refusal of a
+// member who holds the role already (apps/meteor/server/methods/addRoomOwner.ts
+// and its siblings, docs §10).
+func IsAlreadyRoomRole(err error) bool {
+	return hasType(err, "error-user-already-owner", "error-user-already-moderator", "error-user-already-leader")
+}
+
+// IsNotRoomRole reports removeRoomOwner/Moderator/Leader's refusal of a
+// member who does not hold the role (apps/meteor/server/methods/removeRoomOwner.ts
+// and its siblings, docs §10).
+func IsNotRoomRole(err error) bool {
+	return hasType(err, "error-user-not-owner", "error-user-not-moderator", "error-user-not-leader")
+}
+
+// IsLastRoomOwner reports removeRoomOwner's refusal of a room's last owner,
+// error-remove-last-owner (apps/meteor/server/methods/removeRoomOwner.ts,
+// docs §10).
+func IsLastRoomOwner(err error) bool { return hasType(err, "error-remove-last-owner") }

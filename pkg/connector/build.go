@@ -99,3 +99,8 @@ func clip(s string, n int) string {
 func grantedResource(r *v2.Resource) *v2.Resource {
 	return v2.Resource_builder{Id: r.GetId(), DisplayName: r.GetDisplayName()}.Build()
 }
+
+// profileText is a string value of r's profile, "" when it has none.
+func profileText(r *v2.Resource, key string) string {
+	return r.GetProfile().GetFields()[key].GetStringValue()
+}

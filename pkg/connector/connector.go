@@ -59,6 +59,12 @@ type Connector struct {
 	// that costs time under the rate limiter (deactivated.go).
 	allDeactivatedTeams bool
 
+	// roomSubscriptionReads makes concurrent room grant calls of one
+	// process share one reading of every user's rooms; roomSubscriptionsSeen
+	// keeps the last one (room_subscriptions.go).
+	roomSubscriptionReads singleflight.Group
+	roomSubscriptionsSeen roomSubscriptionsCache
+
 	// noPendingFilter says once that the server cannot tell users pending
 	// approval from deactivated ones (user.go).
 	noPendingFilter sync.Once
@@ -135,12 +141,24 @@ func NewWithClient(cl *client.Client, opts *cli.ConnectorOpts, options ...Option
 // type it is offered, so a type it cannot list is left out rather than
 // offered empty (nonHumanSyncers).
 func (c *Connector) ResourceSyncers(ctx context.Context) []connectorbuilder.ResourceSyncerV2 {
-	return append([]connectorbuilder.ResourceSyncerV2{
+	syncers := append([]connectorbuilder.ResourceSyncerV2{
 		&userSyncer{c: c},
 		&roleSyncer{c: c},
 		&teamSyncer{c: c},
 		&permissionSyncer{c: c},
 	}, c.nonHumanSyncers(ctx)...)
+	if c.roomsSelected() {
+		syncers = append(syncers, &roomSyncer{c: c})
+	}
+	return syncers
+}
+
+// roomsSelected reports whether the room type is offered: to the
+// capabilities command (no client), and to a run that named it in its
+// resource type selection. The SDK syncs every type it is offered, so an
+// opt-in type is left out unless asked for.
+func (c *Connector) roomsSelected() bool {
+	return c.client == nil || c.opts != nil && c.opts.SyncFilterIsExplicit() && c.opts.WillSyncResourceType(roomResourceType.GetId())
 }
 
 // Metadata describes the connector to ConductorOne.

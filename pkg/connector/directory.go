@@ -44,8 +44,12 @@ const (
 	settingLDAPTeamsMap    = "LDAP_Groups_To_Rocket_Chat_Teams"
 	settingLDAPAutoRemove  = "LDAP_Sync_User_Data_Roles_AutoRemove"
 	settingLDAPTeamsLogin  = "LDAP_Validate_Teams_For_Each_Login"
-	settingSAML            = "SAML_Custom_Default"
-	settingSAMLRoleSync    = "SAML_Custom_Default_role_attribute_sync"
+	// LDAP channel sync (rooms): Enterprise settings too.
+	settingLDAPRooms        = "LDAP_Sync_User_Data_Channels"
+	settingLDAPRoomsMap     = "LDAP_Sync_User_Data_ChannelsMap"
+	settingLDAPRoomsEnforce = "LDAP_Sync_User_Data_Channels_Enforce_AutoChannels"
+	settingSAML             = "SAML_Custom_Default"
+	settingSAMLRoleSync     = "SAML_Custom_Default_role_attribute_sync"
 )
 
 // directoryMapping is who in the directory manages which roles and teams.
@@ -64,6 +68,12 @@ type directoryMapping struct {
 	// Teams maps a team name to the LDAP groups mapped to it, when LDAP
 	// sync keeps memberships in line after the account's creation.
 	Teams map[string][]string `json:"teams,omitempty"`
+	// Rooms maps a room name to the LDAP groups whose members LDAP sync
+	// adds to it at every sync and login (LDAP_Sync_User_Data_Channels);
+	// read only when the sync reads rooms. RoomsEnforced is set when it
+	// also removes users who left the groups.
+	Rooms         map[string][]string `json:"rooms,omitempty"`
+	RoomsEnforced bool                `json:"rooms_enforced,omitempty"`
 	// SAMLRoleSync is set when each SAML login replaces the user's roles
 	// with the identity provider's.
 	SAMLRoleSync bool `json:"saml_role_sync,omitempty"`
@@ -159,6 +169,9 @@ func (c *Connector) readDirectory(ctx context.Context) (*directoryMapping, error
 	}
 	if err == nil && ldap {
 		err = c.readLDAPMapping(ctx, m)
+	}
+	if err == nil && ldap && c.roomsSelected() {
+		err = c.readLDAPRooms(ctx, m)
 	}
 	if err != nil {
 		return c.unlessForbidden(m, err)
@@ -328,6 +341,31 @@ func (m *directoryMapping) roleGroups(roles []client.Role) map[string][]string {
 		slices.Sort(out[id])
 	}
 	return out
+}
+
+// readLDAPRooms fills in the rooms LDAP channel sync manages
+// (syncUserChannels in apps/meteor/ee/server/lib/ldap/Manager.ts): two or
+// three more settings.
+func (c *Connector) readLDAPRooms(ctx context.Context, m *directoryMapping) error {
+	on, err := c.boolSetting(ctx, settingLDAPRooms)
+	if err != nil || !on {
+		return err
+	}
+	raw, err := c.stringSetting(ctx, settingLDAPRoomsMap)
+	if err != nil {
+		return err
+	}
+	m.Rooms = invertGroupMap(raw)
+	m.RoomsEnforced, err = c.boolSetting(ctx, settingLDAPRoomsEnforce)
+	return err
+}
+
+// roomGroups is the LDAP groups mapped to the room named name.
+func (m *directoryMapping) roomGroups(name string) []string {
+	if m == nil || name == "" {
+		return nil
+	}
+	return m.Rooms[name]
 }
 
 // teamGroups is the LDAP groups mapped to the team named name.

@@ -86,7 +86,7 @@ func TestZeroConnectorOffersEveryType(t *testing.T) {
 	for _, s := range (&Connector{}).ResourceSyncers(context.Background()) {
 		ids = append(ids, s.ResourceType(context.Background()).GetId())
 	}
-	want := []string{"user", "role", "team", "permission", "incoming-webhook", "outgoing-webhook", "oauth-app"}
+	want := []string{"user", "role", "team", "permission", "incoming-webhook", "outgoing-webhook", "oauth-app", "room"}
 	if !slices.Equal(ids, want) {
 		t.Errorf("types %v, want %v", ids, want)
 	}

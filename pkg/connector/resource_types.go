@@ -52,6 +52,23 @@ var (
 	}.Build()
 )
 
+// roomResourceType is opt-in: ResourceSyncers offers it only to a sync
+// that asks for it by name, so that a default sync costs what it did
+// before rooms (room.go).
+var roomResourceType = v2.ResourceType_builder{
+	Id:          "room",
+	DisplayName: "Room",
+	Description: "A Rocket.Chat room: a public channel, a private group or a discussion, with its members and their room roles " +
+		"(owner, moderator, leader). Team main rooms are their teams; direct messages and omnichannel rooms are not synced. " +
+		"Opt-in. Listed with view-room-administration, members read with view-c-room and view-joined-room; the members of private groups " +
+		"the token's user is not in need view-other-user-channels and api-bypass-rate-limit.",
+	Traits: []v2.ResourceType_Trait{v2.ResourceType_TRAIT_GROUP},
+	Annotations: annotations.New(&v2.OptInRequired{}, capabilityPermissions(
+		client.PermViewDirectRoom, client.PermViewFullOtherUserInfo, client.PermViewRoomAdministration, client.PermViewCRoom,
+		client.PermViewJoinedRoom, client.PermViewOtherUserChannels, client.PermAddUserToAnyCRoom, client.PermAddUserToAnyPRoom, client.PermKickUserFromAnyCRoom, client.PermKickUserFromAnyPRoom,
+		client.PermRemoveUser, client.PermSetOwner, client.PermSetModerator, client.PermSetLeader)),
+}.Build()
+
 // The non-human identity types. Listing them needs permissions a governance
 // role may not hold: ResourceSyncers offers each one only when the token's
 // user can list it (see validate.go), so a type is never offered as an empty

@@ -67,6 +67,13 @@ func deactivatedKey(reading string, teamID ...string) string {
 	return joinKey("deactivated", reading, strings.Join(teamID, "/"))
 }
 
+// roomSubscriptionsKey holds the index of rooms with subscribers (no room)
+// or one room's subscribers, as every user's rooms show them
+// (room_subscriptions.go).
+func roomSubscriptionsKey(roomID ...string) string {
+	return joinKey("room-subscriptions", strings.Join(roomID, "/"))
+}
+
 // deactivatedPartKey holds the parts of deactivated users read at the
 // limiter's pace ("users") or one part's teams. They belong to the sync, not
 // to one users reading: a reading lost and read again picks the same users,

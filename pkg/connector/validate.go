@@ -162,6 +162,12 @@ func (c *Connector) requireSync(v *validation) error {
 	if c.willSync(teamResourceType.GetId()) {
 		needed = append(needed, client.PermViewAllTeams)
 	}
+	if c.roomsSelected() {
+		// rooms.adminRooms refuses without view-room-administration, and
+		// without view-c-room no public channel's members can be read:
+		// the refusal is clearer before the sync starts.
+		needed = append(needed, client.PermViewRoomAdministration, client.PermViewCRoom)
+	}
 	missing := v.missing(needed)
 	if len(missing) > 0 {
 		return status.Errorf(codes.PermissionDenied,

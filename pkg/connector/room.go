@@ -1,0 +1,485 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/conductorone/baton-rocketchat/pkg/client"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
+	"github.com/conductorone/baton-sdk/pkg/types/grant"
+	"github.com/conductorone/baton-sdk/pkg/types/resource"
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Rooms: public channels, private groups and discussions, with their
+// members and room roles. An opt-in type: a sync reads nothing of rooms
+// unless it was asked for them by name (ResourceSyncers).
+//
+// Who is in a room can be read two ways (docs/rocketchat-api.md §10):
+//
+//   - per room: channels.members / groups.members for the members and
+//     channels.roles / groups.roles for the room roles, one call each. Both
+//     leave deactivated users out of the members (their subscriptions
+//     stay), and a private group answers only its own members: Rocket.Chat's
+//     canAccessRoom has no admin bypass.
+//   - per user: users.info with includeUserRooms lists every subscription of
+//     one user, roles included, whatever the room or the user's status. It
+//     needs view-other-user-channels, and one call per user.
+//
+// A token the limiter spares (api-bypass-rate-limit) that holds
+// view-other-user-channels reads per user: complete, for every room. Other
+// tokens read per room; the rooms that way cannot show (private groups the
+// token's user is not in) say so in their profile, and get no grants rather
+// than an empty list passed off as complete.
+
+// Room entitlements: membership, and the room roles a member holds on top.
+const roomMember = "member"
+
+// roomRoles are the room roles exposed as entitlements, in grant order.
+var roomRoles = []string{client.RoomOwner, client.RoomModerator, client.RoomLeader}
+
+// How a room's members are read: the value of its profile's members_source,
+// which the room's grants follow (so any process serving them agrees with
+// the profile the listing wrote).
+const (
+	// membersFromRoom: channels.members or groups.members, and the roles route.
+	membersFromRoom = "room"
+	// membersFromUsers: every user's subscriptions (users.info).
+	membersFromUsers = "users"
+	// membersUnreadable: nothing the token may call shows them.
+	membersUnreadable = "none"
+)
+
+const profileKeyMembersSource = "members_source"
+
+// roomSyncer lists rooms, their members and the members' room roles.
+type roomSyncer struct{ c *Connector }
+
+func (s *roomSyncer) ResourceType(_ context.Context) *v2.ResourceType { return roomResourceType }
+
+// roomsToken is the rooms listing's page token:
+//
+//	l  Listing   where the rooms listing continues (readCursor, engine.go)
+//	s  Source    how this sync reads members: membersFromUsers, or
+//	             membersFromRoom for the rooms the token's user can read
+//	a  Access    with membersFromRoom, which rooms those are (roomAccess)
+type roomsToken struct {
+	Listing readCursor  `json:"l"`
+	Source  string      `json:"s,omitempty"`
+	Access  *roomAccess `json:"a,omitempty"`
+}
+
+func (t roomsToken) valid() bool { return t.Listing.valid() }
+
+// roomAccess is what Rocket.Chat's canAccessRoom
+// (apps/meteor/server/services/authorization/canAccessRoom.ts) lets the
+// token's user read, as far as a room's listing row shows it: the member
+// and role routes answer only rooms it can access, and there is no admin
+// bypass.
+//
+//	j  Joined     the rooms the user is subscribed to and may read as a
+//	              member (view-joined-room, or view-p-room for private ones)
+//	o  OpenTeams  the teams whose public rooms the user may read: public
+//	              teams (with view-c-room, which a rooms sync requires) and
+//	              the teams it is in
+type roomAccess struct {
+	Joined    []string `json:"j,omitempty"`
+	OpenTeams []string `json:"o,omitempty"`
+}
+
+// readable reports whether the token's user can read the room's members
+// and roles: a public channel outside teams or in an open team, a room it
+// is in, or a discussion of a room it is in (a discussion is open to whoever
+// can access its parent).
+func (a *roomAccess) readable(room *client.Room) bool {
+	if room.Type == client.RoomPublic && (room.TeamID == "" || slices.Contains(a.OpenTeams, room.TeamID)) {
+		return true
+	}
+	return slices.Contains(a.Joined, room.ID) || room.ParentID != "" && slices.Contains(a.Joined, room.ParentID)
+}
+
+// source is how room's members are read under this plan.
+func (t roomsToken) source(room *client.Room) string {
+	if t.Source == membersFromRoom && (t.Access == nil || !t.Access.readable(room)) {
+		return membersUnreadable
+	}
+	return t.Source
+}
+
+// List returns one page of rooms; its token says where the next begins.
+// The first call decides how the sync reads members (roomPlan), and each
+// room's profile says what that means for it.
+func (s *roomSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.SyncOpAttrs) ([]*v2.Resource, *resource.SyncOpResults, error) {
+	if err := s.c.configured(); err != nil {
+		return nil, nil, err
+	}
+	store := s.c.shared(ctx, opts)
+	markListing(ctx, store)
+	tok := decodeToken(ctx, opts.PageToken.Token, roomsToken.valid)
+	rooms, next, err := s.c.roomsListing().page(ctx, store, tok.Listing)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tok.Source == "" {
+		if tok, err = s.c.roomPlan(ctx, store); err != nil {
+			return nil, nil, err
+		}
+	}
+	base := s.c.httpsBase()
+	out := make([]*v2.Resource, 0, len(rooms))
+	hidden := 0
+	for i := range rooms {
+		room := &rooms[i]
+		if room.TeamMain {
+			continue // the team itself (team.go)
+		}
+		source := tok.source(room)
+		if source == membersUnreadable {
+			hidden++
+		}
+		r, err := roomResource(room, source, base)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, r)
+	}
+	if hidden > 0 {
+		ctxzap.Extract(ctx).Warn("rocket.chat shows a private room's members only to those who can access it (its members, or a private team's): "+
+			"these rooms are synced without members, and each one's profile says so; a token whose user holds view-other-user-channels "+
+			"and api-bypass-rate-limit reads them all",
+			zap.Int("rooms", hidden), zap.String("token_user", s.c.client.UserID()))
+	}
+	var nextTok *roomsToken
+	if next != nil {
+		nextTok = &roomsToken{Listing: *next, Source: tok.Source, Access: tok.Access}
+	}
+	return out, &resource.SyncOpResults{NextPageToken: encodeToken(nextTok)}, nil
+}
+
+// roomPlan decides how this sync reads rooms' members: per user when the
+// token is not rate limited and holds view-other-user-channels, otherwise
+// per room, for the rooms the token's user can access (roomAccess: its own
+// subscriptions and teams, which it may always read, and the teams
+// listing's privacy). The returned token has no listing position.
+func (c *Connector) roomPlan(ctx context.Context, store shared) (roomsToken, error) {
+	v, err := c.validate(ctx)
+	if err != nil {
+		return roomsToken{}, err
+	}
+	if _, limited := c.client.WindowLimit(endpointRooms); !limited && v.permissions[client.PermViewOtherUserChannels] {
+		return roomsToken{Source: membersFromUsers}, nil
+	}
+	me := c.client.UserID()
+	subs, err := c.client.UserRooms(ctx, me)
+	if err != nil {
+		return roomsToken{}, syncError("reading the token's user's rooms", err)
+	}
+	access := &roomAccess{Joined: []string{}, OpenTeams: []string{}}
+	for _, sub := range subs {
+		if v.permissions[client.PermViewJoinedRoom] || v.permissions["view-"+sub.RoomType+"-room"] {
+			access.Joined = append(access.Joined, sub.RoomID)
+		}
+	}
+	mine, err := c.client.UserTeams(ctx, me)
+	if err != nil {
+		return roomsToken{}, syncError("reading the token's user's teams", err)
+	}
+	for _, t := range mine {
+		access.OpenTeams = append(access.OpenTeams, t.ID)
+	}
+	if err := c.eachTeam(ctx, store, func(t *client.Team) {
+		if t.Type != client.TeamPrivate {
+			access.OpenTeams = append(access.OpenTeams, t.ID)
+		}
+	}); err != nil {
+		return roomsToken{}, err
+	}
+	slices.Sort(access.Joined)
+	slices.Sort(access.OpenTeams)
+	access.OpenTeams = slices.Compact(access.OpenTeams)
+	return roomsToken{Source: membersFromRoom, Access: access}, nil
+}
+
+// eachTeam calls yield for every team of the teams listing (team.go), read
+// from the session store where the sync already read it.
+func (c *Connector) eachTeam(ctx context.Context, store shared, yield func(*client.Team)) error {
+	teams := c.teamsListing()
+	var cur readCursor
+	for {
+		items, next, err := teams.page(ctx, store, cur)
+		if err != nil {
+			return err
+		}
+		for i := range items {
+			yield(&items[i])
+		}
+		if next == nil {
+			return nil
+		}
+		cur = *next
+	}
+}
+
+// Get reads one room, for a targeted sync. It reads members the way a
+// rate-limited sync would, unless the token reads every user's rooms.
+func (s *roomSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	if err := s.c.configured(); err != nil {
+		return nil, nil, err
+	}
+	room, err := s.c.client.RoomInfo(ctx, id.GetResource())
+	if err != nil {
+		if client.IsRoomNotFound(err) {
+			return nil, nil, status.Errorf(codes.NotFound, "room %s does not exist in Rocket.Chat", id.GetResource())
+		}
+		return nil, nil, fmt.Errorf("reading room %s: %w", id.GetResource(), err)
+	}
+	if room.TeamMain {
+		return nil, nil, status.Errorf(codes.NotFound, "room %s is team %s's main room: the team resource stands for it", room.ID, room.TeamID)
+	}
+	plan, err := s.c.roomPlan(ctx, s.c.shared(ctx, resource.SyncOpAttrs{}))
+	if err != nil {
+		return nil, nil, err
+	}
+	source := plan.source(room)
+	r, err := roomResource(room, source, s.c.httpsBase())
+	return r, nil, err
+}
+
+func (s *roomSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+	name := r.GetDisplayName()
+	ents := []*v2.Entitlement{
+		entitlement.NewAssignmentEntitlement(r, roomMember,
+			entitlement.WithGrantableTo(userResourceType),
+			entitlement.WithDisplayName(clip(fmt.Sprintf("%s room member", name), maxDisplayName)),
+			entitlement.WithDescription(clip(fmt.Sprintf("Member of the %s room: reads and posts in it", name), maxDescription)),
+		),
+	}
+	for _, role := range roomRoles {
+		ents = append(ents, entitlement.NewPermissionEntitlement(r, role,
+			entitlement.WithGrantableTo(userResourceType),
+			entitlement.WithDisplayName(clip(fmt.Sprintf("%s room %s", name, role), maxDisplayName)),
+			entitlement.WithDescription(clip(fmt.Sprintf("Holds the %s role in the %s room", role, name), maxDescription)),
+		))
+	}
+	return ents, &resource.SyncOpResults{}, nil
+}
+
+// roomGrantsToken is a room's grants page token:
+//
+//	m  Members  where the room's member listing continues (readCursor,
+//	            engine.go); absent on the first page, which also carries
+//	            the room roles
+type roomGrantsToken struct {
+	Members *readCursor `json:"m,omitempty"`
+}
+
+func (t roomGrantsToken) valid() bool { return t.Members == nil || t.Members.valid() }
+
+// Grants returns one page of the room's grants, read as the room's
+// profile says (members_source).
+func (s *roomSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
+	if err := s.c.configured(); err != nil {
+		return nil, nil, err
+	}
+	store := s.c.shared(ctx, opts)
+	target := grantedResource(r)
+	roomID := r.GetId().GetResource()
+	dir, err := s.c.directory(ctx, store)
+	if err != nil {
+		return nil, nil, err
+	}
+	var mark *v2.GrantImmutable
+	if name := profileText(r, profileKeyName); len(dir.roomGroups(name)) > 0 {
+		mark = immutable(settingLDAPRoomsMap, dir.roomGroups(name), fmt.Sprintf("room %q", name))
+	}
+	switch profileText(r, profileKeyMembersSource) {
+	case membersFromUsers:
+		subs, err := s.c.roomSubscriptions(ctx, store, roomID)
+		if err != nil {
+			return nil, nil, err
+		}
+		return subscriptionGrants(target, subs, mark), &resource.SyncOpResults{}, nil
+	case membersFromRoom:
+	default:
+		return nil, &resource.SyncOpResults{}, nil // the profile says why
+	}
+	roomType := profileText(r, profileKeyRoomType)
+	tok := decodeToken(ctx, opts.PageToken.Token, roomGrantsToken.valid)
+	var out []*v2.Grant
+	var cur readCursor
+	if tok.Members == nil {
+		holders, err := s.c.client.RoomRoles(ctx, roomType, roomID)
+		if err != nil {
+			return nil, nil, syncError("listing the room roles of room "+roomID, err)
+		}
+		// Role holders are subscribers: deactivated ones among them are
+		// members the member listing leaves out.
+		for _, h := range holders {
+			subs := []roomSubscriber{{UserID: h.User.ID, Roles: h.Roles}}
+			out = append(out, subscriptionGrants(target, subs, mark)...)
+		}
+	} else {
+		cur = *tok.Members
+	}
+	members, next, err := s.c.roomMembersListing(roomType, roomID).page(ctx, store, cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, m := range members {
+		out = append(out, memberGrant(target, m.ID, mark))
+	}
+	var nextTok *roomGrantsToken
+	if next != nil {
+		nextTok = &roomGrantsToken{Members: next}
+	}
+	return out, &resource.SyncOpResults{NextPageToken: encodeToken(nextTok)}, nil
+}
+
+// roomSubscriber is one user's subscription to a room: membership and the
+// room roles held on top.
+type roomSubscriber struct {
+	UserID string   `json:"u"`
+	Roles  []string `json:"r,omitempty"`
+}
+
+// subscriptionGrants are the member grant and the room role grants of each
+// subscriber; mark, when set, marks the memberships LDAP manages.
+func subscriptionGrants(target *v2.Resource, subs []roomSubscriber, mark *v2.GrantImmutable) []*v2.Grant {
+	out := make([]*v2.Grant, 0, len(subs))
+	for _, sub := range subs {
+		principal := userPrincipal(sub.UserID)
+		out = append(out, memberGrant(target, sub.UserID, mark))
+		for _, role := range roomRoles {
+			if slices.Contains(sub.Roles, role) {
+				out = append(out, grant.NewGrant(target, role, principal))
+			}
+		}
+	}
+	return out
+}
+
+// memberGrant is a room membership; mark, when set, says LDAP manages it.
+func memberGrant(target *v2.Resource, userID string, mark *v2.GrantImmutable) *v2.Grant {
+	if mark == nil {
+		return grant.NewGrant(target, roomMember, userPrincipal(userID))
+	}
+	return grant.NewGrant(target, roomMember, userPrincipal(userID), grant.WithAnnotation(mark))
+}
+
+func userPrincipal(id string) *v2.ResourceId {
+	return v2.ResourceId_builder{ResourceType: userResourceType.GetId(), Resource: id}.Build()
+}
+
+// Endpoints the room listings call.
+const endpointRooms = "rooms.adminRooms"
+
+// roomsListing reads every public channel and private group, team main
+// rooms and discussions included (view-room-administration).
+func (c *Connector) roomsListing() *listing[client.Room] {
+	return &listing[client.Room]{
+		key:      "rooms",
+		what:     "rooms",
+		endpoint: endpointRooms,
+		reads:    c.reads,
+		id:       func(r client.Room) string { return r.ID },
+		fetch: func(ctx context.Context, offset, count int) (client.Page[client.Room], error) {
+			p, err := c.client.RoomsPage(ctx, offset, count)
+			return p, syncError("listing rooms", err)
+		},
+	}
+}
+
+// roomMembersListing reads one room's active members. A room deleted since
+// it was listed has none.
+func (c *Connector) roomMembersListing(roomType, roomID string) *listing[client.UserRef] {
+	endpoint := client.RoomMembersEndpoint(roomType)
+	return &listing[client.UserRef]{
+		key:      joinKey("room-members", roomID),
+		what:     "members of room " + roomID,
+		endpoint: endpoint,
+		reads:    c.reads,
+		id:       func(u client.UserRef) string { return u.ID },
+		fetch: func(ctx context.Context, offset, count int) (client.Page[client.UserRef], error) {
+			p, err := c.client.RoomMembersPage(ctx, roomType, roomID, offset, count)
+			if client.IsRoomNotFound(err) {
+				ctxzap.Extract(ctx).Warn("room disappeared during the sync", zap.String("room_id", roomID))
+				return client.Page[client.UserRef]{Offset: offset, Total: 0}, nil
+			}
+			return p, syncError("listing the members of room "+roomID, err)
+		},
+	}
+}
+
+// Room profile keys the grants read back.
+const profileKeyRoomType = "room_type"
+
+// roomResource turns a room into a Baton group. source is how its members
+// are read (membersFromRoom, membersFromUsers or membersUnreadable).
+func roomResource(room *client.Room, source string, base externalBase) (*v2.Resource, error) {
+	privacy := "public"
+	if room.Type == client.RoomPrivate {
+		privacy = "private"
+	}
+	kind := map[string]string{client.RoomPublic: "channel", client.RoomPrivate: "private group"}[room.Type]
+	if room.ParentID != "" {
+		kind = "discussion"
+	}
+	profile := map[string]any{
+		"room_id":               room.ID,
+		profileKeyRoomType:      room.Type,
+		"kind":                  kind,
+		"privacy":               privacy,
+		"read_only":             room.ReadOnly,
+		"archived":              room.Archived,
+		"broadcast":             room.Broadcast,
+		"default":               room.Default,
+		"featured":              room.Featured,
+		"federated":             room.Federated,
+		"member_count":          room.UsersCount,
+		profileKeyMembersSource: source,
+	}
+	setText(profile, profileKeyName, room.Name)
+	setText(profile, "display_name", room.FName)
+	setText(profile, "team_id", room.TeamID)
+	setText(profile, "parent_room_id", room.ParentID)
+	if room.Creator != nil {
+		setText(profile, "created_by_id", room.Creator.ID)
+		setText(profile, "created_by_username", room.Creator.Username)
+	}
+	setText(profile, "abac_attributes", abacSummary(room.ABACAttributes))
+	profile["members_note"] = membersNote(source)
+	name := room.FName
+	if name == "" {
+		name = room.Name
+	}
+	if name == "" {
+		name = room.ID
+	}
+	opts := []resource.ResourceOption{resource.WithResourceProfile(profile)}
+	opts = append(opts, base.identity(room.ID, room.CreatedAt, "admin/rooms/edit", room.ID)...)
+	r, err := resource.NewGroupResource(clip(name, maxDisplayName), roomResourceType, room.ID, nil, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("building room %s: %w", room.ID, err)
+	}
+	return r, nil
+}
+
+// membersNote says, in a room's profile, how complete its grants are.
+func membersNote(source string) string {
+	switch source {
+	case membersFromUsers:
+		return "every subscription, deactivated users included, read from each user's rooms (users.info)"
+	case membersFromRoom:
+		return "active members and room role holders from the room's own listings; deactivated users who hold no room role are not listed " +
+			"(Rocket.Chat's member listings leave them out)"
+	}
+	return "not listed: Rocket.Chat shows this room's members only to those who may open it (a private room's members, a private team's " +
+		"members for its channels), and the token's user is not one of them. " +
+		"A token whose user holds view-other-user-channels and api-bypass-rate-limit reads every user's rooms, this one's members included"
+}

@@ -1,0 +1,227 @@
+package connector_test
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/conductorone/baton-rocketchat/internal/harness"
+	"github.com/conductorone/baton-rocketchat/internal/simulator"
+	"github.com/conductorone/baton-rocketchat/internal/testenv"
+	"github.com/conductorone/baton-sdk/pkg/cli"
+)
+
+// withRooms is a run that selected the room type, as ConductorOne does when
+// a customer turns rooms on, and as --sync-resource-types does.
+func withRooms() *cli.ConnectorOpts {
+	return &cli.ConnectorOpts{SyncResourceTypeIDs: roomSelection}
+}
+
+var roomSelection = []string{"user", "role", "team", "permission", "room"}
+
+func roomWorkspace() *simulator.Generated {
+	return simulator.Generate(21, simulator.Size{Users: 120, Teams: 4, MembersPerTeam: 10, Rooms: 24, MembersPerRoom: 8})
+}
+
+// roomCalls counts the calls to the routes that read or change rooms.
+func roomCalls(s simulator.Stats) map[string]int {
+	out := map[string]int{}
+	for k, n := range s.Calls {
+		route := strings.TrimPrefix(strings.TrimPrefix(k, "GET "), "POST ")
+		if strings.HasPrefix(route, "rooms.") || strings.HasPrefix(route, "channels.") || strings.HasPrefix(route, "groups.") {
+			out[k] = n
+		}
+	}
+	return out
+}
+
+// TestRoomsAreOptIn: a sync that does not ask for rooms reads nothing of
+// them, and offers no room type.
+func TestRoomsAreOptIn(t *testing.T) {
+	gen := roomWorkspace()
+	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
+	got := testenv.MustSync(t, newConnector(t, env.BaseURL, gen.Admin, nil))
+	if n := len(got.ResourcesOf("room")); n != 0 {
+		t.Errorf("%d rooms synced without being asked for", n)
+	}
+	if slices.Contains(got.ResourceTypeIDs(), "room") {
+		t.Errorf("room type offered without being asked for: %v", got.ResourceTypeIDs())
+	}
+	if calls := roomCalls(env.Sim.Stats()); len(calls) > 0 {
+		t.Errorf("room calls without rooms asked for: %v", calls)
+	}
+	for k, n := range env.Sim.Stats().Calls {
+		if strings.Contains(k, "users.info") && n > 0 {
+			t.Errorf("%s called %d times: a sync without rooms reads no user's rooms", k, n)
+		}
+	}
+}
+
+// wantRoomGrants is what a room's grants must be, from the workspace:
+// "room:<id>:<slug>:user:<uid>" for each grant. complete says the token
+// reads every subscription (per user); otherwise a room shows its active
+// members and its role holders, and private groups the token's user is
+// not in show nothing.
+func wantRoomGrants(ws *simulator.Workspace, caller string, complete bool) (map[string]bool, map[string]string) {
+	active := map[string]bool{}
+	for _, u := range ws.Users {
+		active[u.ID] = u.Active
+	}
+	want := map[string]bool{}
+	source := map[string]string{}
+	for _, r := range ws.Rooms {
+		if r.Type != simulator.RoomPublic && r.Type != simulator.RoomPrivate {
+			continue
+		}
+		source[r.ID] = "users"
+		if !complete {
+			source[r.ID] = "room"
+			if !ws.CanAccessRoom(r.ID, caller) {
+				source[r.ID] = "none"
+				continue
+			}
+		}
+		for _, s := range r.Subscriptions {
+			roles := slices.DeleteFunc(slices.Clone(s.Roles), func(role string) bool {
+				return role != "owner" && role != "moderator" && role != "leader"
+			})
+			if complete || active[s.UserID] || len(roles) > 0 {
+				want["room:"+r.ID+":member:user:"+s.UserID] = true
+			}
+			for _, role := range roles {
+				want["room:"+r.ID+":"+role+":user:"+s.UserID] = true
+			}
+		}
+	}
+	return want, source
+}
+
+func gotRoomGrants(got *harness.Contents) map[string]bool {
+	out := map[string]bool{}
+	for _, g := range got.Grants {
+		if g.GetEntitlement().GetResource().GetId().GetResourceType() != "room" {
+			continue
+		}
+		out[g.GetEntitlement().GetId()+":user:"+g.GetPrincipal().GetId().GetResource()] = true
+	}
+	return out
+}
+
+func diffKeys(got, want map[string]bool) (missing, extra []string) {
+	for k := range want {
+		if !got[k] {
+			missing = append(missing, k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	return missing, extra
+}
+
+// assertRooms checks the synced rooms against the workspace: every public
+// channel, private group and discussion is a resource, never a direct
+// message, an omnichannel room or a team's main room; grants as
+// wantRoomGrants says.
+func assertRooms(t *testing.T, got *harness.Contents, ws *simulator.Workspace, caller string, complete bool) {
+	t.Helper()
+	rooms := got.ResourcesOf("room")
+	want, source := wantRoomGrants(ws, caller, complete)
+	for id, src := range source {
+		r := rooms[id]
+		if r == nil {
+			t.Errorf("room %s missing", id)
+			continue
+		}
+		if s := profileString(r, "members_source"); s != src {
+			t.Errorf("room %s: members_source %q, want %q", id, s, src)
+		}
+	}
+	for id := range rooms {
+		if _, ok := source[id]; !ok {
+			t.Errorf("room %s synced, but it is not a channel, private group or discussion", id)
+		}
+	}
+	for _, team := range ws.Teams {
+		if rooms[team.RoomID] != nil {
+			t.Errorf("team %s's main room synced as a room", team.Name)
+		}
+	}
+	ents := map[string]bool{}
+	for _, e := range got.Entitlements {
+		ents[e.GetId()] = true
+	}
+	for id := range source {
+		for _, slug := range []string{"member", "owner", "moderator", "leader"} {
+			if !ents["room:"+id+":"+slug] {
+				t.Errorf("room %s has no %s entitlement", id, slug)
+			}
+		}
+	}
+	missing, extra := diffKeys(gotRoomGrants(got), want)
+	if len(missing) > 0 {
+		t.Errorf("%d room grants missing, e.g. %v", len(missing), missing[:min(5, len(missing))])
+	}
+	if len(extra) > 0 {
+		t.Errorf("%d room grants that Rocket.Chat does not hold, e.g. %v", len(extra), extra[:min(5, len(extra))])
+	}
+}
+
+// TestRoomsSyncPerUser: an admin's token (not rate limited, holds
+// view-other-user-channels) reads every user's rooms: every subscription
+// is a grant, private groups the admin is not in and deactivated members
+// included.
+func TestRoomsSyncPerUser(t *testing.T) {
+	gen := roomWorkspace()
+	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
+	got := testenv.MustSyncSelected(t, newConnector(t, env.BaseURL, gen.Admin, withRooms()), roomSelection)
+	var ws *simulator.Workspace
+	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+	assertRooms(t, got, ws, gen.Admin.UserID, true)
+	assertMatchesWorkspace(t, got, ws)
+	stats := env.Sim.Stats()
+	if n := stats.Calls["GET users.info"]; n != len(ws.Users) {
+		t.Errorf("users.info called %d times, want once per user (%d)", n, len(ws.Users))
+	}
+	if n := stats.Calls["GET channels.members"] + stats.Calls["GET groups.members"]; n != 0 {
+		t.Errorf("%d member listings: the per-user reading has every member already", n)
+	}
+}
+
+// TestRoomsSyncPerRoom: a rate-limited reader reads each room's members
+// and roles, never waits into a 429, and marks the private groups it
+// cannot read rather than list them empty.
+func TestRoomsSyncPerRoom(t *testing.T) {
+	gen := roomWorkspace()
+	// The reader is in one private group: groups.members answers it that one.
+	for _, r := range gen.Workspace.Rooms {
+		if r.Type == simulator.RoomPrivate {
+			r.Subscriptions = append(r.Subscriptions, simulator.RoomSubscription{UserID: gen.Reader.UserID})
+			break
+		}
+	}
+	env := testenv.Start(t, gen.Workspace, simulator.Options{RateLimitCalls: 10, RateLimitWindow: 300 * time.Millisecond}, "")
+	got := testenv.MustSyncSelected(t, newConnector(t, env.BaseURL, gen.Reader, withRooms()), roomSelection)
+	var ws *simulator.Workspace
+	env.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+	assertRooms(t, got, ws, gen.Reader.UserID, false)
+	// The workspace has rooms of each kind: read, and hidden from the reader.
+	sources := map[string]int{}
+	for _, r := range got.ResourcesOf("room") {
+		sources[profileString(r, "kind")+"/"+profileString(r, "members_source")]++
+	}
+	for _, want := range []string{"channel/room", "channel/none", "private group/room", "private group/none", "discussion/room"} {
+		if sources[want] == 0 {
+			t.Errorf("no %s room in the sync (%v): the test's workspace does not cover it", want, sources)
+		}
+	}
+	if s := env.Sim.Stats(); s.Total429 != 0 {
+		t.Errorf("%d answers were 429 (%v)", s.Total429, s.RateLimited)
+	}
+}
