@@ -84,6 +84,18 @@ type route struct {
 	anyPerm bool
 	query   *schema
 	body    *schema
+	// legacy marks a route declared with addRoute + validateParams: the
+	// route wrapper checks its schema (query on GET, body otherwise) after
+	// the rate limiter and throws Meteor.Error('invalid-params'), answered
+	// 400 "<messages> [invalid-params]" (legacyInvalidParams); see
+	// serveRoute. Other routes are typed (API.v1.get/post with query/body,
+	// or addRoute with a query option): the router checks the schema after
+	// permissionsRequired and before the limiter, answering
+	// error-invalid-params (query) or invalid-params (body) without "[code]".
+	legacy bool
+	// typedSince, when set on a legacy route, is the first server version
+	// on which the route is typed instead.
+	typedSince [2]int
 	// withoutUsername is userWithoutUsername: users lacking one may call.
 	withoutUsername bool
 	handle          func(*call) reply
@@ -155,15 +167,28 @@ func newServer(st *shared, opts Options, windowStart time.Time) *Server {
 func newStats() Stats { return Stats{Calls: map[string]int{}, RateLimited: map[string]int{}} }
 
 func (s *Server) routeTable() []*route {
+	// Each schema-carrying route names where it is declared (8.x sources,
+	// apps/meteor/server/api/v1/, unless said otherwise) and whether it is
+	// typed (the default) or legacy validateParams (route.legacy).
 	return []*route{
 		{method: http.MethodGet, name: "me", withoutUsername: true, handle: s.me},
+		// typed: permissions.ts, API.v1.get with query.
 		{method: http.MethodGet, name: "permissions.listAll", query: permissionsListAllQuery, handle: s.permissionsListAll},
 		{method: http.MethodGet, name: "roles.list", handle: s.rolesList},
+		// typed: roles.ts, API.v1.get/post with query or body (also the two below).
 		{method: http.MethodGet, name: "roles.getUsersInRole", perms: []string{permAccessPermissions}, query: getUsersInRoleQuery, handle: s.rolesGetUsersInRole},
 		{method: http.MethodPost, name: "roles.addUserToRole", body: addUserToRoleBody, handle: s.rolesAddUserToRole},
 		{method: http.MethodPost, name: "roles.removeUserFromRole", perms: []string{permAccessPermissions}, body: removeUserFromRoleBody, handle: s.rolesRemoveUserFromRole},
+		// typed: users.ts, addRoute with a query option (the router checks it).
 		{method: http.MethodGet, name: "users.list", perms: []string{permViewDRoom}, query: usersListQuery, handle: s.usersList},
-		{method: http.MethodGet, name: "users.listByStatus", perms: []string{permViewDRoom}, query: s.usersListByStatusQuery(), handle: s.usersListByStatus},
+		// typed from 8.0: users.ts, API.v1.get with query: isUsersListStatusProps.
+		// Before, apps/meteor/app/api/server/v1/users.ts declared it with
+		// addRoute + validateParams (and without inactiveReason).
+		{
+			method: http.MethodGet, name: "users.listByStatus", perms: []string{permViewDRoom}, query: s.usersListByStatusQuery(), handle: s.usersListByStatus,
+			legacy: true, typedSince: [2]int{8, 0},
+		},
+		// typed: users.ts, API.v1.get/post with query or body (through users.deactivateIdle).
 		{method: http.MethodGet, name: "users.info", query: usersInfoQuery, handle: s.usersInfo},
 		{method: http.MethodGet, name: "users.listTeams", query: usersListTeamsQuery, handle: s.usersListTeams},
 		{method: http.MethodPost, name: "users.create", body: usersCreateBody, handle: s.usersCreate},
@@ -177,17 +202,21 @@ func (s *Server) routeTable() []*route {
 			method: http.MethodPost, name: "users.deactivateIdle", perms: []string{permEditOtherUserActiveStatus},
 			body: deactivateIdleBody, handle: s.usersDeactivateIdle,
 		},
-		{method: http.MethodPost, name: "livechat/users/agent", perms: []string{permViewLivechatManager}, body: livechatUsersBody, handle: s.livechatAdd(roleLivechatAgent)},
-		{method: http.MethodPost, name: "livechat/users/manager", perms: []string{permViewLivechatManager}, body: livechatUsersBody, handle: s.livechatAdd(roleLivechatManager)},
+		// legacy: omnichannel/users.ts, addRoute('livechat/users/:type') with
+		// validateParams { POST: isPOSTLivechatUsersTypeProps }.
+		{method: http.MethodPost, name: "livechat/users/agent", perms: []string{permViewLivechatManager}, body: livechatUsersBody, handle: s.livechatAdd(roleLivechatAgent), legacy: true},
+		{method: http.MethodPost, name: "livechat/users/manager", perms: []string{permViewLivechatManager}, body: livechatUsersBody, handle: s.livechatAdd(roleLivechatManager), legacy: true},
 		{method: http.MethodDelete, name: "livechat/users/agent/:_id", perms: []string{permViewLivechatManager}, handle: s.livechatRemove(roleLivechatAgent)},
 		{method: http.MethodDelete, name: "livechat/users/manager/:_id", perms: []string{permViewLivechatManager}, handle: s.livechatRemove(roleLivechatManager)},
 		{method: http.MethodGet, name: "teams.list", handle: s.teamsList},
 		{method: http.MethodGet, name: "teams.listAll", perms: []string{permViewAllTeams}, handle: s.teamsListAll},
+		// typed: teams.ts, API.v1.get/post with query or body (through teams.removeMember).
 		{method: http.MethodGet, name: "teams.info", query: teamsInfoQuery, handle: s.teamsInfo},
 		{method: http.MethodGet, name: "teams.members", query: teamsMembersQuery, handle: s.teamsMembers},
 		{method: http.MethodPost, name: "teams.addMembers", body: teamsAddMembersBody, handle: s.teamsAddMembers},
 		{method: http.MethodPost, name: "teams.updateMember", body: teamsUpdateMemberBody, handle: s.teamsUpdateMember},
 		{method: http.MethodPost, name: "teams.removeMember", body: teamsRemoveMemberBody, handle: s.teamsRemoveMember},
+		// typed: rooms.ts, API.v1.get with query (both).
 		{method: http.MethodGet, name: "rooms.adminRooms", query: roomsAdminRoomsQuery, handle: s.roomsAdminRooms},
 		{method: http.MethodGet, name: "rooms.adminRooms.getRoom", query: roomsAdminRoomsGetRoomQuery, handle: s.roomsAdminRoomsGetRoom},
 		{method: http.MethodGet, name: "rooms.info", handle: s.roomsInfo},
@@ -211,12 +240,14 @@ func (s *Server) routeTable() []*route {
 		{method: http.MethodPost, name: "groups.removeModerator", handle: s.roomRoleRoute(kindGroup, "removeModerator")},
 		{method: http.MethodPost, name: "groups.addLeader", handle: s.roomRoleRoute(kindGroup, "addLeader")},
 		{method: http.MethodPost, name: "groups.removeLeader", handle: s.roomRoleRoute(kindGroup, "removeLeader")},
+		// typed: integrations.ts, API.v1.get with query.
 		{
 			method: http.MethodGet, name: "integrations.list", query: integrationsListQuery, handle: s.integrationsList, anyPerm: true,
 			perms: []string{permManageOutgoingIntegrations, permManageOwnOutgoingIntegrations, permManageIncomingIntegrations, permManageOwnIncomingIntegrations},
 		},
 		{method: http.MethodGet, name: "settings/:_id", perms: []string{permViewPrivilegedSetting}, handle: s.settingsGet},
 		{method: http.MethodGet, name: "settings.oauth", handle: s.settingsOAuth},
+		// typed: oauthapps.ts, API.v1.get with query.
 		{method: http.MethodGet, name: "oauth-apps.list", perms: []string{permManageOAuthApps}, query: oauthAppsListQuery, handle: s.oauthAppsList},
 	}
 }
@@ -307,7 +338,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveRoute runs the 8.x pipeline: authentication → permissionsRequired →
 // query/body validation → rate limiter → handler. Failures before the
-// limiter therefore do not spend rate budget. Must hold s.mu.
+// limiter therefore do not spend rate budget. Routes validated by
+// validateParams on this server (legacyValidation) check their schema in the
+// route wrapper instead, after the limiter. Must hold s.mu.
 func (s *Server) serveRoute(rt *route, r *http.Request, raw []byte, h http.Header) reply {
 	s.stats.Calls[rt.key()]++
 
@@ -318,20 +351,30 @@ func (s *Server) serveRoute(rt *route, r *http.Request, raw []byte, h http.Heade
 	if user.Username == "" && !rt.withoutUsername {
 		return forbiddenMeteor("Users must have a username")
 	}
-	if len(rt.perms) > 0 && !s.hasRoutePermissions(user, rt) {
+	legacy := s.legacyValidation(rt)
+	// Before 8.0 the wrapper (apps/meteor/app/api/server/ApiClass.ts,
+	// addRoute) checked permissionsRequired itself, after the limiter and
+	// validateParams; 8.x runs permissionsMiddleware ahead of the wrapper
+	// (apps/meteor/server/api/ApiClass.ts).
+	permsInWrapper := legacy && s.versionBefore(8, 0)
+	if len(rt.perms) > 0 && !permsInWrapper && !s.hasRoutePermissions(user, rt) {
 		return permissionDenied()
 	}
 
 	c := &call{s: s, ws: s.ws, user: user, r: r, query: parseQuery(r.URL.RawQuery), now: s.opts.Now()}
-	if rt.query != nil {
-		if msgs := rt.query.validate(c.query); msgs != nil {
-			return invalidQuery(msgs)
-		}
-	}
 	body := parseBody(r.Header.Get("Content-Type"), raw)
-	if rt.body != nil {
-		if msgs := rt.body.validate(body); msgs != nil {
-			return invalidBody(msgs)
+	if !legacy {
+		// The router (packages/http-router/src/Router.ts) checks the query,
+		// then the body, before the action.
+		if rt.query != nil {
+			if msgs := rt.query.validate(c.query); msgs != nil {
+				return invalidQuery(msgs)
+			}
+		}
+		if rt.body != nil {
+			if msgs := rt.body.validate(body); msgs != nil {
+				return invalidBody(msgs)
+			}
 		}
 	}
 	c.body, _ = body.(map[string]any)
@@ -348,7 +391,28 @@ func (s *Server) serveRoute(rt *route, r *http.Request, raw []byte, h http.Heade
 			return tooManyRequests(v.waitSeconds())
 		}
 	}
+	if legacy {
+		// validateParams checks queryParams on GET and bodyParams otherwise.
+		sc, data := rt.body, body
+		if r.Method == http.MethodGet {
+			sc, data = rt.query, any(c.query)
+		}
+		if sc != nil {
+			if msgs := sc.validate(data); msgs != nil {
+				return legacyInvalidParams(msgs)
+			}
+		}
+		if permsInWrapper && len(rt.perms) > 0 && !s.hasRoutePermissions(user, rt) {
+			return permissionDenied()
+		}
+	}
 	return rt.handle(c)
+}
+
+// legacyValidation reports whether rt validates through validateParams on
+// this server's version (route.legacy, route.typedSince).
+func (s *Server) legacyValidation(rt *route) bool {
+	return rt.legacy && (rt.typedSince == [2]int{} || s.versionBefore(rt.typedSince[0], rt.typedSince[1]))
 }
 
 // authenticate accepts only the X-User-Id / X-Auth-Token pair; a mismatch is

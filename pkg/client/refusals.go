@@ -215,9 +215,10 @@ func IsUnknownParameter(err error) bool {
 // error-room-not-found whether the room is missing or hidden from the caller
 // (apps/meteor/app/api/server/v1/groups.ts, channels.ts, docs §10); the
 // methods behind the writes answer error-invalid-room, and
-// rooms.adminRooms.getRoom not-allowed.
+// rooms.adminRooms.getRoom failure('not-allowed', 'Not Allowed'): error
+// not-allowed, errorType "Not Allowed".
 func IsRoomNotFound(err error) bool {
-	return hasType(err, "error-room-not-found", "error-invalid-room", "not-allowed")
+	return hasType(err, "error-room-not-found", "error-invalid-room", "Not Allowed")
 }
 
 // IsNotRoomMember reports a room write's refusal of a user who is not

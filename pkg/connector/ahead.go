@@ -121,6 +121,10 @@ type readsAhead struct {
 	// from here, not read again under the limiter.
 	pagesRead      map[string][]byte
 	rememberedSize int
+	// limited is whether the sync's token is known to be limited, and
+	// limitedMarked whether this process has said so in the store
+	// (activeIn).
+	limited, limitedMarked bool
 }
 
 // maxRememberedBytes bounds the pages a process keeps in memory.
@@ -184,6 +188,7 @@ func (r *readsAhead) remember(syncID, key string) {
 func (r *readsAhead) forSync(syncID string) {
 	if r.syncID != syncID || r.read == nil {
 		r.syncID, r.read, r.pagesRead, r.rememberedSize = syncID, map[string]bool{}, nil, 0
+		r.limited, r.limitedMarked = false, false
 	}
 }
 
@@ -306,6 +311,46 @@ func (r *readsAhead) fill(ctx context.Context, store shared, busy string, until 
 // While they are off, listings neither look for pages read ahead nor store
 // their own for them.
 func (r *readsAhead) active() bool { return r != nil && r.client.RateLimited() }
+
+// activeIn is active for a listing of the sync store belongs to: this
+// process has seen Rocket.Chat limit the token, or another process of the
+// sync has (keyRateLimited). A process whose first call of the sync is a
+// listing has not seen an answer of Rocket.Chat yet, and would otherwise
+// read again what others read ahead for it.
+func (r *readsAhead) activeIn(ctx context.Context, store shared) bool {
+	if r == nil {
+		return false
+	}
+	r.readMu.Lock()
+	r.forSync(store.syncID)
+	known, marked := r.limited, r.limitedMarked
+	r.readMu.Unlock()
+	switch {
+	case r.client.RateLimited():
+		if !marked {
+			store.setMany(ctx, map[string][]byte{keyRateLimited: []byte("1")})
+			r.setLimited(store.syncID, true)
+		}
+		return true
+	case known:
+		return true
+	}
+	if _, ok := store.get(ctx, keyRateLimited); ok {
+		r.setLimited(store.syncID, false)
+		return true
+	}
+	return false
+}
+
+// setLimited records that the sync's token is limited, and whether this
+// process has marked it in the store.
+func (r *readsAhead) setLimited(syncID string, marked bool) {
+	r.readMu.Lock()
+	defer r.readMu.Unlock()
+	r.forSync(syncID)
+	r.limited = true
+	r.limitedMarked = r.limitedMarked || marked
+}
 
 // worthIt reports whether any endpoint the plans read, other than busy,
 // can be called now. Nothing is read ahead for a token Rocket.Chat has not

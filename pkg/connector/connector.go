@@ -127,8 +127,8 @@ func NewWithClient(cl *client.Client, opts *cli.ConnectorOpts, options ...Option
 	}
 	c.reads = &readsAhead{
 		client:    cl,
-		plans:     []aheadPlan{c.teamsAhead, c.deactivatedAhead},
-		endpoints: []string{endpointTeams, endpointTeamMembers, endpointUserTeams},
+		plans:     []aheadPlan{c.teamsAhead, c.deactivatedAhead, c.roomsAhead},
+		endpoints: append([]string{endpointTeams, endpointTeamMembers, endpointUserTeams, endpointRooms}, roomEndpoints()...),
 	}
 	return c
 }

@@ -205,7 +205,7 @@ func (l *listing[T]) read(ctx context.Context, store shared, cur readCursor) ([]
 		}
 	}
 	if cur == (readCursor{}) && serverPagesListings(ctx, store) &&
-		(!l.ahead || !l.reads.active() || !hasPage(ctx, store, aheadKey(l.key, 0, client.All))) {
+		(!l.ahead || !l.reads.activeIn(ctx, store) || !hasPage(ctx, store, aheadKey(l.key, 0, client.All))) {
 		cur = startPaged()
 	}
 	if cur.Paged {
@@ -242,7 +242,7 @@ func (c readCursor) afterChunk(n int) *readCursor {
 // one (only the first pass's pages are read ahead, and only while reads
 // ahead are on), else Rocket.Chat.
 func (l *listing[T]) fetchAt(ctx context.Context, store shared, cur readCursor, count int) (client.Page[T], error) {
-	aheadable := l.ahead && cur.Pass == 0 && !cur.Retried && l.reads.active()
+	aheadable := l.ahead && cur.Pass == 0 && !cur.Retried && l.reads.activeIn(ctx, store)
 	if aheadable {
 		if p, ok := loadPage[T](ctx, store, aheadKey(l.key, cur.Offset, count), true); ok {
 			return p, nil

@@ -159,6 +159,9 @@ func (s *roomSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	if next != nil {
 		nextTok = &roomsToken{Listing: *next, Source: tok.Source, Access: tok.Access}
 	}
+	if tok.Source == membersFromRoom {
+		s.c.keepRoomsListed(ctx, store, tok, rooms, next)
+	}
 	return out, &resource.SyncOpResults{NextPageToken: encodeToken(nextTok)}, nil
 }
 
@@ -251,7 +254,8 @@ func (s *roomSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 	return r, nil, err
 }
 
-func (s *roomSyncer) Entitlements(_ context.Context, r *v2.Resource, _ resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+func (s *roomSyncer) Entitlements(ctx context.Context, r *v2.Resource, opts resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
+	s.c.spendIdleBudget(ctx, opts)
 	name := r.GetDisplayName()
 	ents := []*v2.Entitlement{
 		entitlement.NewAssignmentEntitlement(r, roomMember,
@@ -314,9 +318,9 @@ func (s *roomSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 	var out []*v2.Grant
 	var cur readCursor
 	if tok.Members == nil {
-		holders, err := s.c.client.RoomRoles(ctx, roomType, roomID)
+		holders, err := s.c.roomRoleHolders(ctx, store, roomType, roomID)
 		if err != nil {
-			return nil, nil, syncError("listing the room roles of room "+roomID, err)
+			return nil, nil, err
 		}
 		// Role holders are subscribers: deactivated ones among them are
 		// members the member listing leaves out.
@@ -379,8 +383,8 @@ func userPrincipal(id string) *v2.ResourceId {
 // Endpoints the room listings call.
 const endpointRooms = "rooms.adminRooms"
 
-// roomsListing reads every public channel and private group, team main
-// rooms and discussions included (view-room-administration).
+// roomsListing reads every public channel, private group and discussion
+// (view-room-administration).
 func (c *Connector) roomsListing() *listing[client.Room] {
 	return &listing[client.Room]{
 		key:      "rooms",
@@ -395,14 +399,16 @@ func (c *Connector) roomsListing() *listing[client.Room] {
 	}
 }
 
-// roomMembersListing reads one room's active members. A room deleted since
-// it was listed has none.
+// roomMembersListing reads one room's active members, read ahead in the
+// rooms listing's order (roomsAhead). A room deleted since it was listed
+// has none.
 func (c *Connector) roomMembersListing(roomType, roomID string) *listing[client.UserRef] {
 	endpoint := client.RoomMembersEndpoint(roomType)
 	return &listing[client.UserRef]{
 		key:      joinKey("room-members", roomID),
 		what:     "members of room " + roomID,
 		endpoint: endpoint,
+		ahead:    true,
 		reads:    c.reads,
 		id:       func(u client.UserRef) string { return u.ID },
 		fetch: func(ctx context.Context, offset, count int) (client.Page[client.UserRef], error) {
@@ -482,4 +488,134 @@ func membersNote(source string) string {
 	return "not listed: Rocket.Chat shows this room's members only to those who may open it (a private room's members, a private team's " +
 		"members for its channels), and the token's user is not one of them. " +
 		"A token whose user holds view-other-user-channels and api-bypass-rate-limit reads every user's rooms, this one's members included"
+}
+
+// roomEndpoints are the routes that read rooms' members and roles.
+func roomEndpoints() []string {
+	var out []string
+	for _, t := range []string{client.RoomPublic, client.RoomPrivate} {
+		out = append(out, client.RoomMembersEndpoint(t), client.RoomRolesEndpoint(t))
+	}
+	return out
+}
+
+// roomRoleHolders reads a room's role holders: read ahead (roomsAhead),
+// else from Rocket.Chat.
+func (c *Connector) roomRoleHolders(ctx context.Context, store shared, roomType, roomID string) ([]client.RoomRoleHolder, error) {
+	if holders, ok := getJSON[[]client.RoomRoleHolder](ctx, store, roomRolesKey(roomID)); ok {
+		return holders, nil
+	}
+	holders, err := c.client.RoomRoles(ctx, roomType, roomID)
+	return holders, syncError("listing the room roles of room "+roomID, err)
+}
+
+// roomsListed is one page of the rooms listing as the reads ahead need it:
+// the rooms whose members the sync reads per room, in the listing's order,
+// which is the order the SDK asks for the rooms' grants.
+//
+//	r  Rooms  those rooms
+//	n  Next   the offset of the listing's next page, -1 after the last
+type roomsListed struct {
+	Rooms []roomListed `json:"r,omitempty"`
+	Next  int          `json:"n"`
+}
+
+// roomListed is a room read per room: its id and type (which routes).
+type roomListed struct {
+	ID   string `json:"i"`
+	Type string `json:"t"`
+}
+
+// keepRoomsListed stores the rooms of a listing page read per room, for
+// the reads ahead of their members and roles (roomsAhead): whichever
+// process serves a later call finds them, whether or not this one knew yet
+// that Rocket.Chat limits the token.
+func (c *Connector) keepRoomsListed(ctx context.Context, store shared, tok roomsToken, rooms []client.Room, next *readCursor) {
+	page := roomsListed{Rooms: []roomListed{}, Next: -1}
+	if next != nil {
+		page.Next = next.Offset
+	}
+	for i := range rooms {
+		if room := &rooms[i]; !room.TeamMain && tok.source(room) == membersFromRoom {
+			page.Rooms = append(page.Rooms, roomListed{ID: room.ID, Type: room.Type})
+		}
+	}
+	setJSON(ctx, store, map[string]roomsListed{roomsListedKey(tok.Listing.Offset): page})
+}
+
+// roomsAheadProgress is how far the reads ahead of rooms have got: the
+// rooms before Index on the listing page at Offset, and every page before
+// it, are read, or were read by their own calls.
+type roomsAheadProgress struct {
+	Offset int `json:"o"`
+	Index  int `json:"i"`
+}
+
+// roomsAheadSpan bounds how many rooms past the progress one fill looks
+// at: more than the four room routes' budgets of one window (10 calls each
+// by default), so a fill never walks the whole listing in the store.
+const roomsAheadSpan = 64
+
+// roomsAhead is the room syncer's plan of reads ahead, for a sync that
+// reads members per room: each listed room's members and roles
+// (keepRoomsListed), in the rooms listing's order. The four routes have
+// budgets of their own, so a public room's reads wait for no private
+// group's.
+func (c *Connector) roomsAhead(ctx context.Context, store shared, yield func(aheadRead) bool) {
+	if !c.roomsSelected() {
+		return
+	}
+	progress, _ := getJSON[roomsAheadProgress](ctx, store, keyRoomsAheadProgress)
+	from := progress
+	defer func() {
+		if progress != from {
+			setJSON(ctx, store, map[string]roomsAheadProgress{keyRoomsAheadProgress: progress})
+		}
+	}()
+	offset, index, looked, advancing := progress.Offset, progress.Index, 0, true
+	for looked < roomsAheadSpan {
+		page, ok := getJSON[roomsListed](ctx, store, roomsListedKey(offset))
+		if !ok {
+			return // not listed yet
+		}
+		for ; index < len(page.Rooms) && looked < roomsAheadSpan; index++ {
+			looked++
+			room := page.Rooms[index]
+			_, members := aheadPages(ctx, store, c.roomMembersListing(room.Type, room.ID), yield)
+			roles := c.roomRolesAhead(ctx, store, room, yield)
+			advancing = advancing && members != aheadStopped && roles
+			if advancing {
+				progress = roomsAheadProgress{Offset: offset, Index: index + 1}
+			}
+		}
+		if index < len(page.Rooms) || page.Next < 0 {
+			return
+		}
+		offset, index = page.Next, 0
+		if advancing {
+			progress = roomsAheadProgress{Offset: offset}
+		}
+	}
+}
+
+// roomRolesAhead reads a room's role holders ahead unless they are stored
+// (or were read ahead by this process and lost: its call reads them). It
+// reports whether they need no more reading.
+func (c *Connector) roomRolesAhead(ctx context.Context, store shared, room roomListed, yield func(aheadRead) bool) bool {
+	key := roomRolesKey(room.ID)
+	if _, ok := store.get(ctx, key); ok || c.reads.readBefore(store.syncID, key) {
+		return true
+	}
+	made := false
+	yield(aheadRead{endpoint: client.RoomRolesEndpoint(room.Type), read: func(ctx context.Context) error {
+		holders, err := c.client.RoomRoles(ctx, room.Type, room.ID)
+		if err != nil {
+			return err
+		}
+		setJSON(ctx, store, map[string][]client.RoomRoleHolder{key: holders})
+		c.reads.remember(store.syncID, key)
+		made = true
+		return nil
+	}})
+	return made
 }

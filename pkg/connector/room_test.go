@@ -1,6 +1,9 @@
 package connector_test
 
 import (
+	"context"
+	"errors"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -10,7 +13,10 @@ import (
 	"github.com/conductorone/baton-rocketchat/internal/harness"
 	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/cli"
+	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
+	"google.golang.org/grpc/codes"
 )
 
 // withRooms is a run that selected the room type, as ConductorOne does when
@@ -223,5 +229,106 @@ func TestRoomsSyncPerRoom(t *testing.T) {
 	}
 	if s := env.Sim.Stats(); s.Total429 != 0 {
 		t.Errorf("%d answers were 429 (%v)", s.Total429, s.RateLimited)
+	}
+
+	// A targeted sync of each room agrees with the full one; an unknown
+	// room is NotFound.
+	conn := newConnector(t, env.BaseURL, gen.Reader, withRooms())
+	ctx := context.Background()
+	for id, want := range got.ResourcesOf("room") {
+		r, err := getResource(ctx, conn, want.GetId())
+		if err != nil {
+			t.Fatalf("get room %s: %v", id, err)
+		}
+		for _, key := range []string{"members_source", "kind", "privacy", "name"} {
+			if profileString(r, key) != profileString(want, key) {
+				t.Errorf("room %s: targeted %s %q, synced %q", id, key, profileString(r, key), profileString(want, key))
+			}
+		}
+	}
+	_, err := getResource(ctx, conn, v2.ResourceId_builder{ResourceType: "room", Resource: "no-such-room"}.Build())
+	testenv.WantCode(t, err, codes.NotFound, "no-such-room")
+}
+
+// TestRoomsHosted: a rooms sync served by three instances that share only
+// the session store stores what one instance stores, reads each readable
+// room's members and roles once and the per-user reading once, whichever
+// instance serves each call; a hosted sync stopped among the room grants
+// and resumed by fresh instances reads no room twice.
+func TestRoomsHosted(t *testing.T) {
+	gen := roomWorkspace()
+	for _, tc := range []struct {
+		name string
+		cred simulator.Credential
+		opts simulator.Options
+	}{
+		{"per room", gen.Reader, hostedLimiter},
+		{"per user", gen.Admin, simulator.Options{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := testenv.Start(t, gen.Workspace, tc.opts, "")
+			one := testenv.MustSyncSelected(t, newConnector(t, env.BaseURL, tc.cred, withRooms()), roomSelection)
+			env.Sim.ResetStats()
+
+			build := func(int) connectorbuilder.ConnectorBuilderV2 {
+				return newConnector(t, env.BaseURL, tc.cred, withRooms())
+			}
+			hosted := func(path string, stopAfter int) (harness.HostedStats, error) {
+				return harness.SyncHosted(context.Background(), build, path,
+					harness.HostedOptions{Instances: 3, TmpDir: t.TempDir(), ResourceTypes: roomSelection, StopAfter: stopAfter})
+			}
+			path := filepath.Join(t.TempDir(), "hosted.c1z")
+			whole, err := hosted(path, 0)
+			if err != nil {
+				t.Fatalf("hosted sync: %v", err)
+			}
+			got, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertSameContents(t, got, one)
+			wantRoomReads(t, env.Sim.Stats(), got, len(gen.Workspace.Users))
+
+			// Stopped among the room grants (the last calls of the sync),
+			// then resumed by fresh instances.
+			env.Sim.ResetStats()
+			path = filepath.Join(t.TempDir(), "resumed.c1z")
+			if _, err := hosted(path, whole.ListCalls()-len(one.ResourcesOf("room"))/2); !errors.Is(err, harness.ErrStopped) {
+				t.Fatalf("interrupted sync: %v, want it stopped", err)
+			}
+			if _, err := hosted(path, 0); err != nil {
+				t.Fatalf("resumed sync: %v", err)
+			}
+			got, err = harness.ReadC1Z(context.Background(), path, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertSameContents(t, got, one)
+			wantRoomReads(t, env.Sim.Stats(), got, len(gen.Workspace.Users))
+		})
+	}
+}
+
+// wantRoomReads checks that a sync read each room it could once: per room,
+// one member and one role call for each room read that way (none read per
+// user, nor hidden); per user, users.info once per user.
+func wantRoomReads(t *testing.T, stats simulator.Stats, got *harness.Contents, users int) {
+	t.Helper()
+	perRoom := 0
+	for _, r := range got.ResourcesOf("room") {
+		if profileString(r, "members_source") == "room" {
+			perRoom++
+		}
+	}
+	members := served(stats, "GET channels.members") + served(stats, "GET groups.members")
+	roles := served(stats, "GET channels.roles") + served(stats, "GET groups.roles")
+	if members != perRoom || roles != perRoom {
+		t.Errorf("%d member and %d role listings answered for %d rooms read per room: want one each", members, roles, perRoom)
+	}
+	if perRoom == 0 && served(stats, "GET users.info") != users {
+		t.Errorf("users.info answered %d times, want once per user (%d)", served(stats, "GET users.info"), users)
+	}
+	if served(stats, "GET rooms.adminRooms") != 1 {
+		t.Errorf("rooms.adminRooms answered %d times, want 1", served(stats, "GET rooms.adminRooms"))
 	}
 }

@@ -47,7 +47,20 @@ const (
 	keyFullSync = "sync/listing"
 	// keyAheadProgress holds how far the reads ahead have got (ahead.go).
 	keyAheadProgress = "ahead/progress"
+	// keyRateLimited marks a sync whose token Rocket.Chat limits, for
+	// processes that have not seen an answer yet (ahead.go).
+	keyRateLimited = "sync/rate-limited"
+	// keyRoomsAheadProgress holds how far the reads ahead of rooms have
+	// got (room.go).
+	keyRoomsAheadProgress = "ahead/rooms-progress"
 )
+
+// roomsListedKey holds the rooms of the rooms listing's page at offset
+// that the sync reads per room, for the reads ahead (room.go).
+func roomsListedKey(offset int) string { return joinKey("rooms", "listed", offset) }
+
+// roomRolesKey holds one room's role holders read ahead (room.go).
+func roomRolesKey(roomID string) string { return joinKey("ahead", "room-roles", roomID) }
 
 // manifestKey holds where a listing's complete stored reading is.
 func manifestKey(listing string) string { return joinKey(listing, "manifest") }
