@@ -43,7 +43,7 @@ func TestCapabilitiesNamePermissions(t *testing.T) {
 		"incoming-webhook": append(slices.Clone(sync), "manage-incoming-integrations"),
 		"outgoing-webhook": append(slices.Clone(sync), "manage-outgoing-integrations"),
 		"oauth-app":        append(slices.Clone(sync), "manage-oauth-apps"),
-		"room": append(slices.Clone(sync), "view-room-administration", "view-c-room", "view-joined-room", "view-other-user-channels",
+		"room": append(slices.Clone(sync), "view-room-administration", "view-c-room", "view-joined-room", "view-broadcast-member-list", "view-other-user-channels",
 			"add-user-to-any-c-room", "add-user-to-any-p-room", "kick-user-from-any-c-room", "kick-user-from-any-p-room",
 			"remove-user", "set-owner", "set-moderator", "set-leader"),
 	}

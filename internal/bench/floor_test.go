@@ -492,3 +492,84 @@ func floorHostedWith(b *testing.B, gen *simulator.Generated, opts simulator.Opti
 	}
 	t.report(b, targetHosted)
 }
+
+// roomsFloorSize is the rooms benchmark's workspace: 2,000 users, 60 teams
+// and 300 channels, private groups and discussions.
+var roomsFloorSize = simulator.Size{Users: 2000, Teams: 60, MembersPerTeam: 20, Rooms: 300, MembersPerRoom: 20}
+
+// BenchmarkFloorRooms is BenchmarkFloor and BenchmarkFloorHosted of a sync
+// that selected rooms, by the rate-limited reader holding the permissions
+// rooms need: every room it may open read per room, one member and one
+// role call each (MinimalRoomsPlan). The floor is the busiest endpoint's
+// windows (channels.members and channels.roles here, then teams.members);
+// reads ahead spend the other endpoints' budgets meanwhile.
+func BenchmarkFloorRooms(b *testing.B) {
+	floorRooms(b, "2000u-60t-300r", roomsFloorSize, floorWindow)
+}
+
+// BenchmarkFloorRoomsDefaultLimiter is BenchmarkFloorRooms under Rocket.Chat's
+// default limiter (10 calls per endpoint per 60 s) with 500 rooms: about
+// half an hour per sync. It runs only with BENCH_REAL_LIMITER=1:
+//
+//	BENCH_REAL_LIMITER=1 go test -run '^$' -bench 'BenchmarkFloorRoomsDefaultLimiter' -benchtime 1x -timeout 3h ./internal/bench/
+func BenchmarkFloorRoomsDefaultLimiter(b *testing.B) {
+	if os.Getenv("BENCH_REAL_LIMITER") != "1" {
+		b.Skip("set BENCH_REAL_LIMITER=1 to sync 2,000 users / 60 teams / 500 rooms under the default 10 calls / 60 s limiter")
+	}
+	size := roomsFloorSize
+	size.Rooms = 500
+	floorRooms(b, "2000u-60t-500r", size, time.Minute)
+}
+
+// floorRooms runs a rooms sync of a workspace of size under a limiter of
+// floorCalls calls per window, in one process and hosted.
+func floorRooms(b *testing.B, name string, size simulator.Size, window time.Duration) {
+	gen := Workspace(1, size)
+	ws := gen.Workspace
+	opts := simulator.Options{RateLimitCalls: floorCalls, RateLimitWindow: window}
+	plan := MinimalRoomsPlan(ws, gen.Reader, opts)
+	for _, mode := range []struct {
+		name      string
+		instances int
+		target    float64
+	}{{"connector", 0, targetOneProcess}, {"hosted", hostedInstances, targetHosted}} {
+		b.Run(name+"/"+mode.name, func(b *testing.B) {
+			t := newFloorTally(plan, window)
+			for i := range b.N {
+				dir := b.TempDir()
+				var r *syncRun
+				var err error
+				if mode.instances == 0 {
+					r, err = connectorSyncSelecting(context.Background(), ws, opts, gen.Reader, dir, nil, roomSelection)
+				} else {
+					r, err = hostedSyncSelecting(context.Background(), ws, opts, gen.Reader, dir, mode.instances, nil, roomSelection)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				t.add(r)
+				checkAgainstPlan(b, r, plan, mode.instances)
+				if i == 0 {
+					b.StopTimer()
+					checkC1Z(b, r.C1ZPath, ws, gen.Reader, opts)
+					checkRooms(b, r.C1ZPath, ws)
+					b.StartTimer()
+				}
+			}
+			t.report(b, mode.target)
+		})
+	}
+}
+
+// checkRooms fails tb when the c1z does not hold every channel, private
+// group and discussion of ws as a room.
+func checkRooms(tb testing.TB, path string, ws *simulator.Workspace) {
+	tb.Helper()
+	contents, err := harness.ReadC1Z(context.Background(), path, tb.TempDir())
+	if err != nil {
+		tb.Fatalf("reading c1z: %v", err)
+	}
+	if got, want := contents.ResourceCounts()[RoomTypeID], syncableRooms(ws); got != want {
+		tb.Errorf("%d rooms synced, want %d", got, want)
+	}
+}

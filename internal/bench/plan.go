@@ -203,6 +203,63 @@ func MinimalPlan(ws *simulator.Workspace, cred simulator.Credential, opts simula
 	})
 }
 
+// Room endpoint keys: the rooms listing, and each room's members and room
+// roles, on routes of their own by the room's type.
+const (
+	EpRooms          = "GET rooms.adminRooms"
+	EpUserInfo       = "GET users.info"
+	EpChannelMembers = "GET channels.members"
+	EpGroupMembers   = "GET groups.members"
+	EpChannelRoles   = "GET channels.roles"
+	EpGroupRoles     = "GET groups.roles"
+)
+
+// RoomTypeID is the opt-in room resource type; a sync reads rooms only when
+// its selection names it.
+const RoomTypeID = "room"
+
+// MinimalRoomsPlan is MinimalPlan of a sync that also selected rooms, for
+// a token read per room (rate limited, pkg/connector/room.go): the rooms
+// listing in one call, the token's own rooms and teams (users.info and
+// users.listTeams, which decide which rooms it may open), then, for each
+// channel, private group and discussion Rocket.Chat lets it open
+// (canAccessRoom) and the room routes answer (not archived; broadcast
+// rooms with view-broadcast-member-list), one member and one role call on
+// the routes of the room's type. The teams listing the access plan needs is the one the team
+// syncer read.
+func MinimalRoomsPlan(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) Plan {
+	plan := MinimalPlan(ws, cred, opts)
+	plan[EpRooms]++
+	plan[EpUserInfo]++
+	plan[EpUserTeams]++
+	for _, r := range ws.Rooms {
+		if (r.Type != simulator.RoomPublic && r.Type != simulator.RoomPrivate) || !ws.CanAccessRoom(r.ID, cred.UserID) || r.Archived ||
+			r.Broadcast && !holds(ws, cred, "view-broadcast-member-list") {
+			continue
+		}
+		if r.Type == simulator.RoomPublic {
+			plan[EpChannelMembers]++
+			plan[EpChannelRoles]++
+		} else {
+			plan[EpGroupMembers]++
+			plan[EpGroupRoles]++
+		}
+	}
+	return plan
+}
+
+// syncableRooms counts the rooms a rooms sync lists: channels, private
+// groups and discussions.
+func syncableRooms(ws *simulator.Workspace) int {
+	n := 0
+	for _, r := range ws.Rooms {
+		if r.Type == simulator.RoomPublic || r.Type == simulator.RoomPrivate {
+			n++
+		}
+	}
+	return n
+}
+
 // PagedPlan is the fewest calls when the server ignores count=0
 // (API_Allow_Infinite_Count off): the sync's first listing (users) asks
 // count=0 and gets the default 50 items, each further call 100; every later

@@ -20,6 +20,7 @@ import (
 	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	"github.com/conductorone/baton-rocketchat/pkg/connector"
+	"github.com/conductorone/baton-sdk/pkg/cli"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 )
 
@@ -270,28 +271,49 @@ func (s *server) measure(start time.Time, path string) *syncRun {
 
 // newConnector builds a connector with a client of its own for cred.
 func newConnector(ctx context.Context, baseURL string, cred simulator.Credential) (*connector.Connector, error) {
+	return newConnectorSelecting(ctx, baseURL, cred, nil)
+}
+
+// newConnectorSelecting is newConnector for a sync of the resource types
+// selected (all when nil), as --sync-resource-types makes it.
+func newConnectorSelecting(ctx context.Context, baseURL string, cred simulator.Credential, selected []string) (*connector.Connector, error) {
 	cl, err := client.New(ctx, client.Config{BaseURL: baseURL, UserID: cred.UserID, Token: cred.Token})
 	if err != nil {
 		return nil, err
 	}
-	return connector.NewWithClient(cl, nil), nil
+	var opts *cli.ConnectorOpts
+	if selected != nil {
+		opts = &cli.ConnectorOpts{SyncResourceTypeIDs: selected}
+	}
+	return connector.NewWithClient(cl, opts), nil
 }
+
+// roomSelection is a sync of every type, rooms included.
+var roomSelection = []string{"user", "role", "team", "permission", RoomTypeID}
 
 // connectorSync runs a full in-process sync of ws as cred into dir/sync.c1z
 // through the SDK, the way `baton-rocketchat -f` does (one connector
 // process, the session store wired like the CLI's), on a fresh server (so
 // the limiter's windows start with the run).
 func connectorSync(ctx context.Context, ws *simulator.Workspace, opts simulator.Options, cred simulator.Credential, dir string, wrap func(http.Handler) http.Handler) (*syncRun, error) {
+	return connectorSyncSelecting(ctx, ws, opts, cred, dir, wrap, nil)
+}
+
+// connectorSyncSelecting is connectorSync of the resource types selected
+// (all when nil).
+func connectorSyncSelecting(ctx context.Context, ws *simulator.Workspace, opts simulator.Options, cred simulator.Credential, dir string,
+	wrap func(http.Handler) http.Handler, selected []string,
+) (*syncRun, error) {
 	srv := startServer(ws, opts, wrap)
 	defer srv.Close()
-	c, err := newConnector(ctx, srv.http.URL, cred)
+	c, err := newConnectorSelecting(ctx, srv.http.URL, cred, selected)
 	if err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, "sync.c1z")
 	_ = os.Remove(path)
 	start := time.Now()
-	err = harness.Sync(ctx, c, path, harness.SyncOptions{TmpDir: dir})
+	err = harness.Sync(ctx, c, path, harness.SyncOptions{TmpDir: dir, ResourceTypes: selected})
 	run := srv.measure(start, path)
 	if err != nil {
 		return run, fmt.Errorf("sync: %w", err)
@@ -306,11 +328,19 @@ func connectorSync(ctx context.Context, ws *simulator.Workspace, opts simulator.
 // tokens and the session store carry state from one call to the next.
 // faults, when not nil, is the session store's faults (harness.FaultyStore).
 func hostedSync(ctx context.Context, ws *simulator.Workspace, opts simulator.Options, cred simulator.Credential, dir string, instances int, faults *harness.StoreFaults) (*syncRun, error) {
+	return hostedSyncSelecting(ctx, ws, opts, cred, dir, instances, faults, nil)
+}
+
+// hostedSyncSelecting is hostedSync of the resource types selected (all
+// when nil).
+func hostedSyncSelecting(ctx context.Context, ws *simulator.Workspace, opts simulator.Options, cred simulator.Credential, dir string,
+	instances int, faults *harness.StoreFaults, selected []string,
+) (*syncRun, error) {
 	srv := startServer(ws, opts, nil)
 	defer srv.Close()
 	conns := make([]*connector.Connector, instances)
 	for i := range conns {
-		c, err := newConnector(ctx, srv.http.URL, cred)
+		c, err := newConnectorSelecting(ctx, srv.http.URL, cred, selected)
 		if err != nil {
 			return nil, err
 		}
@@ -319,7 +349,7 @@ func hostedSync(ctx context.Context, ws *simulator.Workspace, opts simulator.Opt
 	path := filepath.Join(dir, "sync.c1z")
 	_ = os.Remove(path)
 	start := time.Now()
-	ho := harness.HostedOptions{Instances: instances, TmpDir: dir}
+	ho := harness.HostedOptions{Instances: instances, TmpDir: dir, ResourceTypes: selected}
 	if faults != nil {
 		ho.StoreFaults = &harness.FaultyStore{Faults: *faults}
 	}

@@ -101,9 +101,9 @@ func (g *generator) run(size Size) *Generated {
 	readerPerms := []string{permViewDRoom, permViewFullOtherUserInfo, permViewAllTeams, permAccessPermissions}
 	if size.Rooms > 0 {
 		// Rooms are listed with view-room-administration (rooms.adminRooms).
-		// Members with view-c-room (public channels) and view-joined-room
-		// (the rooms the reader is in).
-		readerPerms = append(readerPerms, "view-room-administration", permViewCRoom, permViewJoinedRoom)
+		// Members with view-c-room (public channels), view-joined-room
+		// (the rooms the reader is in) and view-broadcast-member-list.
+		readerPerms = append(readerPerms, "view-room-administration", permViewCRoom, permViewJoinedRoom, permViewBroadcastMemberList)
 	}
 	for _, p := range readerPerms {
 		ws.Permissions[p] = append(ws.Permissions[p], readerRole.ID)

@@ -56,6 +56,9 @@ const (
 	// rooms it is in.
 	PermViewCRoom      = "view-c-room"
 	PermViewJoinedRoom = "view-joined-room"
+	// PermViewBroadcastMemberList lets a caller list a broadcast room's
+	// members (channels.members, groups.members; §10).
+	PermViewBroadcastMemberList = "view-broadcast-member-list"
 	// PermViewOtherUserChannels lets users.info list another user's rooms,
 	// private groups included (§10).
 	PermViewOtherUserChannels = "view-other-user-channels"

@@ -249,14 +249,53 @@ const (
 	aheadSlice = 5 * time.Second
 )
 
-// beforeCall fills the wait a listing's own call to busy is about to make.
+// beforeCall fills the wait a listing's own call to busy is about to make:
+// with what the other endpoints can answer now, and again each time one of
+// them opens a new window before busy does (two endpoints that a sync
+// keeps busy, such as a room's members and roles routes, rarely share
+// their windows' edges).
 func (r *readsAhead) beforeCall(ctx context.Context, store shared, busy string) {
 	if r == nil {
 		return
 	}
-	if wait := r.client.WaitFor(busy); wait >= minAheadWait {
-		r.fill(ctx, store, busy, time.Now().Add(wait))
+	wait := r.client.WaitFor(busy)
+	if wait < minAheadWait {
+		return
 	}
+	deadline := time.Now().Add(wait)
+	for range 2 * len(r.endpoints) {
+		r.fill(ctx, store, busy, deadline)
+		next, ok := r.nextOpening(busy)
+		if !ok || time.Now().Add(next).After(deadline) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(next + windowEdgeMargin):
+		}
+	}
+}
+
+// windowEdgeMargin is how long after an endpoint's window opens by this
+// process's clock a read ahead tries it (the client's own margin against
+// clock skew is inside it).
+const windowEdgeMargin = 25 * time.Millisecond
+
+// nextOpening is how soon an endpoint the plans read, other than busy,
+// opens its next window; ok is false when none is waiting for one.
+func (r *readsAhead) nextOpening(busy string) (time.Duration, bool) {
+	var next time.Duration
+	ok := false
+	for _, ep := range r.endpoints {
+		if ep == busy {
+			continue
+		}
+		if w := r.client.WaitFor(ep); w > 0 && (!ok || w < next) {
+			next, ok = w, true
+		}
+	}
+	return next, ok
 }
 
 // afterCall spends what the endpoints have left in their current windows,

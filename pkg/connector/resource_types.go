@@ -60,12 +60,13 @@ var roomResourceType = v2.ResourceType_builder{
 	DisplayName: "Room",
 	Description: "A Rocket.Chat room: a public channel, a private group or a discussion, with its members and their room roles " +
 		"(owner, moderator, leader). Team main rooms are their teams; direct messages and omnichannel rooms are not synced. " +
-		"Opt-in. Listed with view-room-administration, members read with view-c-room and view-joined-room; the members of private groups " +
+		"Opt-in. Listed with view-room-administration, members read with view-c-room, view-joined-room and view-broadcast-member-list; " +
+		"the members of private groups " +
 		"the token's user is not in need view-other-user-channels and api-bypass-rate-limit.",
 	Traits: []v2.ResourceType_Trait{v2.ResourceType_TRAIT_GROUP},
 	Annotations: annotations.New(&v2.OptInRequired{}, capabilityPermissions(
 		client.PermViewDirectRoom, client.PermViewFullOtherUserInfo, client.PermViewRoomAdministration, client.PermViewCRoom,
-		client.PermViewJoinedRoom, client.PermViewOtherUserChannels, client.PermAddUserToAnyCRoom, client.PermAddUserToAnyPRoom, client.PermKickUserFromAnyCRoom, client.PermKickUserFromAnyPRoom,
+		client.PermViewJoinedRoom, client.PermViewBroadcastMemberList, client.PermViewOtherUserChannels, client.PermAddUserToAnyCRoom, client.PermAddUserToAnyPRoom, client.PermKickUserFromAnyCRoom, client.PermKickUserFromAnyPRoom,
 		client.PermRemoveUser, client.PermSetOwner, client.PermSetModerator, client.PermSetLeader)),
 }.Build()
 

@@ -88,28 +88,56 @@ func (t roomsToken) valid() bool { return t.Listing.valid() }
 //	o  OpenTeams  the teams whose public rooms the user may read: public
 //	              teams (with view-c-room, which a rooms sync requires) and
 //	              the teams it is in
+//	b  Broadcast  the user holds view-broadcast-member-list, without which
+//	              channels.members and groups.members refuse broadcast rooms
 type roomAccess struct {
 	Joined    []string `json:"j,omitempty"`
 	OpenTeams []string `json:"o,omitempty"`
+	Broadcast bool     `json:"b,omitempty"`
 }
 
-// readable reports whether the token's user can read the room's members
-// and roles: a public channel outside teams or in an open team, a room it
-// is in, or a discussion of a room it is in (a discussion is open to whoever
-// can access its parent).
-func (a *roomAccess) readable(room *client.Room) bool {
-	if room.Type == client.RoomPublic && (room.TeamID == "" || slices.Contains(a.OpenTeams, room.TeamID)) {
-		return true
+// Why a room read per room shows no members (its profile's members_note).
+const (
+	hiddenNoAccess  = "no-access"
+	hiddenArchived  = "archived"
+	hiddenBroadcast = "broadcast"
+)
+
+// hidden says why the token's user cannot read the room's members and
+// roles per room, "" when it can: canAccessRoom opens a public channel
+// outside teams or in an open team, a room the user is in, or a discussion
+// of a room it is in (a discussion is open to whoever can access its
+// parent); the roles routes and groups.members refuse archived rooms
+// (findChannelByIdOrName, findPrivateGroupByIdOrName with checkedArchived);
+// the member routes refuse broadcast rooms without
+// view-broadcast-member-list.
+func (a *roomAccess) hidden(room *client.Room) string {
+	open := room.Type == client.RoomPublic && (room.TeamID == "" || slices.Contains(a.OpenTeams, room.TeamID)) ||
+		slices.Contains(a.Joined, room.ID) || room.ParentID != "" && slices.Contains(a.Joined, room.ParentID)
+	switch {
+	case !open:
+		return hiddenNoAccess
+	case room.Archived:
+		return hiddenArchived
+	case room.Broadcast && !a.Broadcast:
+		return hiddenBroadcast
 	}
-	return slices.Contains(a.Joined, room.ID) || room.ParentID != "" && slices.Contains(a.Joined, room.ParentID)
+	return ""
 }
 
-// source is how room's members are read under this plan.
-func (t roomsToken) source(room *client.Room) string {
-	if t.Source == membersFromRoom && (t.Access == nil || !t.Access.readable(room)) {
-		return membersUnreadable
+// source is how room's members are read under this plan, and, when they
+// are not, why.
+func (t roomsToken) source(room *client.Room) (string, string) {
+	if t.Source != membersFromRoom {
+		return t.Source, ""
 	}
-	return t.Source
+	if t.Access == nil {
+		return membersUnreadable, hiddenNoAccess
+	}
+	if why := t.Access.hidden(room); why != "" {
+		return membersUnreadable, why
+	}
+	return t.Source, ""
 }
 
 // List returns one page of rooms; its token says where the next begins.
@@ -139,11 +167,11 @@ func (s *roomSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 		if room.TeamMain {
 			continue // the team itself (team.go)
 		}
-		source := tok.source(room)
+		source, why := tok.source(room)
 		if source == membersUnreadable {
 			hidden++
 		}
-		r, err := roomResource(room, source, base)
+		r, err := roomResource(room, source, why, base)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -183,7 +211,7 @@ func (c *Connector) roomPlan(ctx context.Context, store shared) (roomsToken, err
 	if err != nil {
 		return roomsToken{}, syncError("reading the token's user's rooms", err)
 	}
-	access := &roomAccess{Joined: []string{}, OpenTeams: []string{}}
+	access := &roomAccess{Joined: []string{}, OpenTeams: []string{}, Broadcast: v.permissions[client.PermViewBroadcastMemberList]}
 	for _, sub := range subs {
 		if v.permissions[client.PermViewJoinedRoom] || v.permissions["view-"+sub.RoomType+"-room"] {
 			access.Joined = append(access.Joined, sub.RoomID)
@@ -249,8 +277,8 @@ func (s *roomSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 	if err != nil {
 		return nil, nil, err
 	}
-	source := plan.source(room)
-	r, err := roomResource(room, source, s.c.httpsBase())
+	source, why := plan.source(room)
+	r, err := roomResource(room, source, why, s.c.httpsBase())
 	return r, nil, err
 }
 
@@ -427,7 +455,7 @@ const profileKeyRoomType = "room_type"
 
 // roomResource turns a room into a Baton group. source is how its members
 // are read (membersFromRoom, membersFromUsers or membersUnreadable).
-func roomResource(room *client.Room, source string, base externalBase) (*v2.Resource, error) {
+func roomResource(room *client.Room, source, why string, base externalBase) (*v2.Resource, error) {
 	privacy := "public"
 	if room.Type == client.RoomPrivate {
 		privacy = "private"
@@ -459,7 +487,7 @@ func roomResource(room *client.Room, source string, base externalBase) (*v2.Reso
 		setText(profile, "created_by_username", room.Creator.Username)
 	}
 	setText(profile, "abac_attributes", abacSummary(room.ABACAttributes))
-	profile["members_note"] = membersNote(source)
+	profile["members_note"] = membersNote(source, why)
 	name := room.FName
 	if name == "" {
 		name = room.Name
@@ -476,8 +504,9 @@ func roomResource(room *client.Room, source string, base externalBase) (*v2.Reso
 	return r, nil
 }
 
-// membersNote says, in a room's profile, how complete its grants are.
-func membersNote(source string) string {
+// membersNote says, in a room's profile, how complete its grants are; why
+// is the reason a room read per room shows none.
+func membersNote(source, why string) string {
 	switch source {
 	case membersFromUsers:
 		return "every subscription, deactivated users included, read from each user's rooms (users.info)"
@@ -485,9 +514,16 @@ func membersNote(source string) string {
 		return "active members and room role holders from the room's own listings; deactivated users who hold no room role are not listed " +
 			"(Rocket.Chat's member listings leave them out)"
 	}
+	const fix = "A token whose user holds view-other-user-channels and api-bypass-rate-limit reads every user's rooms, this one's members included"
+	switch why {
+	case hiddenArchived:
+		return "not listed: the room is archived, and Rocket.Chat's room role routes (and groups.members) refuse archived rooms. " + fix
+	case hiddenBroadcast:
+		return "not listed: the room is a broadcast room, whose members Rocket.Chat shows only with view-broadcast-member-list, " +
+			"which the token's user lacks. Give it that permission, or: " + fix
+	}
 	return "not listed: Rocket.Chat shows this room's members only to those who may open it (a private room's members, a private team's " +
-		"members for its channels), and the token's user is not one of them. " +
-		"A token whose user holds view-other-user-channels and api-bypass-rate-limit reads every user's rooms, this one's members included"
+		"members for its channels), and the token's user is not one of them. " + fix
 }
 
 // roomEndpoints are the routes that read rooms' members and roles.
@@ -500,13 +536,20 @@ func roomEndpoints() []string {
 }
 
 // roomRoleHolders reads a room's role holders: read ahead (roomsAhead),
-// else from Rocket.Chat.
+// else from Rocket.Chat, filling the wait for its window with reads ahead.
 func (c *Connector) roomRoleHolders(ctx context.Context, store shared, roomType, roomID string) ([]client.RoomRoleHolder, error) {
 	if holders, ok := getJSON[[]client.RoomRoleHolder](ctx, store, roomRolesKey(roomID)); ok {
 		return holders, nil
 	}
+	c.reads.beforeCall(ctx, store, client.RoomRolesEndpoint(roomType))
 	holders, err := c.client.RoomRoles(ctx, roomType, roomID)
-	return holders, syncError("listing the room roles of room "+roomID, err)
+	if err != nil {
+		return nil, syncError("listing the room roles of room "+roomID, err)
+	}
+	// Stored like a read ahead, so that the reads ahead this call makes
+	// next do not read them again.
+	setJSON(ctx, store, map[string][]client.RoomRoleHolder{roomRolesKey(roomID): holders})
+	return holders, nil
 }
 
 // roomsListed is one page of the rooms listing as the reads ahead need it:
@@ -536,7 +579,10 @@ func (c *Connector) keepRoomsListed(ctx context.Context, store shared, tok rooms
 		page.Next = next.Offset
 	}
 	for i := range rooms {
-		if room := &rooms[i]; !room.TeamMain && tok.source(room) == membersFromRoom {
+		if room := &rooms[i]; !room.TeamMain {
+			if source, _ := tok.source(room); source != membersFromRoom {
+				continue
+			}
 			page.Rooms = append(page.Rooms, roomListed{ID: room.ID, Type: room.Type})
 		}
 	}

@@ -84,7 +84,7 @@ func wantRoomGrants(ws *simulator.Workspace, caller string, complete bool) (map[
 		source[r.ID] = "users"
 		if !complete {
 			source[r.ID] = "room"
-			if !ws.CanAccessRoom(r.ID, caller) {
+			if !readablePerRoom(ws, r, caller) {
 				source[r.ID] = "none"
 				continue
 			}
@@ -102,6 +102,20 @@ func wantRoomGrants(ws *simulator.Workspace, caller string, complete bool) (map[
 		}
 	}
 	return want, source
+}
+
+// readablePerRoom is whether caller can read r's members and roles with
+// the room routes: it may open the room (canAccessRoom), the room is not
+// archived (the roles routes and groups.members refuse archived rooms), and
+// a broadcast room's members need view-broadcast-member-list.
+func readablePerRoom(ws *simulator.Workspace, r *simulator.Room, caller string) bool {
+	if !ws.CanAccessRoom(r.ID, caller) || r.Archived {
+		return false
+	}
+	u := ws.UserByID(caller)
+	return !r.Broadcast || u != nil && slices.ContainsFunc(u.Roles, func(role string) bool {
+		return slices.Contains(ws.Permissions["view-broadcast-member-list"], role)
+	})
 }
 
 func gotRoomGrants(got *harness.Contents) map[string]bool {
