@@ -66,7 +66,8 @@ var roomResourceType = v2.ResourceType_builder{
 	Traits: []v2.ResourceType_Trait{v2.ResourceType_TRAIT_GROUP},
 	Annotations: annotations.New(&v2.OptInRequired{}, capabilityPermissions(
 		client.PermViewDirectRoom, client.PermViewFullOtherUserInfo, client.PermViewRoomAdministration, client.PermViewCRoom,
-		client.PermViewJoinedRoom, client.PermViewBroadcastMemberList, client.PermViewOtherUserChannels, client.PermAddUserToAnyCRoom, client.PermAddUserToAnyPRoom, client.PermKickUserFromAnyCRoom, client.PermKickUserFromAnyPRoom,
+		client.PermViewJoinedRoom, client.PermViewBroadcastMemberList, client.PermViewOtherUserChannels,
+		client.PermAddUserToAnyCRoom, client.PermAddUserToAnyPRoom, client.PermKickUserFromAnyCRoom, client.PermKickUserFromAnyPRoom,
 		client.PermRemoveUser, client.PermSetOwner, client.PermSetModerator, client.PermSetLeader)),
 }.Build()
 
