@@ -8,7 +8,6 @@ import (
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
-	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
 	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
@@ -284,22 +283,8 @@ func (s *roomSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 
 func (s *roomSyncer) Entitlements(ctx context.Context, r *v2.Resource, opts resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
 	s.c.spendIdleBudget(ctx, opts)
-	name := r.GetDisplayName()
-	ents := []*v2.Entitlement{
-		entitlement.NewAssignmentEntitlement(r, roomMember,
-			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(clip(fmt.Sprintf("%s room member", name), maxDisplayName)),
-			entitlement.WithDescription(clip(fmt.Sprintf("Member of the %s room: reads and posts in it", name), maxDescription)),
-		),
-	}
-	for _, role := range roomRoles {
-		ents = append(ents, entitlement.NewPermissionEntitlement(r, role,
-			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(clip(fmt.Sprintf("%s room %s", name, role), maxDisplayName)),
-			entitlement.WithDescription(clip(fmt.Sprintf("Holds the %s role in the %s room", role, name), maxDescription)),
-		))
-	}
-	return ents, &resource.SyncOpResults{}, nil
+	member := fmt.Sprintf("Member of the %s room: reads and posts in it", r.GetDisplayName())
+	return memberAndRoleEntitlements(r, "room", member, roomRoles), &resource.SyncOpResults{}, nil
 }
 
 // roomGrantsToken is a room's grants page token:

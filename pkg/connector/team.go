@@ -64,21 +64,28 @@ func (s *teamSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 func (s *teamSyncer) Entitlements(ctx context.Context, r *v2.Resource, opts resource.SyncOpAttrs) ([]*v2.Entitlement, *resource.SyncOpResults, error) {
 	s.c.spendIdleBudget(ctx, opts)
 	name := r.GetDisplayName()
+	return memberAndRoleEntitlements(r, "team", fmt.Sprintf("Member of the %s team", name), teamRoles), &resource.SyncOpResults{}, nil
+}
+
+// memberAndRoleEntitlements are a team's or a room's entitlements (kind
+// says which): membership, and one per role a member holds on top.
+func memberAndRoleEntitlements(r *v2.Resource, kind, memberDescription string, roles []string) []*v2.Entitlement {
+	name := r.GetDisplayName()
 	ents := []*v2.Entitlement{
 		entitlement.NewAssignmentEntitlement(r, teamMember,
 			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(clip(fmt.Sprintf("%s team member", name), maxDisplayName)),
-			entitlement.WithDescription(clip(fmt.Sprintf("Member of the %s team", name), maxDescription)),
+			entitlement.WithDisplayName(clip(fmt.Sprintf("%s %s member", name, kind), maxDisplayName)),
+			entitlement.WithDescription(clip(memberDescription, maxDescription)),
 		),
 	}
-	for _, role := range teamRoles {
+	for _, role := range roles {
 		ents = append(ents, entitlement.NewPermissionEntitlement(r, role,
 			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(clip(fmt.Sprintf("%s team %s", name, role), maxDisplayName)),
-			entitlement.WithDescription(clip(fmt.Sprintf("Holds the %s role in the %s team", role, name), maxDescription)),
+			entitlement.WithDisplayName(clip(fmt.Sprintf("%s %s %s", name, kind, role), maxDisplayName)),
+			entitlement.WithDescription(clip(fmt.Sprintf("Holds the %s role in the %s %s", role, name, kind), maxDescription)),
 		))
 	}
-	return ents, &resource.SyncOpResults{}, nil
+	return ents
 }
 
 // teamGrantsToken is a team's grants page token:
