@@ -457,10 +457,10 @@ func (g *generator) rooms(size Size, humans, feds []*User, plain, admin *User) {
 		// The admin account joined public rooms it created or was asked
 		// into, and only some private ones: the others hide their members
 		// from it (canAccessRoom has no admin bypass).
-		if r.subscription(admin.ID) == nil && (r.Type == RoomPublic && g.pct(30) || r.Type == RoomPrivate && i%2 == 0) {
+		if r.Subscription(admin.ID) == nil && (r.Type == RoomPublic && g.pct(30) || r.Type == RoomPrivate && i%2 == 0) {
 			r.Subscriptions = append(r.Subscriptions, RoomSubscription{UserID: admin.ID, CreatedAt: g.after(r.CreatedAt)})
 		}
-		if i < 2 && r.subscription(plain.ID) == nil {
+		if i < 2 && r.Subscription(plain.ID) == nil {
 			r.Subscriptions = append(r.Subscriptions, RoomSubscription{UserID: plain.ID, CreatedAt: g.after(r.CreatedAt)})
 		}
 		g.ws.Rooms = append(g.ws.Rooms, r)

@@ -71,8 +71,8 @@ func (r *Room) displayName() string {
 	return r.Name
 }
 
-// subscription returns uid's subscription, or nil.
-func (r *Room) subscription(uid string) *RoomSubscription {
+// Subscription returns uid's subscription, or nil.
+func (r *Room) Subscription(uid string) *RoomSubscription {
 	for i := range r.Subscriptions {
 		if r.Subscriptions[i].UserID == uid {
 			return &r.Subscriptions[i]

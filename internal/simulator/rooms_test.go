@@ -384,8 +384,8 @@ func TestRoomRoles(t *testing.T) {
 	h.srv.Update(func(ws *Workspace) {
 		r := ws.RoomByID(roomGeneral)
 		// room-helper has no description: getRoomRoles does not look for it.
-		r.subscription(idPlain).Roles = []string{"HelperRoleHHHHHHH"}
-		r.subscription(idBob).Roles = []string{"HelperRoleHHHHHHH", roleLeader}
+		r.Subscription(idPlain).Roles = []string{"HelperRoleHHHHHHH"}
+		r.Subscription(idBob).Roles = []string{"HelperRoleHHHHHHH", roleLeader}
 	})
 	cases := []struct {
 		name, target string
@@ -503,12 +503,12 @@ func TestRoomInvite(t *testing.T) {
 		if len(g.Subscriptions) != 5 {
 			t.Errorf("general: %+v", g.Subscriptions)
 		}
-		bot := g.subscription(idBot)
+		bot := g.Subscription(idBot)
 		if bot == nil || bot.InviterID != idAlice || bot.InviterUsername != "alice" || !bot.CreatedAt.Equal(newClock().Now().Add(2*time.Second)) || bot.Roles != nil {
 			t.Errorf("bot: %+v", bot)
 		}
-		if ws.RoomByID(roomAlphaDev).subscription(idBob) == nil || ws.RoomByID(roomSecret).subscription(idPlain) == nil ||
-			ws.RoomByID(roomOps).subscription(idAlice) == nil || ws.RoomByID(roomSecret).subscription(idBot) != nil {
+		if ws.RoomByID(roomAlphaDev).Subscription(idBob) == nil || ws.RoomByID(roomSecret).Subscription(idPlain) == nil ||
+			ws.RoomByID(roomOps).Subscription(idAlice) == nil || ws.RoomByID(roomSecret).Subscription(idBot) != nil {
 			t.Error("invites not applied as expected")
 		}
 		if m := ws.TeamByID(teamAlpha).member(idBot); m == nil || m.CreatedByID != idAdmin {
@@ -606,7 +606,7 @@ func TestRoomKick(t *testing.T) {
 		if !slices.Equal(left, []string{idAlice, idCarol}) {
 			t.Errorf("general: %v", left)
 		}
-		if ws.RoomByID(roomSecret).subscription(idAlice) != nil {
+		if ws.RoomByID(roomSecret).Subscription(idAlice) != nil {
 			t.Error("alice still in secret")
 		}
 		if tm := ws.TeamByID(teamAlpha); tm.member(idPlain) != nil || tm.subscribed(idPlain) {
@@ -619,7 +619,7 @@ func TestRoomRoleChanges(t *testing.T) {
 	h := roomsHarness()
 	h.srv.Update(func(ws *Workspace) {
 		// A subscription whose roles field is an empty array, not absent.
-		ws.RoomByID(roomMatrix).subscription(idCarol).Roles = []string{}
+		ws.RoomByID(roomMatrix).Subscription(idCarol).Roles = []string{}
 	})
 	post := func(route string, cred *Credential, body map[string]any) response {
 		return h.post(t, "/api/v1/"+route, cred, body)
@@ -711,14 +711,14 @@ func TestRoomRoleChanges(t *testing.T) {
 		g := ws.RoomByID(roomGeneral)
 		want := map[string]string{idAlice: "[owner]", idCarol: "[moderator]", idBob: "[moderator]", idPlain: "[]"}
 		for uid, roles := range want {
-			if got := fmt.Sprint(g.subscription(uid).Roles); got != roles {
+			if got := fmt.Sprint(g.Subscription(uid).Roles); got != roles {
 				t.Errorf("%s: %s, want %s", uid, got, roles)
 			}
 		}
-		if ws.RoomByID(roomEmpty).subscription(idPlain).Roles != nil {
+		if ws.RoomByID(roomEmpty).Subscription(idPlain).Roles != nil {
 			t.Error("lobby: roles field created")
 		}
-		if s := ws.RoomByID(roomSecret); fmt.Sprint(s.subscription(idAlice).Roles) != "[leader owner]" || fmt.Sprint(s.subscription(idCarol).Roles) != "[]" {
+		if s := ws.RoomByID(roomSecret); fmt.Sprint(s.Subscription(idAlice).Roles) != "[leader owner]" || fmt.Sprint(s.Subscription(idCarol).Roles) != "[]" {
 			t.Errorf("secret: %+v", s.Subscriptions)
 		}
 		if m := ws.TeamByID(teamBeta).member(idAlice); !slices.Equal(m.Roles, []string{roleLeader, roleOwner}) {

@@ -83,12 +83,7 @@ func (p *provisioning) subscription(roomID, uid string) *simulator.RoomSubscript
 	if r == nil {
 		p.t.Fatalf("room %s is not in the simulator", roomID)
 	}
-	for i := range r.Subscriptions {
-		if r.Subscriptions[i].UserID == uid {
-			return &r.Subscriptions[i]
-		}
-	}
-	return nil
+	return r.Subscription(uid)
 }
 
 // TestProvisionRoomMembership: invite and kick, public and private, with

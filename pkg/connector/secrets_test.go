@@ -23,6 +23,7 @@ import (
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	"github.com/conductorone/baton-rocketchat/pkg/connector"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/cli"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 	"github.com/conductorone/baton-sdk/pkg/pagination"
 	"github.com/conductorone/baton-sdk/pkg/types/resource"
@@ -109,7 +110,7 @@ func leakedFragments(data []byte) []string {
 }
 
 func TestSecretsNeverLeak(t *testing.T) {
-	gen := simulator.Generate(5, simulator.Size{Users: 150, Teams: 4, MembersPerTeam: 20})
+	gen := simulator.Generate(5, simulator.Size{Users: 150, Teams: 4, MembersPerTeam: 20, Rooms: 12, MembersPerRoom: 10})
 	ws := gen.Workspace
 	admin := ws.UserByID(gen.Admin.UserID)
 	admin.Tokens = []string{secretToken} // the only token that works
@@ -135,6 +136,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		&faultkit.Rule{Name: "info", Match: faultkit.Endpoint("users.info"), Actions: []faultkit.Action{faultkit.ServerErrors[500]}},
 		&faultkit.Rule{Name: "integrations", Match: faultkit.Endpoint("integrations.list"), Actions: []faultkit.Action{faultkit.ServerErrors[503]}},
 		&faultkit.Rule{Name: "oauth", Match: faultkit.Endpoint("oauth-apps.list"), Actions: []faultkit.Action{faultkit.Reset}},
+		&faultkit.Rule{Name: "rooms", Match: faultkit.Endpoint("rooms.adminRooms"), Actions: []faultkit.Action{faultkit.ServerErrors[503]}},
 	)
 
 	logs := &logBuffer{}
@@ -149,7 +151,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if err != nil {
 		t.Fatalf("client.New: %v", err)
 	}
-	c := connector.NewWithClient(cl, nil)
+	// Every type, the opt-in rooms included.
+	selected := []string{"user", "role", "team", "permission", "incoming-webhook", "outgoing-webhook", "oauth-app", "room"}
+	c := connector.NewWithClient(cl, &cli.ConnectorOpts{SyncResourceTypeIDs: selected})
 
 	// Validate directly first: in-process gRPC calls carry no logger, so
 	// this is how the connector's own validation logs reach the buffer.
@@ -160,7 +164,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	// A full sync through the SDK; the SDK logs through the ctx given here.
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sync.c1z")
-	if err := harness.Sync(ctx, c, path, harness.SyncOptions{TmpDir: dir}); err != nil {
+	if err := harness.Sync(ctx, c, path, harness.SyncOptions{TmpDir: dir, ResourceTypes: selected}); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 
@@ -172,6 +176,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 	contents, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
 	if err != nil {
 		t.Fatalf("reading c1z: %v", err)
+	}
+	if n := len(contents.ResourcesOf("room")); n == 0 {
+		t.Fatal("no room synced: the test would not cover the room calls")
 	}
 	ent, principal := pickGrantTarget(t, contents, "role:livechat-agent:assigned", target.ID)
 	conn, err := harness.Serve(ctx, c)
@@ -194,6 +201,26 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	if hasRole(f, target.ID, "livechat-agent") {
 		t.Fatalf("the revoke did not reach the simulator")
+	}
+	// A room membership given and taken away: the room routes' reads and
+	// writes log too.
+	var channel *simulator.Room
+	for _, r := range f.State().Rooms {
+		if r.Type == simulator.RoomPublic && r.ParentID == "" && !r.Archived && r.TeamID == "" && r.Subscription(target.ID) == nil {
+			channel = r
+			break
+		}
+	}
+	if channel == nil {
+		t.Fatal("fixture has no channel without the target user")
+	}
+	roomEnt, _ := pickGrantTarget(t, contents, "room:"+channel.ID+":member", target.ID)
+	invited, err := conn.Grant(ctx, v2.GrantManagerServiceGrantRequest_builder{Entitlement: roomEnt, Principal: principal}.Build())
+	if err != nil {
+		t.Fatalf("room grant: %v", err)
+	}
+	if _, err := conn.Revoke(ctx, v2.GrantManagerServiceRevokeRequest_builder{Grant: invited.GetGrants()[0]}.Build()); err != nil {
+		t.Fatalf("room revoke: %v", err)
 	}
 	// Refusals carry messages too: none may hold the token.
 	missing := v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: "user", Resource: "noSuchUser0000001"}.Build()}.Build()
