@@ -53,6 +53,9 @@ func TestExitCodes(t *testing.T) {
 			env: []string{"BATON_BASE_URL=" + env.BaseURL, "BATON_USER_ID=" + gen.Plain.UserID, "BATON_AUTH_TOKEN=" + gen.Plain.Token}},
 		{name: "not a URL", wantCode: 3, mentions: "base-url",
 			env: []string{"BATON_BASE_URL=ftp://chat.example.com", "BATON_USER_ID=x", "BATON_AUTH_TOKEN=y"}},
+		{name: "rooms asked for, reader without view-room-administration", wantCode: 7, mentions: "view-room-administration", noC1Z: true,
+			args: []string{"--sync-resource-types", "user,role,team,permission,room"},
+			env:  []string{"BATON_BASE_URL=" + env.BaseURL, "BATON_USER_ID=" + gen.Reader.UserID, "BATON_AUTH_TOKEN=" + gen.Reader.Token}},
 		{name: "admin syncs", wantCode: 0,
 			env: []string{"BATON_BASE_URL=" + env.BaseURL, "BATON_USER_ID=" + gen.Admin.UserID, "BATON_AUTH_TOKEN=" + gen.Admin.Token}},
 	} {
@@ -67,7 +70,7 @@ func TestExitCodes(t *testing.T) {
 			if tc.mentions != "" && !strings.Contains(out, tc.mentions) {
 				t.Errorf("output does not mention %q:\n%s", tc.mentions, out)
 			}
-			for _, secret := range []string{gen.Plain.Token, gen.Admin.Token, "bogus-token-value"} {
+			for _, secret := range []string{gen.Plain.Token, gen.Admin.Token, gen.Reader.Token, "bogus-token-value"} {
 				if strings.Contains(out, secret) {
 					t.Errorf("output contains a token")
 				}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/conductorone/baton-rocketchat/internal/faultkit"
 	"github.com/conductorone/baton-rocketchat/internal/harness"
 	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
@@ -344,5 +345,50 @@ func wantRoomReads(t *testing.T, stats simulator.Stats, got *harness.Contents, u
 	}
 	if served(stats, "GET rooms.adminRooms") != 1 {
 		t.Errorf("rooms.adminRooms answered %d times, want 1", served(stats, "GET rooms.adminRooms"))
+	}
+}
+
+// TestRoomFaults: the room routes' failures within the retry bound cost
+// retries and nothing else; a route that keeps failing stops the sync
+// with the route named, and no room is passed off with partial members.
+func TestRoomFaults(t *testing.T) {
+	gen := roomWorkspace()
+	for _, tc := range []struct {
+		name     string
+		endpoint string
+		actions  []faultkit.Action
+		fail     codes.Code
+	}{
+		{"5xx burst on channels.members", "channels.members", faultkit.Burst(503, 502, 500), codes.OK},
+		{"connection reset on channels.roles", "channels.roles", []faultkit.Action{faultkit.Reset}, codes.OK},
+		{"5xx burst on the rooms listing", "rooms.adminRooms", faultkit.Burst(504, 503), codes.OK},
+		{"persistent 503 on channels.members", "channels.members", faultkit.Burst(503), codes.Aborted},
+		{"persistent 502 on channels.roles", "channels.roles", faultkit.Burst(502), codes.Aborted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := faultkit.Start(t, gen, hostedLimiter)
+			rule := &faultkit.Rule{Name: tc.endpoint, Match: faultkit.Endpoint(tc.endpoint), Actions: tc.actions, Persistent: tc.fail != codes.OK}
+			f.Install(rule)
+			conn := newConnector(t, f.BaseURL, gen.Reader, withRooms(), faultkit.Tweak)
+			path, err := testenv.SyncSelected(t, conn, roomSelection)
+			hits, faults, _ := rule.Counts()
+			if faults == 0 {
+				t.Fatalf("the fault never fired (%d requests matched)", hits)
+			}
+			if tc.fail != codes.OK {
+				faultkit.WantFailure(t, path, err, tc.fail, gen.Reader.Token, tc.endpoint, "giving up")
+				return
+			}
+			if err != nil {
+				t.Fatalf("sync: %v", err)
+			}
+			got, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ws *simulator.Workspace
+			f.Sim.View(func(w *simulator.Workspace) { ws = w.Clone() })
+			assertRooms(t, got, ws, gen.Reader.UserID, false)
+		})
 	}
 }
