@@ -93,9 +93,6 @@ type route struct {
 	// permissionsRequired and before the limiter, answering
 	// error-invalid-params (query) or invalid-params (body) without "[code]".
 	legacy bool
-	// typedSince, when set on a legacy route, is the first server version
-	// on which the route is typed instead.
-	typedSince [2]int
 	// withoutUsername is userWithoutUsername: users lacking one may call.
 	withoutUsername bool
 	handle          func(*call) reply
@@ -181,12 +178,17 @@ func (s *Server) routeTable() []*route {
 		{method: http.MethodPost, name: "roles.removeUserFromRole", perms: []string{permAccessPermissions}, body: removeUserFromRoleBody, handle: s.rolesRemoveUserFromRole},
 		// typed: users.ts, addRoute with a query option (the router checks it).
 		{method: http.MethodGet, name: "users.list", perms: []string{permViewDRoom}, query: usersListQuery, handle: s.usersList},
-		// typed from 8.0: users.ts, API.v1.get with query: isUsersListStatusProps.
-		// Before, apps/meteor/app/api/server/v1/users.ts declared it with
-		// addRoute + validateParams (and without inactiveReason).
+		// legacy: API.v1.addRoute with validateParams: isUsersListStatusProps
+		// (apps/meteor/app/api/server/v1/users.ts). Rocket.Chat's own e2e test
+		// "[/users.listByStatus] should return error for invalid status params"
+		// (apps/meteor/tests/end-to-end/api/users.ts, in its newest stored
+		// version too) expects errorType invalid-params and "must be equal to
+		// one of the allowed values [invalid-params]". Some 8.x trees declare
+		// it with API.v1.get and query:, which would answer
+		// error-invalid-params; the test is what the server is held to.
 		{
 			method: http.MethodGet, name: "users.listByStatus", perms: []string{permViewDRoom}, query: s.usersListByStatusQuery(), handle: s.usersListByStatus,
-			legacy: true, typedSince: [2]int{8, 0},
+			legacy: true,
 		},
 		// typed: users.ts, API.v1.get/post with query or body (through users.deactivateIdle).
 		{method: http.MethodGet, name: "users.info", query: usersInfoQuery, handle: s.usersInfo},
@@ -409,11 +411,9 @@ func (s *Server) serveRoute(rt *route, r *http.Request, raw []byte, h http.Heade
 	return rt.handle(c)
 }
 
-// legacyValidation reports whether rt validates through validateParams on
-// this server's version (route.legacy, route.typedSince).
-func (s *Server) legacyValidation(rt *route) bool {
-	return rt.legacy && (rt.typedSince == [2]int{} || s.versionBefore(rt.typedSince[0], rt.typedSince[1]))
-}
+// legacyValidation reports whether rt validates through validateParams
+// (route.legacy).
+func (s *Server) legacyValidation(rt *route) bool { return rt.legacy }
 
 // authenticate accepts only the X-User-Id / X-Auth-Token pair; a mismatch is
 // not retried with other methods.
