@@ -125,10 +125,15 @@ func NewWithClient(cl *client.Client, opts *cli.ConnectorOpts, options ...Option
 	for _, o := range options {
 		o(c)
 	}
+	endpoints := []string{endpointTeams, endpointTeamMembers, endpointUserTeams}
+	if c.roomsSelected() {
+		// Only a sync that reads rooms waits on their routes.
+		endpoints = append(endpoints, roomEndpoints()...)
+	}
 	c.reads = &readsAhead{
 		client:    cl,
 		plans:     []aheadPlan{c.teamsAhead, c.deactivatedAhead, c.roomsAhead},
-		endpoints: append([]string{endpointTeams, endpointTeamMembers, endpointUserTeams, endpointRooms}, roomEndpoints()...),
+		endpoints: endpoints,
 	}
 	return c
 }
