@@ -221,16 +221,6 @@ func IsRoomNotFound(err error) bool {
 	return hasType(err, "error-room-not-found", "error-invalid-room", "Not Allowed")
 }
 
-// IsNotRoomMember reports a room write's refusal of a user who is not
-// subscribed to the room: error-user-not-in-room (addRoomOwner and its
-// siblings, removeRoomLeader) or, from removeRoomOwner and
-// removeRoomModerator, error-invalid-room (docs §10).
-func IsNotRoomMember(err error) bool { return hasType(err, "error-user-not-in-room") }
-
-// IsLastRoomOwnerKick reports removeUserFromRoom's refusal to take a room's
-// last owner out, error-you-are-last-owner (docs §10).
-func IsLastRoomOwnerKick(err error) bool { return hasType(err, "error-you-are-last-owner") }
-
 // IsAlreadyRoomRole reports addRoomOwner/Moderator/Leader's refusal of a
 // member who holds the role already (apps/meteor/server/methods/addRoomOwner.ts
 // and its siblings, docs §10).
@@ -245,7 +235,9 @@ func IsNotRoomRole(err error) bool {
 	return hasType(err, "error-user-not-owner", "error-user-not-moderator", "error-user-not-leader")
 }
 
-// IsLastRoomOwner reports removeRoomOwner's refusal of a room's last owner,
-// error-remove-last-owner (apps/meteor/server/methods/removeRoomOwner.ts,
-// docs §10).
-func IsLastRoomOwner(err error) bool { return hasType(err, "error-remove-last-owner") }
+// IsLastRoomOwner reports Rocket.Chat's refusal to leave a room without an
+// owner: error-remove-last-owner from removeRoomOwner, and
+// error-you-are-last-owner from removeUserFromRoom (a kick), docs §10.
+func IsLastRoomOwner(err error) bool {
+	return hasType(err, "error-remove-last-owner", "error-you-are-last-owner")
+}

@@ -30,6 +30,10 @@ func TestRefusalPredicates(t *testing.T) {
 		"IsInvalidUsername":  IsInvalidUsername,
 		"IsSettingAbsent":    IsSettingAbsent,
 		"UserLastOwnerRooms": func(err error) bool { _, ok := UserLastOwnerRooms(err); return ok },
+		"IsRoomNotFound":     IsRoomNotFound,
+		"IsAlreadyRoomRole":  IsAlreadyRoomRole,
+		"IsNotRoomRole":      IsNotRoomRole,
+		"IsLastRoomOwner":    IsLastRoomOwner,
 	}
 	for _, tc := range []struct {
 		name     string
@@ -55,6 +59,21 @@ func TestRefusalPredicates(t *testing.T) {
 		{"last admin by deactivation", "users.setActiveStatus", 400,
 			`{"success":false,"error":"Leaving the app without an active admin is not allowed [error-action-not-allowed]","errorType":"error-action-not-allowed",` +
 				`"details":{"method":"removeUserFromRole","action":"Remove_last_admin"}}`, []string{"IsLastAdmin"}},
+		// Rooms, docs/rocketchat-api.md §10.
+		{"private group hidden or unknown", "groups.members", 400,
+			`{"success":false,"error":"The required \"roomId\" or \"roomName\" param provided does not match any group [error-room-not-found]","errorType":"error-room-not-found"}`,
+			[]string{"IsRoomNotFound"}},
+		{"admin view of an unknown room", "rooms.adminRooms.getRoom", 400, `{"success":false,"error":"not-allowed","errorType":"Not Allowed"}`, []string{"IsRoomNotFound"}},
+		{"room role held already", "channels.addModerator", 400,
+			`{"success":false,"error":"User is already a moderator [error-user-already-moderator]","errorType":"error-user-already-moderator"}`, []string{"IsAlreadyRoomRole"}},
+		{"room role not held", "channels.removeLeader", 400,
+			`{"success":false,"error":"User is not a leader [error-user-not-leader]","errorType":"error-user-not-leader"}`, []string{"IsNotRoomRole"}},
+		{"last room owner's role", "channels.removeOwner", 400,
+			`{"success":false,"error":"This is the last owner. Please set a new owner before removing this one. [error-remove-last-owner]","errorType":"error-remove-last-owner"}`,
+			[]string{"IsLastRoomOwner"}},
+		{"last room owner kicked", "groups.kick", 400,
+			`{"success":false,"error":"You are the last owner. Please set new owner before leaving the room. [error-you-are-last-owner]","errorType":"error-you-are-last-owner"}`,
+			[]string{"IsLastRoomOwner"}},
 		{"member missing", "teams.removeMember", 400, `{"success":false,"error":"member-does-not-exist"}`, []string{"IsMemberMissing"}},
 		{"last team owner", "teams.removeMember", 400, body400LastOwner, []string{"IsLastTeamOwner"}},
 		{"inactive user", "teams.removeMember", 400, `{"success":false,"error":"invalid-user"}`, []string{"IsInactiveUser"}},

@@ -258,15 +258,8 @@ func (c *Connector) usersAgain(ctx context.Context, store shared) (*listing[clie
 		l.settle = func() {
 			l.meta, _ = json.Marshal(usersMeta{Endpoint: endpoint, Budget: c.deactivatedBudget(ctx, store, endpoint, first)})
 		}
-		for cur := (readCursor{}); ; {
-			_, next, err := l.page(ctx, store, cur)
-			if err != nil {
-				return nil, readCursor{}, usersMeta{}, err
-			}
-			if next == nil {
-				break
-			}
-			cur = *next
+		if err := l.walk(ctx, store, readCursor{}, func([]client.User, bool) {}); err != nil {
+			return nil, readCursor{}, usersMeta{}, err
 		}
 		if users, cur, meta, ok := c.storedUsers(ctx, store); ok {
 			return users, cur, meta, nil
@@ -321,10 +314,10 @@ func (c *Connector) pickDeactivated(ctx context.Context, store shared, users *li
 		skipped int
 		rank    int
 	)
-	for {
-		page, next, err := users.page(ctx, store, cur)
-		if err != nil {
-			return nil, err
+	err := users.walk(ctx, store, cur, func(page []client.User, restart bool) {
+		if restart {
+			// The listing is read again from the start: so are the ranks.
+			picked, skipped, rank = nil, 0, 0
 		}
 		for _, u := range page {
 			if u.Active {
@@ -337,14 +330,9 @@ func (c *Connector) pickDeactivated(ctx context.Context, store shared, users *li
 			}
 			rank++
 		}
-		if next == nil {
-			break
-		}
-		if next.Pass != cur.Pass {
-			// The listing is read again from the start: so are the ranks.
-			picked, skipped, rank = nil, 0, 0
-		}
-		cur = *next
+	})
+	if err != nil {
+		return nil, err
 	}
 	l := ctxzap.Extract(ctx)
 	switch {
@@ -367,28 +355,33 @@ func (c *Connector) pickDeactivated(ctx context.Context, store shared, users *li
 // readTeamsOf reads the teams of the users ids, a few at a time (the client
 // paces them).
 func (c *Connector) readTeamsOf(ctx context.Context, ids []string, read func(context.Context, string) ([]client.UserTeam, error)) (map[string][]deactivatedMember, error) {
-	var (
-		mu     sync.Mutex
-		byTeam = map[string][]deactivatedMember{}
-	)
+	byTeam := map[string][]deactivatedMember{}
+	err := readEach(ctx, ids, userTeamsWorkers, func(ctx context.Context, id string) ([]client.UserTeam, error) {
+		teams, err := read(ctx, id)
+		return teams, syncError(fmt.Sprintf("listing the teams of deactivated user %s", id), err)
+	}, func(id string, teams []client.UserTeam) { addTeamsOf(byTeam, id, teams) })
+	return byTeam, err
+}
+
+// readEach calls read for each id, at most workers at a time, and hands
+// each answer to keep, one at a time. The first failure stops the rest.
+func readEach[T any](ctx context.Context, ids []string, workers int, read func(context.Context, string) (T, error), keep func(string, T)) error {
+	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(userTeamsWorkers)
+	g.SetLimit(workers)
 	for _, id := range ids {
 		g.Go(func() error {
-			teams, err := read(gctx, id)
+			v, err := read(gctx, id)
 			if err != nil {
-				return syncError(fmt.Sprintf("listing the teams of deactivated user %s", id), err)
+				return err
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			addTeamsOf(byTeam, id, teams)
+			keep(id, v)
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return byTeam, nil
+	return g.Wait()
 }
 
 // addTeamsOf adds user id's memberships to byTeam.

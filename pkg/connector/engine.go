@@ -36,6 +36,8 @@ import (
 //   - stored(ctx, store) is the cursor at the start of the listing's last
 //     complete stored reading (listings with keep), for a second pass over
 //     the same data; meta is what the syncer attached to it.
+//   - walk(ctx, store, cur, yield) hands yield every page from cur to the
+//     end, for a syncer that needs a whole listing inside one call.
 //   - encodeToken / decodeToken wrap a syncer's own token state (a typed
 //     value of that syncer, which holds readCursors) into a page token. A
 //     token this version cannot read restarts its listing.
@@ -164,6 +166,25 @@ type manifest struct {
 	Chunks  int             `json:"n"`
 	Paged   bool            `json:"p,omitempty"`
 	Meta    json.RawMessage `json:"m,omitempty"`
+}
+
+// walk hands yield the items of every page from cur to the end of the
+// listing. restart is true when the listing started over from its first
+// item (a new pass, Rocket.Chat's data having moved under the paging): what
+// yield gathered from earlier pages is to be dropped.
+func (l *listing[T]) walk(ctx context.Context, store shared, cur readCursor, yield func(items []T, restart bool)) error {
+	for restart := false; ; {
+		items, next, err := l.page(ctx, store, cur)
+		if err != nil {
+			return err
+		}
+		yield(items, restart)
+		if next == nil {
+			return nil
+		}
+		restart = next.Pass != cur.Pass
+		cur = *next
+	}
 }
 
 // stored is the cursor at the start of the listing's last complete stored

@@ -223,37 +223,25 @@ func (c *Connector) roomPlan(ctx context.Context, store shared) (roomsToken, err
 	for _, t := range mine {
 		access.OpenTeams = append(access.OpenTeams, t.ID)
 	}
-	if err := c.eachTeam(ctx, store, func(t *client.Team) {
-		if t.Type != client.TeamPrivate {
-			access.OpenTeams = append(access.OpenTeams, t.ID)
+	var public []string
+	err = c.teamsListing().walk(ctx, store, readCursor{}, func(teams []client.Team, restart bool) {
+		if restart {
+			public = nil
 		}
-	}); err != nil {
+		for _, t := range teams {
+			if t.Type != client.TeamPrivate {
+				public = append(public, t.ID)
+			}
+		}
+	})
+	if err != nil {
 		return roomsToken{}, err
 	}
+	access.OpenTeams = append(access.OpenTeams, public...)
 	slices.Sort(access.Joined)
 	slices.Sort(access.OpenTeams)
 	access.OpenTeams = slices.Compact(access.OpenTeams)
 	return roomsToken{Source: membersFromRoom, Access: access}, nil
-}
-
-// eachTeam calls yield for every team of the teams listing (team.go), read
-// from the session store where the sync already read it.
-func (c *Connector) eachTeam(ctx context.Context, store shared, yield func(*client.Team)) error {
-	teams := c.teamsListing()
-	var cur readCursor
-	for {
-		items, next, err := teams.page(ctx, store, cur)
-		if err != nil {
-			return err
-		}
-		for i := range items {
-			yield(&items[i])
-		}
-		if next == nil {
-			return nil
-		}
-		cur = *next
-	}
 }
 
 // Get reads one room, for a targeted sync. It reads members the way a

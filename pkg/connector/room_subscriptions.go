@@ -10,7 +10,6 @@ import (
 	"github.com/conductorone/baton-rocketchat/pkg/client"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"
-	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -69,53 +68,38 @@ func (c *Connector) readEveryUsersRooms(ctx context.Context, store shared) (map[
 		}
 	}
 	var ids []string
-	for {
-		page, next, err := users.page(ctx, store, cur)
-		if err != nil {
-			return nil, err
+	err := users.walk(ctx, store, cur, func(page []client.User, restart bool) {
+		if restart {
+			ids = nil
 		}
 		for _, u := range page {
 			ids = append(ids, u.ID)
 		}
-		if next == nil {
-			break
-		}
-		cur = *next
+	})
+	if err != nil {
+		return nil, err
 	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids) // a listing read again repeats users
 	ctxzap.Extract(ctx).Info("reading every user's rooms (users.info), the only complete source of private groups' members",
 		zap.Int("users", len(ids)))
 
-	var (
-		mu     sync.Mutex
-		byRoom = map[string][]roomSubscriber{}
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(roomSubscriptionWorkers)
-	for _, id := range ids {
-		g.Go(func() error {
-			subs, err := c.client.UserRooms(gctx, id)
-			if client.IsUserNotFound(err) {
-				return nil // deleted since it was listed
+	byRoom := map[string][]roomSubscriber{}
+	err = readEach(ctx, ids, roomSubscriptionWorkers, func(ctx context.Context, id string) ([]client.UserSubscription, error) {
+		subs, err := c.client.UserRooms(ctx, id)
+		switch {
+		case client.IsUserNotFound(err):
+			return nil, nil // deleted since it was listed
+		case status.Code(err) == codes.PermissionDenied:
+			return nil, status.Errorf(codes.PermissionDenied, "reading the rooms of user %s: %v (view-other-user-channels was taken away during the sync?)", id, err)
+		}
+		return subs, syncError(fmt.Sprintf("reading the rooms of user %s", id), err)
+	}, func(id string, subs []client.UserSubscription) {
+		for _, sub := range subs {
+			if sub.RoomType == client.RoomPublic || sub.RoomType == client.RoomPrivate {
+				byRoom[sub.RoomID] = append(byRoom[sub.RoomID], roomSubscriber{UserID: id, Roles: sub.Roles})
 			}
-			if status.Code(err) == codes.PermissionDenied {
-				return status.Errorf(codes.PermissionDenied, "reading the rooms of user %s: %v (view-other-user-channels was taken away during the sync?)", id, err)
-			}
-			if err != nil {
-				return syncError(fmt.Sprintf("reading the rooms of user %s", id), err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, sub := range subs {
-				if sub.RoomType == client.RoomPublic || sub.RoomType == client.RoomPrivate {
-					byRoom[sub.RoomID] = append(byRoom[sub.RoomID], roomSubscriber{UserID: id, Roles: sub.Roles})
-				}
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+		}
+	})
+	if err != nil {
 		return nil, err
 	}
 	rooms := make([]string, 0, len(byRoom))
