@@ -528,6 +528,7 @@ func floorRooms(b *testing.B, name string, size simulator.Size, window time.Dura
 	ws := gen.Workspace
 	opts := simulator.Options{RateLimitCalls: floorCalls, RateLimitWindow: window}
 	plan := MinimalRoomsPlan(ws, gen.Reader, opts)
+	selected := roomSelection(ws, gen.Reader)
 	for _, mode := range []struct {
 		name      string
 		instances int
@@ -540,9 +541,9 @@ func floorRooms(b *testing.B, name string, size simulator.Size, window time.Dura
 				var r *syncRun
 				var err error
 				if mode.instances == 0 {
-					r, err = connectorSyncSelecting(context.Background(), ws, opts, gen.Reader, dir, nil, roomSelection)
+					r, err = connectorSyncSelecting(context.Background(), ws, opts, gen.Reader, dir, nil, selected)
 				} else {
-					r, err = hostedSyncSelecting(context.Background(), ws, opts, gen.Reader, dir, mode.instances, nil, roomSelection)
+					r, err = hostedSyncSelecting(context.Background(), ws, opts, gen.Reader, dir, mode.instances, nil, selected)
 				}
 				if err != nil {
 					b.Fatal(err)

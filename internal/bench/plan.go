@@ -227,9 +227,16 @@ const RoomTypeID = "room"
 // rooms with view-broadcast-member-list), one member and one role call on
 // the routes of the room's type. The teams listing the access plan needs is the one the team
 // syncer read.
+//
+// A token the limiter spares that holds view-other-user-channels reads
+// members per user instead: one users.info call for each listed user.
 func MinimalRoomsPlan(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) Plan {
 	plan := MinimalPlan(ws, cred, opts)
 	plan[EpRooms]++
+	if (opts.DisableRateLimiter || bypassesLimiter(ws, cred)) && holds(ws, cred, "view-other-user-channels") {
+		plan[EpUserInfo] += len(ws.Users)
+		return plan
+	}
 	plan[EpUserInfo]++
 	plan[EpUserTeams]++
 	for _, r := range ws.Rooms {
@@ -450,6 +457,30 @@ type Expected struct {
 	// each user holding a workspace role that holds the permission.
 	PermissionGrants, ExpandedGrants int
 	Memberships                      int // active team memberships
+	// Rooms and RoomGrants are a sync's that selected rooms (WithRooms).
+	Rooms, RoomGrants int
+}
+
+// WithRooms adds the rooms a sync that selected them lists (channels,
+// private groups and discussions) and their grants when members are read
+// per user (pkg/connector/room_subscriptions.go): every subscription is a
+// member grant, and each owner, moderator or leader role on it one more.
+func (e Expected) WithRooms(ws *simulator.Workspace) Expected {
+	for _, r := range ws.Rooms {
+		if r.Type != simulator.RoomPublic && r.Type != simulator.RoomPrivate {
+			continue
+		}
+		e.Rooms++
+		for _, sub := range r.Subscriptions {
+			e.RoomGrants++
+			for _, role := range sub.Roles {
+				if role == "owner" || role == "moderator" || role == "leader" {
+					e.RoomGrants++
+				}
+			}
+		}
+	}
+	return e
 }
 
 // WithDeactivated adds the team grants of the deactivated users a sync with
@@ -473,12 +504,12 @@ func (e Expected) WithDeactivated(ws *simulator.Workspace, cred simulator.Creden
 	return e
 }
 
-// Resources counts users, roles, teams and permissions.
-func (e Expected) Resources() int { return e.Users + e.Roles + e.Teams + e.Permissions }
+// Resources counts users, roles, teams, permissions and rooms.
+func (e Expected) Resources() int { return e.Users + e.Roles + e.Teams + e.Permissions + e.Rooms }
 
 // Grants counts every grant, expanded ones included.
 func (e Expected) Grants() int {
-	return e.RoleGrants + e.TeamGrants + e.PermissionGrants + e.ExpandedGrants
+	return e.RoleGrants + e.TeamGrants + e.PermissionGrants + e.ExpandedGrants + e.RoomGrants
 }
 
 // Expect computes the oracle counts straight from the simulator's data:

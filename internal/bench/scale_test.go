@@ -67,9 +67,9 @@ func (t *scaleTally) report(b *testing.B, want Expected) {
 	if t.peakHeap > 0 {
 		b.ReportMetric(float64(t.peakHeap)/(1<<20), "peak-heap-MiB")
 	}
-	b.Logf("N=%d %d resources (%d users, %d roles, %d teams, %d permissions), %d grants (%d role, %d team, %d permission, %d expanded; %d active memberships), wall %.2fs, simulator busy %.2fs",
-		t.runs, want.Resources(), want.Users, want.Roles, want.Teams, want.Permissions, want.Grants(),
-		want.RoleGrants, want.TeamGrants, want.PermissionGrants, want.ExpandedGrants, want.Memberships,
+	b.Logf("N=%d %d resources (%d users, %d roles, %d teams, %d permissions, %d rooms), %d grants (%d role, %d team, %d permission, %d expanded, %d room; %d active memberships), wall %.2fs, simulator busy %.2fs",
+		t.runs, want.Resources(), want.Users, want.Roles, want.Teams, want.Permissions, want.Rooms, want.Grants(),
+		want.RoleGrants, want.TeamGrants, want.PermissionGrants, want.ExpandedGrants, want.RoomGrants, want.Memberships,
 		wall, t.simBusy.Seconds()/n)
 }
 
@@ -215,10 +215,50 @@ func (h *heapSampler) Stop() uint64 {
 	return h.peak
 }
 
-// runScale syncs ws without a limiter as the admin, b.N times, in this
-// process; wrap goes in front of the simulator when set.
-func runScale(b *testing.B, ws *simulator.Workspace, cred simulator.Credential, verify bool, wrap func(http.Handler) http.Handler) {
-	want := Expect(ws).WithDeactivated(ws, cred, unlimited)
+// scaleCase is a workspace an unlimited sync is measured on, by the admin.
+type scaleCase struct {
+	gen *simulator.Generated
+	// rooms selects the room type too (roomSelection): the admin reads
+	// members per user.
+	rooms bool
+	// verify reads the c1z back and checks every count.
+	verify bool
+	// maxRSS, when > 0, is the connector process's peak RSS limit.
+	maxRSS int64
+	// saved is where live keeps its recording (see scaleSuite).
+	saved string
+}
+
+// selected is the resource types the sync selects, nil for the default.
+func (sc scaleCase) selected() []string {
+	if sc.rooms {
+		return roomSelection(sc.gen.Workspace, sc.gen.Admin)
+	}
+	return nil
+}
+
+// plan is the fewest calls the sync can make.
+func (sc scaleCase) plan() Plan {
+	if sc.rooms {
+		return MinimalRoomsPlan(sc.gen.Workspace, sc.gen.Admin, unlimited)
+	}
+	return MinimalPlan(sc.gen.Workspace, sc.gen.Admin, unlimited)
+}
+
+// want is what the c1z must hold.
+func (sc scaleCase) want() Expected {
+	ws := sc.gen.Workspace
+	want := Expect(ws).WithDeactivated(ws, sc.gen.Admin, unlimited)
+	if sc.rooms {
+		want = want.WithRooms(ws)
+	}
+	return want
+}
+
+// runScale syncs the workspace without a limiter as the admin, b.N times,
+// in this process; wrap goes in front of the simulator when set.
+func runScale(b *testing.B, sc scaleCase, verify bool, wrap func(http.Handler) http.Handler) {
+	want := sc.want()
 	var t scaleTally
 	startRSS := measurePeakRSS(b)
 	b.ResetTimer()
@@ -232,7 +272,7 @@ func runScale(b *testing.B, ws *simulator.Workspace, cred simulator.Credential, 
 		// The label tells this sync's samples apart in a CPU profile:
 		// go tool pprof -tagfocus=sync=<benchmark name>.
 		pprof.Do(context.Background(), pprof.Labels("sync", b.Name()), func(ctx context.Context) {
-			r, err = connectorSync(ctx, ws, unlimited, cred, dir, wrap)
+			r, err = connectorSyncSelecting(ctx, sc.gen.Workspace, unlimited, sc.gen.Admin, dir, wrap, sc.selected())
 		})
 		peakHeap := heap.Stop()
 		if err != nil {
@@ -243,9 +283,9 @@ func runScale(b *testing.B, ws *simulator.Workspace, cred simulator.Credential, 
 			b.StopTimer()
 			t.peakRSSkB = peakRSS(b)
 			t.peakHeap = peakHeap
-			checkCalls(b, callCounts(r.Arrivals), MinimalPlan(ws, cred, unlimited))
+			checkCalls(b, callCounts(r.Arrivals), sc.plan())
 			if verify {
-				checkC1Z(b, r.C1ZPath, ws, cred, unlimited)
+				checkCounts(b, r.C1ZPath, want, true)
 			}
 			b.StartTimer()
 		}
@@ -294,8 +334,11 @@ func BenchmarkScaleUnlimited(b *testing.B) {
 		{"20000u-400t-50m", simulator.Size{Users: 20000, Teams: 400, MembersPerTeam: 50}},
 	} {
 		gen := Workspace(1, sz.size)
-		b.Run(sz.name, func(b *testing.B) { scaleSuite(b, gen, true, 0, "") })
+		b.Run(sz.name, func(b *testing.B) { scaleSuite(b, scaleCase{gen: gen, verify: true}) })
 	}
+	// Rooms read per user: one users.info call per user.
+	gen := Workspace(1, simulator.Size{Users: 5000, Teams: 150, MembersPerTeam: 20, Rooms: 500, MembersPerRoom: 25})
+	b.Run("5000u-150t-20m-500r", func(b *testing.B) { scaleSuite(b, scaleCase{gen: gen, rooms: true, verify: true}) })
 }
 
 // largeSize is the scale target: 100,000 users, 2,000 teams and about
@@ -337,7 +380,35 @@ func BenchmarkScaleLarge(b *testing.B) {
 	}
 	b.Logf("generated %d users, %d teams, %d memberships in %s", len(gen.Workspace.Users), len(gen.Workspace.Teams), memberships, time.Since(start).Round(time.Millisecond))
 	b.Run("users-answer", func(b *testing.B) { usersAnswer(b, gen) })
-	scaleSuite(b, gen, os.Getenv("BENCH_VERIFY") == "1", maxConnectorRSS, os.Getenv("BENCH_RECORDING"))
+	scaleSuite(b, scaleCase{gen: gen, verify: os.Getenv("BENCH_VERIFY") == "1", maxRSS: maxConnectorRSS, saved: os.Getenv("BENCH_RECORDING")})
+}
+
+// largeRoomsSize is the rooms scale target: the large workspace with
+// 10,000 rooms of 50 members on average, about 500,000 subscriptions.
+var largeRoomsSize = simulator.Size{Users: largeSize.Users, Teams: largeSize.Teams, MembersPerTeam: largeSize.MembersPerTeam, Rooms: 10_000, MembersPerRoom: 50}
+
+// BenchmarkScaleLargeRooms is BenchmarkScaleLarge of a sync that selected
+// rooms, on the large workspace with 10,000 rooms and about 500,000
+// subscriptions: the admin reads every user's rooms (users.info, one call
+// per user). It runs only with BENCH_LARGE=1 and takes about ten minutes;
+// BENCH_VERIFY, BENCH_HEAPPROFILE, BENCH_RSS_TRACE, BENCH_CHILD_CPUPROFILE
+// and BENCH_CHILD_GOMEMLIMIT work as there, and BENCH_ROOMS_RECORDING is
+// its recording file:
+//
+//	BENCH_LARGE=1 BENCH_VERIFY=1 go test -run '^$' -bench BenchmarkScaleLargeRooms -benchtime 1x -timeout 2h ./internal/bench/
+func BenchmarkScaleLargeRooms(b *testing.B) {
+	if os.Getenv("BENCH_LARGE") != "1" {
+		b.Skip("set BENCH_LARGE=1 to sync 100,000 users / 10,000 rooms / ~500,000 subscriptions")
+	}
+	start := time.Now()
+	gen := Workspace(1, largeRoomsSize)
+	subs := 0
+	for _, r := range gen.Workspace.Rooms {
+		subs += len(r.Subscriptions)
+	}
+	b.Logf("generated %d users, %d teams, %d rooms with %d subscriptions (direct messages and omnichannel rooms included) in %s",
+		len(gen.Workspace.Users), len(gen.Workspace.Teams), len(gen.Workspace.Rooms), subs, time.Since(start).Round(time.Millisecond))
+	scaleSuite(b, scaleCase{gen: gen, rooms: true, verify: os.Getenv("BENCH_VERIFY") == "1", maxRSS: maxConnectorRSS, saved: os.Getenv("BENCH_ROOMS_RECORDING")})
 }
 
 // BenchmarkScaleUsersAnswer times the single count=0 users.listByStatus
@@ -404,9 +475,10 @@ func usersAnswer(b *testing.B, gen *simulator.Generated) {
 //
 // Each checks that the sync made exactly the minimal plan's calls.
 //
-// With saved set, live keeps its recording in that file, and a later run
-// with the file present skips live and replays the file.
-func scaleSuite(b *testing.B, gen *simulator.Generated, verify bool, maxRSS int64, saved string) {
+// With sc.saved set, live keeps its recording in that file, and a later
+// run with the file present skips live and replays the file.
+func scaleSuite(b *testing.B, sc scaleCase) {
+	gen, verify, maxRSS, saved := sc.gen, sc.verify, sc.maxRSS, sc.saved
 	cache := newReplayCache()
 	loaded := false
 	if saved != "" {
@@ -421,7 +493,7 @@ func scaleSuite(b *testing.B, gen *simulator.Generated, verify bool, maxRSS int6
 		if loaded {
 			b.Skip("answers loaded from " + saved)
 		}
-		runScale(b, gen.Workspace, gen.Admin, verify, cache.record)
+		runScale(b, sc, verify, cache.record)
 		if saved != "" {
 			if err := cache.save(saved); err != nil {
 				b.Fatal(err)
@@ -433,7 +505,7 @@ func scaleSuite(b *testing.B, gen *simulator.Generated, verify bool, maxRSS int6
 			b.Skip("nothing recorded: run the live sub-benchmark first")
 		}
 		b.Logf("replaying %d answers, %.1f MiB", len(cache.m), float64(cache.Size())/(1<<20))
-		runScale(b, gen.Workspace, gen.Admin, false, cache.replay)
+		runScale(b, sc, false, cache.replay)
 		if cache.misses > 0 {
 			b.Errorf("%d requests were not in the recording", cache.misses)
 		}
@@ -442,13 +514,13 @@ func scaleSuite(b *testing.B, gen *simulator.Generated, verify bool, maxRSS int6
 		if len(cache.m) == 0 {
 			b.Skip("nothing recorded: run the live sub-benchmark first")
 		}
-		want := Expect(gen.Workspace).WithDeactivated(gen.Workspace, gen.Admin, unlimited)
-		plan := MinimalPlan(gen.Workspace, gen.Admin, unlimited)
+		want := sc.want()
+		plan := sc.plan()
 		var wall, lastCall time.Duration
 		var worst *childResult
 		for range b.N {
 			srv := startServer(gen.Workspace, unlimited, cache.replay)
-			res, err := childSync(srv.http.URL, gen.Admin, verify)
+			res, err := childSync(srv.http.URL, gen.Admin, sc.selected(), verify)
 			arrivals := srv.busy.Arrivals()
 			last := srv.busy.start.Add(srv.busy.LastCall())
 			srv.Close()
@@ -496,14 +568,14 @@ func scaleSuite(b *testing.B, gen *simulator.Generated, verify bool, maxRSS int6
 		if err != nil {
 			b.Fatal(err)
 		}
-		plan := MinimalPlan(gen.Workspace, gen.Admin, unlimited)
+		plan := sc.plan()
 		var wall time.Duration
 		var parent, child, c1zBytes int64
 		b.ResetTimer()
 		for i := range b.N {
 			dir := b.TempDir()
 			srv := startServer(gen.Workspace, unlimited, cache.replay)
-			res, err := cliSync(bin, srv.http.URL, gen.Admin, dir)
+			res, err := cliSync(bin, srv.http.URL, gen.Admin, sc.selected(), dir)
 			arrivals := srv.busy.Arrivals()
 			srv.Close()
 			if err != nil {
@@ -517,7 +589,7 @@ func scaleSuite(b *testing.B, gen *simulator.Generated, verify bool, maxRSS int6
 			}
 			if verify && i == 0 {
 				b.StopTimer()
-				checkC1Z(b, filepath.Join(dir, "sync.c1z"), gen.Workspace, gen.Admin, unlimited)
+				checkCounts(b, filepath.Join(dir, "sync.c1z"), sc.want(), true)
 				b.StartTimer()
 			}
 			wall += res.wall
@@ -559,10 +631,11 @@ const childPrefix = "CHILD "
 // childSync runs one full sync in a separate process (this test binary,
 // running TestChildSync), so its peak RSS is the connector's and the SDK's
 // alone: no simulator, no workspace, no recording.
-func childSync(baseURL string, cred simulator.Credential, verify bool) (*childResult, error) {
+func childSync(baseURL string, cred simulator.Credential, selected []string, verify bool) (*childResult, error) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildSync$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(),
-		"BENCH_CHILD_URL="+baseURL, "BENCH_CHILD_USER="+cred.UserID, "BENCH_CHILD_TOKEN="+cred.Token)
+		"BENCH_CHILD_URL="+baseURL, "BENCH_CHILD_USER="+cred.UserID, "BENCH_CHILD_TOKEN="+cred.Token,
+		"BENCH_CHILD_TYPES="+strings.Join(selected, ","))
 	if verify {
 		cmd.Env = append(cmd.Env, "BENCH_CHILD_VERIFY=1")
 	}
@@ -595,7 +668,11 @@ func TestChildSync(t *testing.T) {
 		t.Skip("runs only as the child process of a scaleSuite benchmark")
 	}
 	ctx := context.Background()
-	c, err := newConnector(ctx, baseURL, simulator.Credential{UserID: os.Getenv("BENCH_CHILD_USER"), Token: os.Getenv("BENCH_CHILD_TOKEN")})
+	var selected []string
+	if types := os.Getenv("BENCH_CHILD_TYPES"); types != "" {
+		selected = strings.Split(types, ",")
+	}
+	c, err := newConnectorSelecting(ctx, baseURL, simulator.Credential{UserID: os.Getenv("BENCH_CHILD_USER"), Token: os.Getenv("BENCH_CHILD_TOKEN")}, selected)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -620,7 +697,7 @@ func TestChildSync(t *testing.T) {
 	}
 	heap := startHeapSampler(profile, os.Getenv("BENCH_RSS_TRACE"))
 	start := time.Now()
-	if err := harness.Sync(ctx, c, path, harness.SyncOptions{TmpDir: dir}); err != nil {
+	if err := harness.Sync(ctx, c, path, harness.SyncOptions{TmpDir: dir, ResourceTypes: selected}); err != nil {
 		t.Fatal(err)
 	}
 	var res childResult
@@ -680,9 +757,13 @@ func buildCLI(dir string) (string, error) {
 // store it serves) and the connector in a child process it starts, which
 // reaches the session store over gRPC. It polls both processes' VmHWM (the
 // kernel's peak RSS) until the parent exits.
-func cliSync(bin, baseURL string, cred simulator.Credential, dir string) (*cliResult, error) {
+func cliSync(bin, baseURL string, cred simulator.Credential, selected []string, dir string) (*cliResult, error) {
 	c1z := filepath.Join(dir, "sync.c1z")
-	cmd := exec.Command(bin, "-f", c1z, "--log-format", "json", "--log-level", "warn")
+	args := []string{"-f", c1z, "--log-format", "json", "--log-level", "warn"}
+	if selected != nil {
+		args = append(args, "--sync-resource-types", strings.Join(selected, ","))
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + dir,
 		"BATON_BASE_URL=" + baseURL, "BATON_USER_ID=" + cred.UserID, "BATON_AUTH_TOKEN=" + cred.Token,

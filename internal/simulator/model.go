@@ -116,6 +116,11 @@ type Workspace struct {
 	Settings map[string]any
 	// LoginServices are the enabled sign-in services settings.oauth lists.
 	LoginServices []*LoginService
+
+	// users and subs are the handlers' indexes (index.go), checked
+	// against the workspace on every use.
+	users *userIndex
+	subs  *subscriptionIndex
 }
 
 // Team types.

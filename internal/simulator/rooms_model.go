@@ -285,14 +285,17 @@ type subRef struct {
 	inviterID, inviterUsername string
 }
 
+func roomSubRef(s *RoomSubscription) subRef {
+	return subRef{uid: s.UserID, roles: &s.Roles, ts: s.CreatedAt, inviterID: s.InviterID, inviterUsername: s.InviterUsername}
+}
+
 // subs lists the room's subscriptions in storage order; for a team main
 // room the members' (who are all subscribed) then the plain subscribers'.
 func (ref *roomRef) subs() []subRef {
 	var out []subRef
 	if ref.room != nil {
 		for i := range ref.room.Subscriptions {
-			s := &ref.room.Subscriptions[i]
-			out = append(out, subRef{uid: s.UserID, roles: &s.Roles, ts: s.CreatedAt, inviterID: s.InviterID, inviterUsername: s.InviterUsername})
+			out = append(out, roomSubRef(&ref.room.Subscriptions[i]))
 		}
 		return out
 	}
@@ -310,6 +313,15 @@ func (ref *roomRef) subs() []subRef {
 
 // sub returns uid's subscription, or nil.
 func (ref *roomRef) sub(uid string) *subRef {
+	if ref.room != nil {
+		// The common case without building the whole list.
+		s := ref.room.Subscription(uid)
+		if s == nil {
+			return nil
+		}
+		r := roomSubRef(s)
+		return &r
+	}
 	for _, s := range ref.subs() {
 		if s.uid == uid {
 			return &s

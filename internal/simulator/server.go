@@ -422,7 +422,7 @@ func (s *Server) authenticate(r *http.Request) *User {
 	if uid == "" || token == "" {
 		return nil
 	}
-	u := s.ws.UserByID(uid)
+	u := s.ws.userByID(uid)
 	if u == nil || !u.hasToken(token) {
 		return nil
 	}

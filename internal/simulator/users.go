@@ -399,13 +399,9 @@ func (s *Server) usersInfo(c *call) reply {
 	var u *User
 	switch kind {
 	case "id", keyUsername:
-		// findOneByIdOrUsername: either key matches either field.
-		for _, x := range c.ws.Users {
-			if x.ID == term || x.Username == term {
-				u = x
-				break
-			}
-		}
+		// findOneByIdOrUsername: either key matches either field (ids
+		// and usernames do not collide).
+		u = c.ws.userByIDOrUsername(term)
 	case keyEmail:
 		u = c.ws.userByEmail(term)
 	}
@@ -452,7 +448,7 @@ func userRooms(ws *Workspace, u *User) []object {
 		roles []string
 	}
 	var subs []sub
-	for _, ref := range ws.roomRefs() {
+	for _, ref := range ws.subscribedRooms(u.ID) {
 		s := ref.sub(u.ID)
 		if s == nil {
 			continue
