@@ -224,7 +224,7 @@ const RoomTypeID = "room"
 // users.listTeams, which decide which rooms it may open), then, for each
 // channel, private group and discussion Rocket.Chat lets it open
 // (canAccessRoom) and the room routes answer (not archived; broadcast
-// rooms with view-broadcast-member-list), one member and one role call on
+// rooms with view-broadcast-member-list, globally or in the room), one member and one role call on
 // the routes of the room's type. The teams listing the access plan needs is the one the team
 // syncer read.
 //
@@ -241,7 +241,7 @@ func MinimalRoomsPlan(ws *simulator.Workspace, cred simulator.Credential, opts s
 	plan[EpUserTeams]++
 	for _, r := range ws.Rooms {
 		if (r.Type != simulator.RoomPublic && r.Type != simulator.RoomPrivate) || !ws.CanAccessRoom(r.ID, cred.UserID) || r.Archived ||
-			r.Broadcast && !holds(ws, cred, "view-broadcast-member-list") {
+			r.Broadcast && !holds(ws, cred, "view-broadcast-member-list") && !holdsInRoom(ws, cred, r, "view-broadcast-member-list") {
 			continue
 		}
 		if r.Type == simulator.RoomPublic {
@@ -359,6 +359,13 @@ func userTeamsCalls(ws *simulator.Workspace, cred simulator.Credential, opts sim
 // bypassesLimiter reports whether cred's user holds api-bypass-rate-limit.
 func bypassesLimiter(ws *simulator.Workspace, cred simulator.Credential) bool {
 	return holds(ws, cred, "api-bypass-rate-limit")
+}
+
+// holdsInRoom reports whether cred's user holds perm through its roles in
+// room r (its subscription's).
+func holdsInRoom(ws *simulator.Workspace, cred simulator.Credential, r *simulator.Room, perm string) bool {
+	sub := r.Subscription(cred.UserID)
+	return sub != nil && slices.ContainsFunc(sub.Roles, func(role string) bool { return slices.Contains(ws.Permissions[perm], role) })
 }
 
 // holds reports whether cred's user holds perm through a global role.

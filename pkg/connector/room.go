@@ -89,10 +89,14 @@ func (t roomsToken) valid() bool { return t.Listing.valid() }
 //	              the teams it is in
 //	b  Broadcast  the user holds view-broadcast-member-list, without which
 //	              channels.members and groups.members refuse broadcast rooms
+//	r  BroadcastRooms  without it globally, the rooms where its room roles
+//	              (owner or moderator by default) hold it: the member routes
+//	              check the permission in the room's scope
 type roomAccess struct {
-	Joined    []string `json:"j,omitempty"`
-	OpenTeams []string `json:"o,omitempty"`
-	Broadcast bool     `json:"b,omitempty"`
+	Joined         []string `json:"j,omitempty"`
+	OpenTeams      []string `json:"o,omitempty"`
+	Broadcast      bool     `json:"b,omitempty"`
+	BroadcastRooms []string `json:"r,omitempty"`
 }
 
 // Why a room read per room shows no members (its profile's members_note).
@@ -118,7 +122,7 @@ func (a *roomAccess) hidden(room *client.Room) string {
 		return hiddenNoAccess
 	case room.Archived:
 		return hiddenArchived
-	case room.Broadcast && !a.Broadcast:
+	case room.Broadcast && !a.Broadcast && !slices.Contains(a.BroadcastRooms, room.ID):
 		return hiddenBroadcast
 	}
 	return ""
@@ -215,6 +219,9 @@ func (c *Connector) roomPlan(ctx context.Context, store shared) (roomsToken, err
 		if v.permissions[client.PermViewJoinedRoom] || v.permissions["view-"+sub.RoomType+"-room"] {
 			access.Joined = append(access.Joined, sub.RoomID)
 		}
+		if !access.Broadcast && slices.ContainsFunc(sub.Roles, v.broadcastListRoles.has) {
+			access.BroadcastRooms = append(access.BroadcastRooms, sub.RoomID)
+		}
 	}
 	mine, err := c.client.UserTeams(ctx, me)
 	if err != nil {
@@ -239,6 +246,7 @@ func (c *Connector) roomPlan(ctx context.Context, store shared) (roomsToken, err
 	}
 	access.OpenTeams = append(access.OpenTeams, public...)
 	slices.Sort(access.Joined)
+	slices.Sort(access.BroadcastRooms)
 	slices.Sort(access.OpenTeams)
 	access.OpenTeams = slices.Compact(access.OpenTeams)
 	return roomsToken{Source: membersFromRoom, Access: access}, nil
@@ -493,7 +501,7 @@ func membersNote(source, why string) string {
 		return "not listed: the room is archived, and Rocket.Chat's room role routes (and groups.members) refuse archived rooms. " + fix
 	case hiddenBroadcast:
 		return "not listed: the room is a broadcast room, whose members Rocket.Chat shows only with view-broadcast-member-list, " +
-			"which the token's user lacks. Give it that permission, or: " + fix
+			"which the token's user holds neither through its roles nor through a role in this room. Give it that permission, or: " + fix
 	}
 	return "not listed: Rocket.Chat shows this room's members only to those who may open it (a private room's members, a private team's " +
 		"members for its channels), and the token's user is not one of them. " + fix

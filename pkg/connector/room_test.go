@@ -108,13 +108,21 @@ func wantRoomGrants(ws *simulator.Workspace, caller string, complete bool) (map[
 // readablePerRoom is whether caller can read r's members and roles with
 // the room routes: it may open the room (canAccessRoom), the room is not
 // archived (the roles routes and groups.members refuse archived rooms), and
-// a broadcast room's members need view-broadcast-member-list.
+// a broadcast room's members need view-broadcast-member-list, through a
+// workspace role or a role in the room (channels.members checks it in the
+// room's scope).
 func readablePerRoom(ws *simulator.Workspace, r *simulator.Room, caller string) bool {
 	if !ws.CanAccessRoom(r.ID, caller) || r.Archived {
 		return false
 	}
-	u := ws.UserByID(caller)
-	return !r.Broadcast || u != nil && slices.ContainsFunc(u.Roles, func(role string) bool {
+	var roles []string
+	if u := ws.UserByID(caller); u != nil {
+		roles = append(roles, u.Roles...)
+	}
+	if sub := r.Subscription(caller); sub != nil {
+		roles = append(roles, sub.Roles...)
+	}
+	return !r.Broadcast || slices.ContainsFunc(roles, func(role string) bool {
 		return slices.Contains(ws.Permissions["view-broadcast-member-list"], role)
 	})
 }
@@ -263,6 +271,53 @@ func TestRoomsSyncPerRoom(t *testing.T) {
 	}
 	_, err := getResource(ctx, conn, v2.ResourceId_builder{ResourceType: "room", Resource: "no-such-room"}.Build())
 	testenv.WantCode(t, err, codes.NotFound, "no-such-room")
+}
+
+// TestRoomsBroadcastThroughRoomRole: channels.members checks
+// view-broadcast-member-list in the room's scope
+// (apps/meteor/app/api/server/v1/channels.ts, hasPermissionAsync with the
+// room's id), so a reader without it globally still reads the broadcast
+// rooms where it is owner or moderator, and only those.
+func TestRoomsBroadcastThroughRoomRole(t *testing.T) {
+	gen := roomWorkspace()
+	ws := gen.Workspace
+	reader := ws.UserByID(gen.Reader.UserID)
+	ws.Permissions["view-broadcast-member-list"] = slices.DeleteFunc(ws.Permissions["view-broadcast-member-list"],
+		func(role string) bool { return slices.Contains(reader.Roles, role) })
+	var owned, other *simulator.Room
+	for _, r := range ws.Rooms {
+		if r.Type != simulator.RoomPublic || r.TeamID != "" || r.ParentID != "" || r.Archived {
+			continue
+		}
+		switch {
+		case owned == nil:
+			owned = r
+		case other == nil:
+			other = r
+		}
+	}
+	if owned == nil || other == nil {
+		t.Fatal("the workspace has fewer than two channels outside teams")
+	}
+	owned.Broadcast, other.Broadcast = true, true
+	owned.Subscriptions = append(owned.Subscriptions, simulator.RoomSubscription{UserID: reader.ID, Roles: []string{"moderator"}})
+	other.Subscriptions = append(other.Subscriptions, simulator.RoomSubscription{UserID: reader.ID})
+
+	env := testenv.Start(t, ws, simulator.Options{RateLimitCalls: 10, RateLimitWindow: 300 * time.Millisecond}, "")
+	got := testenv.MustSyncSelected(t, newConnector(t, env.BaseURL, gen.Reader, withRooms()), roomSelection)
+	var now *simulator.Workspace
+	env.Sim.View(func(w *simulator.Workspace) { now = w.Clone() })
+	assertRooms(t, got, now, reader.ID, false)
+	rooms := got.ResourcesOf("room")
+	if src := profileString(rooms[owned.ID], "members_source"); src != "room" {
+		t.Errorf("broadcast room the reader moderates: members_source %q, want room", src)
+	}
+	if src, note := profileString(rooms[other.ID], "members_source"), profileString(rooms[other.ID], "members_note"); src != "none" || !strings.Contains(note, "broadcast") {
+		t.Errorf("broadcast room the reader is only in: members_source %q (%q), want none for broadcast", src, note)
+	}
+	if n := env.Sim.Stats().Calls["GET channels.members"]; n == 0 {
+		t.Error("no channels.members call")
+	}
 }
 
 // TestRoomsHosted: a rooms sync served by three instances that share only

@@ -41,6 +41,9 @@ type validation struct {
 	me            *client.Me
 	permissions   map[string]bool // permissions the token's user holds globally
 	usersEndpoint client.UsersEndpoint
+	// broadcastListRoles hold view-broadcast-member-list, which the member
+	// routes check in the room's scope: a room role counts there.
+	broadcastListRoles roleSet
 
 	// registered says which optional types ResourceSyncers offered; nil
 	// while it has not decided. It is carried from each validation to the
@@ -134,6 +137,11 @@ func (c *Connector) checkToken(ctx context.Context) (*validation, error) {
 		permissions:   heldPermissions(me.Roles, perms),
 		usersEndpoint: client.UsersEndpointFor(info.Version),
 	}
+	for _, p := range perms {
+		if p.ID == client.PermViewBroadcastMemberList {
+			v.broadcastListRoles = p.Roles
+		}
+	}
 
 	if missing := v.missing(provisioningPermissions); len(missing) > 0 {
 		l.Info("the token's user can sync but lacks permissions some provisioning needs; those operations will be refused until it has them",
@@ -203,6 +211,11 @@ func (v *validation) missing(needed []string) []string {
 	}
 	return out
 }
+
+// roleSet is a few role names.
+type roleSet []string
+
+func (s roleSet) has(role string) bool { return slices.Contains(s, role) }
 
 // heldPermissions is the set of permissions granted to any of roles.
 func heldPermissions(roles []string, perms []client.Permission) map[string]bool {
