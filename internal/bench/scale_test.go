@@ -372,15 +372,26 @@ func BenchmarkScaleLarge(b *testing.B) {
 	if os.Getenv("BENCH_LARGE") != "1" {
 		b.Skip("set BENCH_LARGE=1 to sync 100,000 users / 2,000 teams / ~300,000 memberships")
 	}
-	start := time.Now()
-	gen := Workspace(1, largeSize)
-	memberships := 0
-	for _, t := range gen.Workspace.Teams {
-		memberships += len(t.Members)
-	}
-	b.Logf("generated %d users, %d teams, %d memberships in %s", len(gen.Workspace.Users), len(gen.Workspace.Teams), memberships, time.Since(start).Round(time.Millisecond))
+	gen := generateLarge(b, largeSize)
 	b.Run("users-answer", func(b *testing.B) { usersAnswer(b, gen) })
 	scaleSuite(b, scaleCase{gen: gen, verify: os.Getenv("BENCH_VERIFY") == "1", maxRSS: maxConnectorRSS, saved: os.Getenv("BENCH_RECORDING")})
+}
+
+// generateLarge generates a workspace of size and logs what it holds.
+func generateLarge(b *testing.B, size simulator.Size) *simulator.Generated {
+	start := time.Now()
+	gen := Workspace(1, size)
+	ws := gen.Workspace
+	memberships, subs := 0, 0
+	for _, t := range ws.Teams {
+		memberships += len(t.Members)
+	}
+	for _, r := range ws.Rooms {
+		subs += len(r.Subscriptions)
+	}
+	b.Logf("generated %d users, %d teams with %d memberships, %d rooms with %d subscriptions (direct messages and omnichannel rooms included) in %s",
+		len(ws.Users), len(ws.Teams), memberships, len(ws.Rooms), subs, time.Since(start).Round(time.Millisecond))
+	return gen
 }
 
 // largeRoomsSize is the rooms scale target: the large workspace with
@@ -400,14 +411,7 @@ func BenchmarkScaleLargeRooms(b *testing.B) {
 	if os.Getenv("BENCH_LARGE") != "1" {
 		b.Skip("set BENCH_LARGE=1 to sync 100,000 users / 10,000 rooms / ~500,000 subscriptions")
 	}
-	start := time.Now()
-	gen := Workspace(1, largeRoomsSize)
-	subs := 0
-	for _, r := range gen.Workspace.Rooms {
-		subs += len(r.Subscriptions)
-	}
-	b.Logf("generated %d users, %d teams, %d rooms with %d subscriptions (direct messages and omnichannel rooms included) in %s",
-		len(gen.Workspace.Users), len(gen.Workspace.Teams), len(gen.Workspace.Rooms), subs, time.Since(start).Round(time.Millisecond))
+	gen := generateLarge(b, largeRoomsSize)
 	scaleSuite(b, scaleCase{gen: gen, rooms: true, verify: os.Getenv("BENCH_VERIFY") == "1", maxRSS: maxConnectorRSS, saved: os.Getenv("BENCH_ROOMS_RECORDING")})
 }
 
