@@ -273,6 +273,64 @@ func TestRoomsSyncPerRoom(t *testing.T) {
 	testenv.WantCode(t, err, codes.NotFound, "no-such-room")
 }
 
+// TestRoomsWithoutInfiniteCount: with API_Allow_Infinite_Count off the
+// rooms listing and the member listings page by 100 from offset 0, as every
+// listing after the first does once the users listing has shown the
+// setting (count=0 answers the default 50), and the grants are the same.
+func TestRoomsWithoutInfiniteCount(t *testing.T) {
+	gen := simulator.Generate(21, simulator.Size{Users: 400, Teams: 4, MembersPerTeam: 10, Rooms: 130, MembersPerRoom: 8})
+	ws := gen.Workspace
+	// One channel larger than a page of 100.
+	var big *simulator.Room
+	for _, r := range ws.Rooms {
+		if r.Type == simulator.RoomPublic && r.TeamID == "" && r.ParentID == "" && !r.Archived && !r.Broadcast {
+			big = r
+			break
+		}
+	}
+	for _, u := range ws.Users {
+		if len(big.Subscriptions) >= 230 {
+			break
+		}
+		if u.Active && big.Subscription(u.ID) == nil {
+			big.Subscriptions = append(big.Subscriptions, simulator.RoomSubscription{UserID: u.ID})
+		}
+	}
+	env := testenv.Start(t, ws, simulator.Options{InfiniteCountDisabled: true, RateLimitCalls: 10, RateLimitWindow: 300 * time.Millisecond}, "")
+	got := testenv.MustSyncSelected(t, newConnector(t, env.BaseURL, gen.Reader, withRooms()), roomSelection)
+	var now *simulator.Workspace
+	env.Sim.View(func(w *simulator.Workspace) { now = w.Clone() })
+	assertRooms(t, got, now, gen.Reader.UserID, false)
+
+	listed := 0
+	for _, r := range now.Rooms {
+		if r.Type == simulator.RoomPublic || r.Type == simulator.RoomPrivate {
+			listed++
+		}
+	}
+	calls := env.Sim.Stats().Calls
+	if want := (listed + 99) / 100; calls["GET rooms.adminRooms"] != want {
+		t.Errorf("rooms.adminRooms called %d times for %d rooms, want %d (pages of 100 from offset 0)", calls["GET rooms.adminRooms"], listed, want)
+	}
+	wantMembers := 0
+	for _, r := range now.Rooms {
+		if r.Type == simulator.RoomPublic && readablePerRoom(now, r, gen.Reader.UserID) {
+			active := 0
+			for _, s := range r.Subscriptions {
+				if u := now.UserByID(s.UserID); u != nil && u.Active {
+					active++
+				}
+			}
+			wantMembers += max(1, (active+99)/100)
+		}
+	}
+	if calls["GET channels.members"] != wantMembers {
+		t.Errorf("channels.members called %d times, want %d (pages of 100 from offset 0)", calls["GET channels.members"], wantMembers)
+	}	if s := env.Sim.Stats(); s.Total429 != 0 {
+		t.Errorf("%d answers were 429 (%v)", s.Total429, s.RateLimited)
+	}
+}
+
 // TestRoomsBroadcastThroughRoomRole: channels.members checks
 // view-broadcast-member-list in the room's scope
 // (apps/meteor/app/api/server/v1/channels.ts, hasPermissionAsync with the
