@@ -326,7 +326,8 @@ func TestRoomsWithoutInfiniteCount(t *testing.T) {
 	}
 	if calls["GET channels.members"] != wantMembers {
 		t.Errorf("channels.members called %d times, want %d (pages of 100 from offset 0)", calls["GET channels.members"], wantMembers)
-	}	if s := env.Sim.Stats(); s.Total429 != 0 {
+	}
+	if s := env.Sim.Stats(); s.Total429 != 0 {
 		t.Errorf("%d answers were 429 (%v)", s.Total429, s.RateLimited)
 	}
 }
