@@ -65,6 +65,11 @@ type Connector struct {
 	roomSubscriptionReads singleflight.Group
 	roomSubscriptionsSeen roomSubscriptionsCache
 
+	// directoryReads makes concurrent grant calls of one process (the
+	// SDK's parallel workers) share one reading of the directory settings
+	// (directory.go).
+	directoryReads singleflight.Group
+
 	// noPendingFilter says once that the server cannot tell users pending
 	// approval from deactivated ones (user.go).
 	noPendingFilter sync.Once

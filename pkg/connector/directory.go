@@ -118,6 +118,22 @@ func (c *Connector) directory(ctx context.Context, store shared) (*directoryMapp
 	if m, ok := getJSON[directoryMapping](ctx, store, keyDirectory); ok {
 		return &m, nil
 	}
+	v, err, _ := c.directoryReads.Do(store.syncID, func() (any, error) {
+		// A call that waited for another's reading finds it stored.
+		if m, ok := getJSON[directoryMapping](ctx, store, keyDirectory); ok {
+			return &m, nil
+		}
+		return c.readAndStoreDirectory(ctx, store)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*directoryMapping), nil
+}
+
+// readAndStoreDirectory reads the mapping settings, says once what they
+// mean for the sync, and keeps them in the store.
+func (c *Connector) readAndStoreDirectory(ctx context.Context, store shared) (*directoryMapping, error) {
 	m, err := c.readDirectory(ctx)
 	if err != nil {
 		return nil, syncError("reading the LDAP role and team mappings", err)

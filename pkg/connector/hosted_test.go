@@ -12,6 +12,7 @@ import (
 	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/cli"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -258,30 +259,50 @@ func TestSyncAgainstServersBehindALoadBalancer(t *testing.T) {
 // sequential one stores, make no call twice and meet no 429.
 func TestSyncWithParallelWorkers(t *testing.T) {
 	gen := hostedWorkspace()
-	env := testenv.Start(t, gen.Workspace, hostedLimiter, "")
-	sequential := testenv.MustSync(t, newConnector(t, env.BaseURL, gen.Reader, nil))
-	plan := env.Sim.Stats()
-	env.Sim.ResetStats()
+	rooms := roomWorkspace()
+	for _, tc := range []struct {
+		name     string
+		gen      *simulator.Generated
+		cred     simulator.Credential
+		opts     simulator.Options
+		selected []string
+	}{
+		{"default types", gen, gen.Reader, hostedLimiter, nil},
+		{"default types unlimited", gen, gen.Admin, simulator.Options{}, nil},
+		{"rooms per room", rooms, rooms.Reader, hostedLimiter, roomSelection},
+		{"rooms per user", rooms, rooms.Admin, simulator.Options{}, roomSelection},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts *cli.ConnectorOpts
+			if tc.selected != nil {
+				opts = withRooms()
+			}
+			env := testenv.Start(t, tc.gen.Workspace, tc.opts, "")
+			sequential := testenv.MustSyncSelected(t, newConnector(t, env.BaseURL, tc.cred, opts), tc.selected)
+			plan := env.Sim.Stats()
+			env.Sim.ResetStats()
 
-	dir := t.TempDir()
-	path := filepath.Join(dir, "parallel.c1z")
-	if err := harness.Sync(context.Background(), newConnector(t, env.BaseURL, gen.Reader, nil), path,
-		harness.SyncOptions{TmpDir: dir, Workers: 4}); err != nil {
-		t.Fatalf("parallel sync: %v", err)
-	}
-	parallel, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertSameContents(t, parallel, sequential)
-	stats := env.Sim.Stats()
-	for ep := range plan.Calls {
-		if got, want := served(stats, ep), served(plan, ep); got != want {
-			t.Errorf("%s answered %d times under 4 workers, %d in a sequential sync", ep, got, want)
-		}
-	}
-	if stats.Total429 != 0 {
-		t.Errorf("%d answers were 429 (%v), want none", stats.Total429, stats.RateLimited)
+			dir := t.TempDir()
+			path := filepath.Join(dir, "parallel.c1z")
+			if err := harness.Sync(context.Background(), newConnector(t, env.BaseURL, tc.cred, opts), path,
+				harness.SyncOptions{TmpDir: dir, Workers: 4, ResourceTypes: tc.selected}); err != nil {
+				t.Fatalf("parallel sync: %v", err)
+			}
+			parallel, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertSameContents(t, parallel, sequential)
+			stats := env.Sim.Stats()
+			for ep := range plan.Calls {
+				if got, want := served(stats, ep), served(plan, ep); got != want {
+					t.Errorf("%s answered %d times under 4 workers, %d in a sequential sync", ep, got, want)
+				}
+			}
+			if stats.Total429 != 0 {
+				t.Errorf("%d answers were 429 (%v), want none", stats.Total429, stats.RateLimited)
+			}
+		})
 	}
 }
 
