@@ -480,8 +480,8 @@ func (e Expected) WithRooms(ws *simulator.Workspace) Expected {
 		e.Rooms++
 		for _, sub := range r.Subscriptions {
 			e.RoomGrants++
-			for _, role := range sub.Roles {
-				if role == "owner" || role == "moderator" || role == "leader" {
+			for _, role := range teamRoles { // the room roles are the team roles
+				if slices.Contains(sub.Roles, role) {
 					e.RoomGrants++
 				}
 			}

@@ -31,6 +31,7 @@ func NewCluster(ws *Workspace, opts Options, n int) *Cluster {
 	if ws == nil {
 		ws = NewWorkspace()
 	}
+	ws.dropIndexes() // it may have changed since another server used it
 	c := &Cluster{shared: &shared{ws: ws}, instances: make([]*Server, n)}
 	now := opts.Now()
 	for i := range c.instances {
@@ -58,6 +59,7 @@ func (c *Cluster) Update(fn func(ws *Workspace)) {
 	c.shared.mu.Lock()
 	defer c.shared.mu.Unlock()
 	fn(c.shared.ws)
+	c.shared.ws.dropIndexes()
 }
 
 // View runs fn on the shared workspace under the cluster's lock; fn must

@@ -5,12 +5,18 @@ package simulator
 // MongoDB answers from indexes (users' _id and username, subscriptions'
 // u._id) and a scan would make cost the whole workspace per call.
 //
-// Tests change the workspace as they please (through Server.Update), so an
-// index is never trusted blindly: a user found through it must still sit
-// where it says and carry that key, and the rooms' shape (which rooms
-// there are and which subscription arrays they hold) must be the one the
-// subscription index was built from. Otherwise the index is rebuilt. Only
-// the server's handlers use these lookups, under its lock.
+// Every write through the server (a route other than GET, Update, a new
+// server over the workspace) drops the indexes, and the next lookup builds
+// them again. Between writes they are still checked, cheaply, against
+// changes made behind the server's back: a user found through the index
+// must sit where it says and carry that key, and the rooms, teams and
+// subscription arrays must be the ones the subscription index was built
+// from (which misses an edit that removes one subscription and adds
+// another in place: make those through Update). Only the server's
+// handlers use these lookups, under its lock.
+
+// dropIndexes forgets the indexes after a write.
+func (w *Workspace) dropIndexes() { w.users, w.subs = nil, nil }
 
 // userIndex finds users by id and by username.
 type userIndex struct {
@@ -18,32 +24,32 @@ type userIndex struct {
 }
 
 // userByIDOrUsername is Users.findOneByIdOrUsername: the user whose id or
-// username is key, id first.
+// username is key.
 func (w *Workspace) userByIDOrUsername(key string) *User {
-	if u := w.userByKey(key, func(u *User) string { return u.ID }, func(ix *userIndex) map[string]int { return ix.byID }); u != nil {
-		return u
-	}
-	return w.userByKey(key, func(u *User) string { return u.Username }, func(ix *userIndex) map[string]int { return ix.byUsername })
+	return w.userByKey(key, func(u *User) bool { return u.ID == key || u.Username == key })
 }
 
 // userByID is UserByID through the index.
 func (w *Workspace) userByID(id string) *User {
-	return w.userByKey(id, func(u *User) string { return u.ID }, func(ix *userIndex) map[string]int { return ix.byID })
+	return w.userByKey(id, func(u *User) bool { return u.ID == id })
 }
 
-func (w *Workspace) userByKey(key string, keyOf func(*User) string, index func(*userIndex) map[string]int) *User {
+// userByKey finds the user matches accepts through the index's id and
+// username entries for key, else by a scan (which rebuilds the index when
+// it finds the user: the index no longer describes the workspace).
+func (w *Workspace) userByKey(key string, matches func(*User) bool) *User {
 	if key == "" {
 		return nil
 	}
 	if w.users != nil {
-		if i, ok := index(w.users)[key]; ok && i < len(w.Users) && keyOf(w.Users[i]) == key {
-			return w.Users[i]
+		for _, at := range []map[string]int{w.users.byID, w.users.byUsername} {
+			if i, ok := at[key]; ok && i < len(w.Users) && matches(w.Users[i]) {
+				return w.Users[i]
+			}
 		}
 	}
-	// Unknown, or the index is stale: scan, and when the key exists the
-	// index no longer describes the workspace.
 	for _, u := range w.Users {
-		if keyOf(u) == key {
+		if matches(u) {
 			w.users = buildUserIndex(w.Users)
 			return u
 		}
@@ -73,10 +79,10 @@ type subscriptionIndex struct {
 	roomsOf map[string][]*roomRef
 }
 
-// roomShape and teamShape record what a subscription index depends on:
-// each room or team, and the identity and length of its subscription
-// arrays. Adding or removing a subscription changes a length, or moves
-// the array; Rocket.Chat's subscriptions never change user.
+// roomShape and teamShape record each room or team a subscription index
+// was built from, and the identity and length of its subscription arrays:
+// a subscription added or removed behind the server's back changes them,
+// unless one is removed and another added in place.
 type roomShape struct {
 	room *Room
 	subs *RoomSubscription
@@ -90,7 +96,15 @@ type teamShape struct {
 	nMembers, nSubscribers int
 }
 
-func first[T any](s []T) *T {
+func shapeOfRoom(r *Room) roomShape {
+	return roomShape{r, firstElem(r.Subscriptions), len(r.Subscriptions)}
+}
+
+func shapeOfTeam(t *Team) teamShape {
+	return teamShape{t, firstElem(t.Members), firstElem(t.RoomSubscribers), len(t.Members), len(t.RoomSubscribers)}
+}
+
+func firstElem[T any](s []T) *T {
 	if len(s) == 0 {
 		return nil
 	}
@@ -111,12 +125,12 @@ func (ix *subscriptionIndex) describes(w *Workspace) bool {
 		return false
 	}
 	for i, r := range w.Rooms {
-		if ix.rooms[i] != (roomShape{r, first(r.Subscriptions), len(r.Subscriptions)}) {
+		if ix.rooms[i] != shapeOfRoom(r) {
 			return false
 		}
 	}
 	for i, t := range w.Teams {
-		if ix.teams[i] != (teamShape{t, first(t.Members), first(t.RoomSubscribers), len(t.Members), len(t.RoomSubscribers)}) {
+		if ix.teams[i] != shapeOfTeam(t) {
 			return false
 		}
 	}
@@ -130,10 +144,10 @@ func buildSubscriptionIndex(w *Workspace) *subscriptionIndex {
 		roomsOf: map[string][]*roomRef{},
 	}
 	for i, r := range w.Rooms {
-		ix.rooms[i] = roomShape{r, first(r.Subscriptions), len(r.Subscriptions)}
+		ix.rooms[i] = shapeOfRoom(r)
 	}
 	for i, t := range w.Teams {
-		ix.teams[i] = teamShape{t, first(t.Members), first(t.RoomSubscribers), len(t.Members), len(t.RoomSubscribers)}
+		ix.teams[i] = shapeOfTeam(t)
 	}
 	for _, ref := range w.roomRefs() {
 		for _, s := range ref.subs() {

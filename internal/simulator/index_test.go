@@ -56,6 +56,16 @@ func TestIndexesFollowTheWorkspace(t *testing.T) {
 			w.Teams[1].RoomSubscribers = append(w.Teams[1].RoomSubscribers, Subscription{UserID: w.Users[0].ID})
 		}},
 		{"team removed", func() { w.Teams = w.Teams[:len(w.Teams)-1] }},
+		// One out and another in, in place: the shape is unchanged, so
+		// such a change must be made through the server, which drops the
+		// indexes (TestWritesDropTheIndexes).
+		{"unsubscribed and subscribed in place", func() {
+			r := w.Rooms[3]
+			gone := r.Subscriptions[0].UserID
+			r.unsubscribe(gone)
+			r.Subscriptions = append(r.Subscriptions, RoomSubscription{UserID: someone.ID})
+			w.dropIndexes()
+		}},
 	}
 	for _, c := range changes {
 		c.change()
@@ -89,6 +99,39 @@ func TestUserIndexFollowsTheWorkspace(t *testing.T) {
 	}
 	w.AddUser(&User{Username: "newcomer", Active: true})
 	check("a user added")
+	old := w.Users[5].Username
 	w.Users[5].Username = "renamed"
 	check("a user renamed")
+	if w.userByIDOrUsername(old) != nil {
+		t.Fatal("a user is still found by its old username")
+	}
+}
+
+// TestWritesDropTheIndexes: one member kicked and another invited leave the
+// room's subscription array as long as it was, at the same place; the
+// routes' writes drop the indexes, so users.info lists the room for the
+// newcomer and not for the one who left.
+func TestWritesDropTheIndexes(t *testing.T) {
+	h := roomsHarness()
+	rooms := func(uid string) []string {
+		t.Helper()
+		r := h.get(t, "/api/v1/users.info?userId="+uid+"&includeUserRooms=true", &credAdmin)
+		var ids []string
+		for _, room := range r.body["user"].(map[string]any)["rooms"].([]any) {
+			ids = append(ids, room.(map[string]any)["rid"].(string))
+		}
+		return ids
+	}
+	before := rooms(idReader)
+	if slices.Contains(before, roomGeneral) {
+		t.Fatalf("the reader is in %s already: %v", roomGeneral, before)
+	}
+	expectCode(t, h.post(t, "/api/v1/channels.kick", &credAdmin, map[string]any{"roomId": roomGeneral, "userId": idPlain}), 200)
+	expectCode(t, h.post(t, "/api/v1/channels.invite", &credAdmin, map[string]any{"roomId": roomGeneral, "userId": idReader}), 200)
+	if got := rooms(idReader); !slices.Contains(got, roomGeneral) {
+		t.Errorf("the reader's rooms after the invite: %v, want %s among them", got, roomGeneral)
+	}
+	if got := rooms(idPlain); slices.Contains(got, roomGeneral) {
+		t.Errorf("plain's rooms after the kick: %v, still %s", got, roomGeneral)
+	}
 }

@@ -118,6 +118,7 @@ func NewServer(ws *Workspace, opts Options) *Server {
 	if ws == nil {
 		ws = NewWorkspace()
 	}
+	ws.dropIndexes() // it may have changed since another server used it
 	return newServer(&shared{ws: ws}, opts, opts.Now())
 }
 
@@ -260,6 +261,7 @@ func (s *Server) Update(fn func(ws *Workspace)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fn(s.ws)
+	s.ws.dropIndexes()
 }
 
 // View runs fn on the workspace under the server's lock; fn must not keep
@@ -334,6 +336,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	rep := s.serveRoute(rt, r, raw, w.Header())
+	if r.Method != http.MethodGet {
+		s.ws.dropIndexes() // the route may have written
+	}
 	s.mu.Unlock()
 	writeReply(w, rep)
 }

@@ -302,7 +302,7 @@ func TestRoomsWithoutInfiniteCount(t *testing.T) {
 	env.Sim.View(func(w *simulator.Workspace) { now = w.Clone() })
 	assertRooms(t, got, now, gen.Reader.UserID, false)
 
-	listed := 0
+	listed := len(now.Teams) // rooms.adminRooms lists the teams' main rooms too
 	for _, r := range now.Rooms {
 		if r.Type == simulator.RoomPublic || r.Type == simulator.RoomPrivate {
 			listed++
@@ -357,6 +357,9 @@ func TestRoomsBroadcastThroughRoomRole(t *testing.T) {
 	}
 	if owned == nil || other == nil {
 		t.Fatal("the workspace has fewer than two channels outside teams")
+	}
+	if owned.Subscription(reader.ID) != nil || other.Subscription(reader.ID) != nil {
+		t.Fatal("the reader is in the test's rooms already")
 	}
 	owned.Broadcast, other.Broadcast = true, true
 	owned.Subscriptions = append(owned.Subscriptions, simulator.RoomSubscription{UserID: reader.ID, Roles: []string{"moderator"}})
