@@ -59,6 +59,10 @@ type HostedOptions struct {
 	StoreFaults *FaultyStore
 	// ResourceTypes is the syncer's resource type selection (SyncOptions).
 	ResourceTypes []string
+	// AfterCall, when set, runs after each connector call returns, named
+	// by its types.ConnectorClient method: what a test measures per call
+	// (the syncer makes one call at a time unless Workers is set).
+	AfterCall func(rpc string)
 }
 
 // HostedStats reports what each instance of a SyncHosted run served.
@@ -135,6 +139,7 @@ func SyncHosted(ctx context.Context, build func(i int) connectorbuilder.Connecto
 		calls:     make([]map[string]int, n),
 		stopAfter: int64(o.StopAfter),
 		stop:      func() { cancel(ErrStopped) },
+		afterCall: o.AfterCall,
 	}
 	conns := make([]*Conn, 0, n)
 	closeAll := func(err error) error {
@@ -181,6 +186,7 @@ type roundRobin struct {
 	stopAfter int64
 	listDone  atomic.Int64
 	stop      func()
+	afterCall func(rpc string)
 }
 
 func (r *roundRobin) stats() HostedStats {
@@ -221,6 +227,9 @@ func dispatch[Req, Resp any](
 	r.mu.Unlock()
 
 	resp, err := call(r.conns[i], ctx, in, opts...)
+	if r.afterCall != nil {
+		r.afterCall(rpc)
+	}
 	if err == nil && r.stopAfter > 0 && isListRPC(rpc) && r.listDone.Add(1) == r.stopAfter {
 		r.stop()
 	}

@@ -68,10 +68,14 @@ func (s *roomSyncer) ResourceType(_ context.Context) *v2.ResourceType { return r
 //	s  Source    how this sync reads members: membersFromUsers, or
 //	             membersFromRoom for the rooms the token's user can read
 //	a  Access    with membersFromRoom, which rooms those are (roomAccess)
+//	r  Reading   with membersFromUsers, every user's rooms still being read
+//	             before the listing starts (usersRoomsReading,
+//	             room_subscriptions.go); absent once they are
 type roomsToken struct {
-	Listing readCursor  `json:"l"`
-	Source  string      `json:"s,omitempty"`
-	Access  *roomAccess `json:"a,omitempty"`
+	Listing readCursor         `json:"l"`
+	Source  string             `json:"s,omitempty"`
+	Access  *roomAccess        `json:"a,omitempty"`
+	Reading *usersRoomsReading `json:"r,omitempty"`
 }
 
 func (t roomsToken) valid() bool { return t.Listing.valid() }
@@ -153,14 +157,26 @@ func (s *roomSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	store := s.c.shared(ctx, opts)
 	markListing(ctx, store)
 	tok := decodeToken(ctx, opts.PageToken.Token, roomsToken.valid)
-	rooms, next, err := s.c.roomsListing().page(ctx, store, tok.Listing)
-	if err != nil {
-		return nil, nil, err
-	}
 	if tok.Source == "" {
+		var err error
 		if tok, err = s.c.roomPlan(ctx, store); err != nil {
 			return nil, nil, err
 		}
+		if tok.Source == membersFromUsers {
+			tok.Reading = s.c.startUsersRooms(ctx, store)
+		}
+	}
+	if tok.Reading != nil {
+		next, err := s.c.readUsersRoomsPart(ctx, store, *tok.Reading)
+		if err != nil {
+			return nil, nil, err
+		}
+		tok.Reading = next
+		return nil, &resource.SyncOpResults{NextPageToken: encodeToken(&tok)}, nil
+	}
+	rooms, next, err := s.c.roomsListing().page(ctx, store, tok.Listing)
+	if err != nil {
+		return nil, nil, err
 	}
 	base := s.c.httpsBase()
 	out := make([]*v2.Resource, 0, len(rooms))

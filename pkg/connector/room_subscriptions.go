@@ -15,13 +15,16 @@ import (
 )
 
 // Every user's rooms, for a sync that reads members per user (room.go,
-// membersFromUsers): the first room grants call of the sync reads each
-// user's subscriptions (users.info with includeUserRooms, a few users at a
-// time) and keeps each room's subscribers in the session store, with an
-// index of the rooms that have any; later calls, in any process, read
+// membersFromUsers). The rooms listing reads them before it lists any room,
+// one page of the users listing per call (users.info with includeUserRooms,
+// a few users at a time), so that no call of a large workspace lasts long:
+// each page's rooms go to the store as a part, and the call that reads the
+// last page merges the parts into each room's subscribers, with an index of
+// the rooms that have any. The room grants calls, in any process, read
 // their room's from there. A room the index does not name has no
-// subscribers; a room it names whose value is gone costs the reading
-// again, never a grant.
+// subscribers; when a part, the index or a room's value is gone, the room
+// grants call reads every user's rooms again, in one call: a loss costs
+// the reading again, never a grant.
 
 // roomSubscriptionWorkers bounds concurrent users.info calls: the token is
 // not rate limited, and the server still serves every other client.
@@ -57,18 +60,105 @@ func (c *Connector) storedRoomSubscriptions(ctx context.Context, store shared, r
 	return getJSONExpected[[]roomSubscriber](ctx, store, roomSubscriptionsKey(roomID))
 }
 
-// readEveryUsersRooms reads every user's subscriptions, keeps them per room
-// in the store and in this process's memory, and returns them.
-func (c *Connector) readEveryUsersRooms(ctx context.Context, store shared) (map[string][]roomSubscriber, error) {
+// usersRoomsReading is the rooms listing's progress through every user's
+// rooms (a roomsToken field):
+//
+//	u  Users  where the users listing continues (readCursor, engine.go)
+//	p  Part   the part the page at Users goes to; parts 0 to Part-1 are
+//	          stored
+type usersRoomsReading struct {
+	Users readCursor `json:"u"`
+	Part  int        `json:"p,omitempty"`
+}
+
+// startUsersRooms is the reading's start: the users listing's stored
+// reading. Without one (the SDK's parallel workers list users while rooms
+// are listed) there is none: reading the users again would repeat a
+// listing that is under way, so the room grants read every user's rooms
+// instead, in one call.
+func (c *Connector) startUsersRooms(ctx context.Context, store shared) *usersRoomsReading {
+	_, cur, _, ok := c.storedUsers(ctx, store)
+	if !ok {
+		ctxzap.Extract(ctx).Debug("the users listing is not stored yet; the room grants will read every user's rooms")
+		return nil
+	}
+	return &usersRoomsReading{Users: cur}
+}
+
+// usersForRooms is the users listing and the cursor at its start.
+func (c *Connector) usersForRooms(ctx context.Context, store shared) (*listing[client.User], readCursor, error) {
 	users, cur, _, ok := c.storedUsers(ctx, store)
 	if !ok {
 		var err error
 		if users, cur, _, err = c.usersAgain(ctx, store); err != nil {
-			return nil, err
+			return nil, readCursor{}, err
 		}
 	}
+	return users, cur, nil
+}
+
+// readUsersRoomsPart reads the rooms of the users on the page at r.Users
+// and stores them as part r.Part; after the last page it merges the parts
+// and returns nil.
+func (c *Connector) readUsersRoomsPart(ctx context.Context, store shared, r usersRoomsReading) (*usersRoomsReading, error) {
+	users, _, err := c.usersForRooms(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	page, next, err := users.page(ctx, store, r.Users)
+	if err != nil {
+		return nil, err
+	}
+	if next != nil && next.Pass != r.Users.Pass {
+		// The users listing started over (it changed while it was read):
+		// so does this reading.
+		return &usersRoomsReading{Users: *next}, nil
+	}
+	ids := make([]string, len(page))
+	for i, u := range page {
+		ids[i] = u.ID
+	}
+	part, err := c.readUsersRooms(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	setJSON(ctx, store, map[string]map[string][]roomSubscriber{roomSubscriptionsPartKey(r.Part): part})
+	if next != nil {
+		return &usersRoomsReading{Users: *next, Part: r.Part + 1}, nil
+	}
+	c.mergeUsersRooms(ctx, store, r.Part+1)
+	return nil, nil
+}
+
+// mergeUsersRooms merges the stored parts into each room's subscribers;
+// with a part gone, it leaves the room grants calls to read every user's
+// rooms again.
+func (c *Connector) mergeUsersRooms(ctx context.Context, store shared, parts int) {
+	byRoom := map[string][]roomSubscriber{}
+	for i := range parts {
+		part, ok := getJSONExpected[map[string][]roomSubscriber](ctx, store, roomSubscriptionsPartKey(i))
+		if !ok {
+			ctxzap.Extract(ctx).Info("a part of every user's rooms is gone from the session store; the room grants read them again",
+				zap.Int("part", i))
+			return
+		}
+		for room, subs := range part {
+			byRoom[room] = append(byRoom[room], subs...)
+		}
+	}
+	c.keepRoomSubscriptions(ctx, store, byRoom)
+}
+
+// readEveryUsersRooms reads every user's subscriptions in this call, keeps
+// them per room in the store and in this process's memory, and returns
+// them.
+func (c *Connector) readEveryUsersRooms(ctx context.Context, store shared) (map[string][]roomSubscriber, error) {
+	users, cur, err := c.usersForRooms(ctx, store)
+	if err != nil {
+		return nil, err
+	}
 	var ids []string
-	err := users.walk(ctx, store, cur, func(page []client.User, restart bool) {
+	err = users.walk(ctx, store, cur, func(page []client.User, restart bool) {
 		if restart {
 			ids = nil
 		}
@@ -81,9 +171,19 @@ func (c *Connector) readEveryUsersRooms(ctx context.Context, store shared) (map[
 	}
 	ctxzap.Extract(ctx).Info("reading every user's rooms (users.info), the only complete source of private groups' members",
 		zap.Int("users", len(ids)))
+	byRoom, err := c.readUsersRooms(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	c.keepRoomSubscriptions(ctx, store, byRoom)
+	return byRoom, nil
+}
 
+// readUsersRooms reads the subscriptions of the users ids to channels and
+// private groups, by room.
+func (c *Connector) readUsersRooms(ctx context.Context, ids []string) (map[string][]roomSubscriber, error) {
 	byRoom := map[string][]roomSubscriber{}
-	err = readEach(ctx, ids, roomSubscriptionWorkers, func(ctx context.Context, id string) ([]client.UserSubscription, error) {
+	err := readEach(ctx, ids, roomSubscriptionWorkers, func(ctx context.Context, id string) ([]client.UserSubscription, error) {
 		subs, err := c.client.UserRooms(ctx, id)
 		switch {
 		case client.IsUserNotFound(err):
@@ -102,6 +202,12 @@ func (c *Connector) readEveryUsersRooms(ctx context.Context, store shared) (map[
 	if err != nil {
 		return nil, err
 	}
+	return byRoom, nil
+}
+
+// keepRoomSubscriptions keeps each room's subscribers in the store, then
+// the index of the rooms that have any, and in this process's memory.
+func (c *Connector) keepRoomSubscriptions(ctx context.Context, store shared, byRoom map[string][]roomSubscriber) {
 	rooms := make([]string, 0, len(byRoom))
 	values := make(map[string][]roomSubscriber, len(byRoom))
 	for id, subs := range byRoom {
@@ -115,7 +221,6 @@ func (c *Connector) readEveryUsersRooms(ctx context.Context, store shared) (map[
 	// (or a loss it reads again).
 	setJSON(ctx, store, map[string][]string{roomSubscriptionsKey(): rooms})
 	c.roomSubscriptionsSeen.set(store.syncID, byRoom)
-	return byRoom, nil
 }
 
 // roomSubscriptionsCache keeps the last sync's subscriptions per room in

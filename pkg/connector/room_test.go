@@ -441,6 +441,91 @@ func TestRoomsHosted(t *testing.T) {
 	}
 }
 
+// TestRoomsPerUserInBoundedCalls: the per-user reading is spread over the
+// rooms listing's calls, one page of users (at most 500 users.info calls)
+// each, so that no call of a large workspace lasts long in a hosted runner;
+// the c1z is a one-process sync's, and a sync stopped in the middle of the
+// reading and resumed by fresh instances reads no user's rooms twice.
+func TestRoomsPerUserInBoundedCalls(t *testing.T) {
+	const usersPage = 500 // the engine's pages (pageItems in engine.go)
+	gen := simulator.Generate(5, simulator.Size{Users: 1200, Teams: 4, MembersPerTeam: 10, Rooms: 40, MembersPerRoom: 30})
+	users := len(gen.Workspace.Users)
+	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
+	one := testenv.MustSyncSelected(t, newConnector(t, env.BaseURL, gen.Admin, withRooms()), roomSelection)
+
+	// Per call: how many users.info calls it made, and how many listing
+	// calls (which StopAfter counts) had completed when it returned.
+	type call struct{ userInfos, listCalls int }
+	var calls []call
+	last, lists := 0, 0
+	observe := func(rpc string) {
+		if slices.Contains(harness.ListRPCs, rpc) {
+			lists++
+		}
+		n := served(env.Sim.Stats(), "GET users.info")
+		calls = append(calls, call{n - last, lists})
+		last = n
+	}
+	build := func(int) connectorbuilder.ConnectorBuilderV2 { return newConnector(t, env.BaseURL, gen.Admin, withRooms()) }
+	hosted := func(path string, stopAfter int) error {
+		_, err := harness.SyncHosted(context.Background(), build, path, harness.HostedOptions{
+			Instances: 3, TmpDir: t.TempDir(), ResourceTypes: roomSelection, StopAfter: stopAfter, AfterCall: observe})
+		return err
+	}
+
+	env.Sim.ResetStats()
+	path := filepath.Join(t.TempDir(), "hosted.c1z")
+	if err := hosted(path, 0); err != nil {
+		t.Fatalf("hosted sync: %v", err)
+	}
+	got, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameContents(t, got, one)
+	reading, firstReading := 0, 0
+	for _, c := range calls {
+		if c.userInfos > usersPage {
+			t.Errorf("a call made %d users.info calls, more than a page of users (%d)", c.userInfos, usersPage)
+		}
+		if c.userInfos > 0 {
+			if reading == 0 {
+				firstReading = c.listCalls
+			}
+			reading++
+		}
+	}
+	if want := (users + usersPage - 1) / usersPage; reading != want {
+		t.Errorf("%d calls read users' rooms, want one per page of users (%d)", reading, want)
+	}
+	if n := served(env.Sim.Stats(), "GET users.info"); n != users {
+		t.Errorf("users.info answered %d times, want once per user (%d)", n, users)
+	}
+
+	// Stopped after the first page of users' rooms, resumed by fresh
+	// instances: the second run reads the other users only.
+	env.Sim.ResetStats()
+	calls, last, lists = nil, 0, 0
+	path = filepath.Join(t.TempDir(), "resumed.c1z")
+	if err := hosted(path, firstReading); !errors.Is(err, harness.ErrStopped) {
+		t.Fatalf("interrupted sync: %v, want it stopped", err)
+	}
+	if n := served(env.Sim.Stats(), "GET users.info"); n == 0 || n >= users {
+		t.Fatalf("the interrupted sync read %d users' rooms, want it stopped in the middle of the reading", n)
+	}
+	last, lists = served(env.Sim.Stats(), "GET users.info"), 0
+	if err := hosted(path, 0); err != nil {
+		t.Fatalf("resumed sync: %v", err)
+	}
+	if got, err = harness.ReadC1Z(context.Background(), path, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	assertSameContents(t, got, one)
+	if n := served(env.Sim.Stats(), "GET users.info"); n != users {
+		t.Errorf("users.info answered %d times over the stopped and the resumed sync, want once per user (%d)", n, users)
+	}
+}
+
 // wantRoomReads checks that a sync read each room it could once: per room,
 // one member and one role call for each room read that way (none read per
 // user, nor hidden); per user, users.info once per user.

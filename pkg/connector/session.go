@@ -87,6 +87,12 @@ func roomSubscriptionsKey(roomID ...string) string {
 	return joinKey("room-subscriptions", strings.Join(roomID, "/"))
 }
 
+// roomSubscriptionsPartKey holds one part of every user's rooms, read by
+// the rooms listing a users page at a time (room_subscriptions.go).
+func roomSubscriptionsPartKey(part int) string {
+	return joinKey("room-subscriptions-part", part)
+}
+
 // deactivatedPartKey holds the parts of deactivated users read at the
 // limiter's pace ("users") or one part's teams. They belong to the sync, not
 // to one users reading: a reading lost and read again picks the same users,
