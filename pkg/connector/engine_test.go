@@ -316,6 +316,18 @@ func TestPageTokens(t *testing.T) {
 	if got := decodeToken(ctx, encodeToken(&teamGrantsToken{Part: 3}), teamGrantsToken.valid); got.Part != 3 || got.Members != nil {
 		t.Errorf("part token round trip: %+v", got)
 	}
+	// The rooms listing's token carries the per-user reading's progress; a
+	// reading no version writes restarts the listing.
+	rooms := roomsToken{Source: membersFromUsers, Reading: &usersRoomsReading{Users: readCursor{Reading: "r1", Chunk: 2, Chunks: 5}, Part: 2}}
+	if got := decodeToken(ctx, encodeToken(&rooms), roomsToken.valid); got.Reading == nil || *got.Reading != *rooms.Reading || got.Source != membersFromUsers {
+		t.Errorf("rooms token round trip: %+v, want %+v", got, rooms)
+	}
+	for _, bad := range []usersRoomsReading{{Part: -1}, {Users: readCursor{Chunk: -1}}} {
+		tok := roomsToken{Source: membersFromUsers, Reading: &bad}
+		if got := decodeToken(ctx, encodeToken(&tok), roomsToken.valid); got.Reading != nil || got.Source != "" {
+			t.Errorf("rooms token with reading %+v decoded as %+v, want a restart", bad, got)
+		}
+	}
 }
 
 func TestEncodeChunksBoundsBytes(t *testing.T) {

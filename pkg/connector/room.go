@@ -78,7 +78,9 @@ type roomsToken struct {
 	Reading *usersRoomsReading `json:"r,omitempty"`
 }
 
-func (t roomsToken) valid() bool { return t.Listing.valid() }
+func (t roomsToken) valid() bool {
+	return t.Listing.valid() && (t.Reading == nil || t.Reading.Users.valid() && t.Reading.Part >= 0)
+}
 
 // roomAccess is what Rocket.Chat's canAccessRoom
 // (apps/meteor/server/services/authorization/canAccessRoom.ts) lets the
