@@ -466,7 +466,9 @@ func TestRoomsPerUserInBoundedCalls(t *testing.T) {
 		calls = append(calls, call{n - last, lists})
 		last = n
 	}
-	build := func(int) connectorbuilder.ConnectorBuilderV2 { return newConnector(t, env.BaseURL, gen.Admin, withRooms()) }
+	build := func(int) connectorbuilder.ConnectorBuilderV2 {
+		return newConnector(t, env.BaseURL, gen.Admin, withRooms())
+	}
 	hosted := func(path string, stopAfter int) error {
 		_, err := harness.SyncHosted(context.Background(), build, path, harness.HostedOptions{
 			Instances: 3, TmpDir: t.TempDir(), ResourceTypes: roomSelection, StopAfter: stopAfter, AfterCall: observe})
