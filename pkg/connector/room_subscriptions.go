@@ -18,13 +18,19 @@ import (
 // membersFromUsers). The rooms listing reads them before it lists any room,
 // one page of the users listing per call (users.info with includeUserRooms,
 // a few users at a time), so that no call of a large workspace lasts long:
-// each page's rooms go to the store as a part, and the call that reads the
-// last page merges the parts into each room's subscribers, with an index of
-// the rooms that have any. The room grants calls, in any process, read
-// their room's from there. A room the index does not name has no
-// subscribers; when a part, the index or a room's value is gone, the room
-// grants call reads every user's rooms again, in one call: a loss costs
-// the reading again, never a grant.
+// page i's rooms go to the store as part i, which names its users, and the
+// call that reads the last page merges the parts into each room's
+// subscribers, with an index of the rooms that have any. The room grants
+// calls, in any process, read their room's from there.
+//
+// A room the index does not name has no subscribers. When the index or a
+// room's value is gone, the room grants merge the parts again, walking the
+// users listing: a part that is gone, or whose users are not its page's
+// (the users listing was read again and changed), is read again from its
+// page. A loss costs reading a page again, never a grant. Without any part
+// (the SDK's parallel workers list users while rooms are listed, so the
+// rooms listing found no users to read) the room grants read every page
+// themselves.
 
 // roomSubscriptionWorkers bounds concurrent users.info calls: the token is
 // not rate limited, and the server still serves every other client.
@@ -36,7 +42,7 @@ func (c *Connector) roomSubscriptions(ctx context.Context, store shared, roomID 
 		return subs, nil
 	}
 	v, err, _ := c.roomSubscriptionReads.Do(store.syncID, func() (any, error) {
-		return c.readEveryUsersRooms(ctx, store)
+		return c.mergeUsersRooms(ctx, store)
 	})
 	if err != nil {
 		return nil, err
@@ -64,24 +70,29 @@ func (c *Connector) storedRoomSubscriptions(ctx context.Context, store shared, r
 // rooms (a roomsToken field):
 //
 //	u  Users  where the users listing continues (readCursor, engine.go)
-//	p  Part   the part the page at Users goes to; parts 0 to Part-1 are
-//	          stored
+//	p  Part   the part the page at Users goes to
 type usersRoomsReading struct {
 	Users readCursor `json:"u"`
 	Part  int        `json:"p,omitempty"`
 }
 
+// usersRoomsPart is the rooms of one page of users.
+type usersRoomsPart struct {
+	Users []string                    `json:"u"`
+	Rooms map[string][]roomSubscriber `json:"r"`
+}
+
 // startUsersRooms is the reading's start: the users listing's stored
 // reading. Without one (the SDK's parallel workers list users while rooms
 // are listed) there is none: reading the users again would repeat a
-// listing that is under way, so the room grants read every user's rooms
-// instead, in one call.
+// listing that is under way, so the room grants read every page instead.
 func (c *Connector) startUsersRooms(ctx context.Context, store shared) *usersRoomsReading {
 	_, cur, _, ok := c.storedUsers(ctx, store)
 	if !ok {
 		ctxzap.Extract(ctx).Debug("the users listing is not stored yet; the room grants will read every user's rooms")
 		return nil
 	}
+	ctxzap.Extract(ctx).Info("reading every user's rooms (users.info), the only complete source of private groups' members, a page of users per call")
 	return &usersRoomsReading{Users: cur}
 }
 
@@ -114,69 +125,79 @@ func (c *Connector) readUsersRoomsPart(ctx context.Context, store shared, r user
 		// so does this reading.
 		return &usersRoomsReading{Users: *next}, nil
 	}
-	ids := make([]string, len(page))
-	for i, u := range page {
-		ids[i] = u.ID
-	}
-	part, err := c.readUsersRooms(ctx, ids)
-	if err != nil {
+	if _, err := c.readAndKeepPart(ctx, store, r.Part, userIDs(page)); err != nil {
 		return nil, err
 	}
-	setJSON(ctx, store, map[string]map[string][]roomSubscriber{roomSubscriptionsPartKey(r.Part): part})
 	if next != nil {
 		return &usersRoomsReading{Users: *next, Part: r.Part + 1}, nil
 	}
-	c.mergeUsersRooms(ctx, store, r.Part+1)
-	return nil, nil
+	_, err = c.mergeUsersRooms(ctx, store)
+	return nil, err
 }
 
-// mergeUsersRooms merges the stored parts into each room's subscribers;
-// with a part gone, it leaves the room grants calls to read every user's
-// rooms again.
-func (c *Connector) mergeUsersRooms(ctx context.Context, store shared, parts int) {
-	byRoom := map[string][]roomSubscriber{}
-	for i := range parts {
-		part, ok := getJSONExpected[map[string][]roomSubscriber](ctx, store, roomSubscriptionsPartKey(i))
-		if !ok {
-			ctxzap.Extract(ctx).Info("a part of every user's rooms is gone from the session store; the room grants read them again",
-				zap.Int("part", i))
+// mergeUsersRooms merges the parts into each room's subscribers, keeps them
+// in the store and in this process's memory, and returns them. It walks
+// the users listing page by page: part i must name exactly page i's users,
+// or the page's users' rooms are read again.
+func (c *Connector) mergeUsersRooms(ctx context.Context, store shared) (map[string][]roomSubscriber, error) {
+	users, cur, err := c.usersForRooms(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	var parts []map[string][]roomSubscriber
+	var walkErr error
+	err = users.walk(ctx, store, cur, func(page []client.User, restart bool) {
+		if walkErr != nil {
 			return
 		}
+		if restart {
+			parts = nil
+		}
+		ids := userIDs(page)
+		i := len(parts)
+		part, ok := getJSONExpected[usersRoomsPart](ctx, store, roomSubscriptionsPartKey(i))
+		if !ok || !slices.Equal(part.Users, ids) {
+			ctxzap.Extract(ctx).Info("reading a page of users' rooms again: its part is gone from the session store, or is another reading's",
+				zap.Int("part", i), zap.Int("users", len(ids)))
+			rooms, err := c.readAndKeepPart(ctx, store, i, ids)
+			if err != nil {
+				walkErr = err
+				return
+			}
+			part.Rooms = rooms
+		}
+		parts = append(parts, part.Rooms)
+	})
+	if err = cmp.Or(err, walkErr); err != nil {
+		return nil, err
+	}
+	byRoom := map[string][]roomSubscriber{}
+	for _, part := range parts {
 		for room, subs := range part {
 			byRoom[room] = append(byRoom[room], subs...)
 		}
 	}
 	c.keepRoomSubscriptions(ctx, store, byRoom)
+	return byRoom, nil
 }
 
-// readEveryUsersRooms reads every user's subscriptions in this call, keeps
-// them per room in the store and in this process's memory, and returns
-// them.
-func (c *Connector) readEveryUsersRooms(ctx context.Context, store shared) (map[string][]roomSubscriber, error) {
-	users, cur, err := c.usersForRooms(ctx, store)
+// readAndKeepPart reads the rooms of the users ids and stores them as part
+// i.
+func (c *Connector) readAndKeepPart(ctx context.Context, store shared, i int, ids []string) (map[string][]roomSubscriber, error) {
+	rooms, err := c.readUsersRooms(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	err = users.walk(ctx, store, cur, func(page []client.User, restart bool) {
-		if restart {
-			ids = nil
-		}
-		for _, u := range page {
-			ids = append(ids, u.ID)
-		}
-	})
-	if err != nil {
-		return nil, err
+	setJSON(ctx, store, map[string]usersRoomsPart{roomSubscriptionsPartKey(i): {Users: ids, Rooms: rooms}})
+	return rooms, nil
+}
+
+func userIDs(users []client.User) []string {
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
 	}
-	ctxzap.Extract(ctx).Info("reading every user's rooms (users.info), the only complete source of private groups' members",
-		zap.Int("users", len(ids)))
-	byRoom, err := c.readUsersRooms(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	c.keepRoomSubscriptions(ctx, store, byRoom)
-	return byRoom, nil
+	return ids
 }
 
 // readUsersRooms reads the subscriptions of the users ids to channels and

@@ -528,6 +528,42 @@ func TestRoomsPerUserInBoundedCalls(t *testing.T) {
 	}
 }
 
+// TestRoomsPerUserWithAFaultyStore: the per-user reading over a session
+// store that drops 1 in 4 values written, answers 1 in 5 reads as missing
+// and fails 1 in 10 calls gives a one-process sync's c1z; a lost part costs
+// its page of users again, never everyone's rooms again.
+func TestRoomsPerUserWithAFaultyStore(t *testing.T) {
+	gen := simulator.Generate(5, simulator.Size{Users: 1200, Teams: 4, MembersPerTeam: 10, Rooms: 40, MembersPerRoom: 30})
+	users := len(gen.Workspace.Users)
+	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
+	one := testenv.MustSyncSelected(t, newConnector(t, env.BaseURL, gen.Admin, withRooms()), roomSelection)
+	env.Sim.ResetStats()
+
+	faulty := &harness.FaultyStore{Faults: harness.StoreFaults{DropWrite: 4, MissRead: 5, FailCall: 10}}
+	build := func(int) connectorbuilder.ConnectorBuilderV2 {
+		return newConnector(t, env.BaseURL, gen.Admin, withRooms())
+	}
+	path := filepath.Join(t.TempDir(), "faulty.c1z")
+	if _, err := harness.SyncHosted(context.Background(), build, path, harness.HostedOptions{
+		Instances: 3, TmpDir: t.TempDir(), ResourceTypes: roomSelection, StoreFaults: faulty}); err != nil {
+		t.Fatalf("hosted sync with a faulty store: %v", err)
+	}
+	got, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameContents(t, got, one)
+	if faulty.Injected() == 0 {
+		t.Fatal("the store injected no fault")
+	}
+	n := served(env.Sim.Stats(), "GET users.info")
+	if n < users || n >= 2*users {
+		t.Errorf("users.info answered %d times for %d users with %d store faults: want every user once, plus the pages of lost parts, never everyone again",
+			n, users, faulty.Injected())
+	}
+	t.Logf("%d store faults; users.info answered %d times for %d users", faulty.Injected(), n, users)
+}
+
 // wantRoomReads checks that a sync read each room it could once: per room,
 // one member and one role call for each room read that way (none read per
 // user, nor hidden); per user, users.info once per user.

@@ -87,8 +87,8 @@ func roomSubscriptionsKey(roomID ...string) string {
 	return joinKey("room-subscriptions", strings.Join(roomID, "/"))
 }
 
-// roomSubscriptionsPartKey holds one part of every user's rooms, read by
-// the rooms listing a users page at a time (room_subscriptions.go).
+// roomSubscriptionsPartKey holds the rooms of one page of users, read by
+// the rooms listing a page at a time (room_subscriptions.go).
 func roomSubscriptionsPartKey(part int) string {
 	return joinKey("room-subscriptions-part", part)
 }
