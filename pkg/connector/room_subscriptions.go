@@ -144,17 +144,18 @@ func (c *Connector) mergeUsersRooms(ctx context.Context, store shared) (map[stri
 	if err != nil {
 		return nil, err
 	}
-	var parts []map[string][]roomSubscriber
+	byRoom := map[string][]roomSubscriber{}
+	parts := 0
 	var walkErr error
 	err = users.walk(ctx, store, cur, func(page []client.User, restart bool) {
 		if walkErr != nil {
 			return
 		}
 		if restart {
-			parts = nil
+			byRoom, parts = map[string][]roomSubscriber{}, 0
 		}
 		ids := userIDs(page)
-		i := len(parts)
+		i := parts
 		part, ok := getJSONExpected[usersRoomsPart](ctx, store, roomSubscriptionsPartKey(i))
 		if !ok || !slices.Equal(part.Users, ids) {
 			ctxzap.Extract(ctx).Info("reading a page of users' rooms again: its part is gone from the session store, or is another reading's",
@@ -166,16 +167,13 @@ func (c *Connector) mergeUsersRooms(ctx context.Context, store shared) (map[stri
 			}
 			part.Rooms = rooms
 		}
-		parts = append(parts, part.Rooms)
+		for room, subs := range part.Rooms {
+			byRoom[room] = append(byRoom[room], subs...)
+		}
+		parts++
 	})
 	if err = cmp.Or(err, walkErr); err != nil {
 		return nil, err
-	}
-	byRoom := map[string][]roomSubscriber{}
-	for _, part := range parts {
-		for room, subs := range part {
-			byRoom[room] = append(byRoom[room], subs...)
-		}
 	}
 	c.keepRoomSubscriptions(ctx, store, byRoom)
 	return byRoom, nil
