@@ -7,13 +7,10 @@ package simulator
 //
 // Every write through the server (a route other than GET, Update, a new
 // server over the workspace) drops the indexes, and the next lookup builds
-// them again. Between writes they are still checked, cheaply, against
-// changes made behind the server's back: a user found through the index
-// must sit where it says and carry that key, and the rooms, teams and
-// subscription arrays must be the ones the subscription index was built
-// from (which misses an edit that removes one subscription and adds
-// another in place: make those through Update). Only the server's
-// handlers use these lookups, under its lock.
+// them again: NewServer owns the workspace, and changes go through Update.
+// A user found through the index is still checked to sit where it says
+// and carry that key, which costs nothing. Only the server's handlers use
+// these lookups, under its lock.
 
 // dropIndexes forgets the indexes after a write.
 func (w *Workspace) dropIndexes() { w.users, w.subs = nil, nil }
@@ -71,84 +68,22 @@ func buildUserIndex(users []*User) *userIndex {
 }
 
 // subscriptionIndex lists, per user id, the rooms holding a subscription
-// of that user, in storage order (roomRefs), and the shape of the
-// workspace it was built from.
+// of that user, in storage order (roomRefs).
 type subscriptionIndex struct {
-	rooms   []roomShape
-	teams   []teamShape
 	roomsOf map[string][]*roomRef
-}
-
-// roomShape and teamShape record each room or team a subscription index
-// was built from, and the identity and length of its subscription arrays:
-// a subscription added or removed behind the server's back changes them,
-// unless one is removed and another added in place.
-type roomShape struct {
-	room *Room
-	subs *RoomSubscription
-	n    int
-}
-
-type teamShape struct {
-	team                   *Team
-	members                *TeamMember
-	subscribers            *Subscription
-	nMembers, nSubscribers int
-}
-
-func shapeOfRoom(r *Room) roomShape {
-	return roomShape{r, firstElem(r.Subscriptions), len(r.Subscriptions)}
-}
-
-func shapeOfTeam(t *Team) teamShape {
-	return teamShape{t, firstElem(t.Members), firstElem(t.RoomSubscribers), len(t.Members), len(t.RoomSubscribers)}
-}
-
-func firstElem[T any](s []T) *T {
-	if len(s) == 0 {
-		return nil
-	}
-	return &s[0]
 }
 
 // subscribedRooms returns the rooms, team main rooms included, that hold a
 // subscription of uid, in storage order.
 func (w *Workspace) subscribedRooms(uid string) []*roomRef {
-	if !w.subs.describes(w) {
+	if w.subs == nil {
 		w.subs = buildSubscriptionIndex(w)
 	}
 	return w.subs.roomsOf[uid]
 }
 
-func (ix *subscriptionIndex) describes(w *Workspace) bool {
-	if ix == nil || len(ix.rooms) != len(w.Rooms) || len(ix.teams) != len(w.Teams) {
-		return false
-	}
-	for i, r := range w.Rooms {
-		if ix.rooms[i] != shapeOfRoom(r) {
-			return false
-		}
-	}
-	for i, t := range w.Teams {
-		if ix.teams[i] != shapeOfTeam(t) {
-			return false
-		}
-	}
-	return true
-}
-
 func buildSubscriptionIndex(w *Workspace) *subscriptionIndex {
-	ix := &subscriptionIndex{
-		rooms:   make([]roomShape, len(w.Rooms)),
-		teams:   make([]teamShape, len(w.Teams)),
-		roomsOf: map[string][]*roomRef{},
-	}
-	for i, r := range w.Rooms {
-		ix.rooms[i] = shapeOfRoom(r)
-	}
-	for i, t := range w.Teams {
-		ix.teams[i] = shapeOfTeam(t)
-	}
+	ix := &subscriptionIndex{roomsOf: map[string][]*roomRef{}}
 	for _, ref := range w.roomRefs() {
 		for _, s := range ref.subs() {
 			// A user subscribed twice to one room is not Rocket.Chat's

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -33,7 +34,11 @@ func hostedWorkspace() *simulator.Generated {
 // ConductorOne's hosted runner does.
 func syncHosted(t *testing.T, baseURL string, cred simulator.Credential, path string, o harness.HostedOptions) (harness.HostedStats, error) {
 	t.Helper()
-	build := func(int) connectorbuilder.ConnectorBuilderV2 { return newConnector(t, baseURL, cred, nil) }
+	var opts *cli.ConnectorOpts
+	if slices.Contains(o.ResourceTypes, "room") {
+		opts = withRooms()
+	}
+	build := func(int) connectorbuilder.ConnectorBuilderV2 { return newConnector(t, baseURL, cred, opts) }
 	o.TmpDir = t.TempDir()
 	return harness.SyncHosted(context.Background(), build, path, o)
 }

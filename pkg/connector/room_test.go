@@ -466,12 +466,9 @@ func TestRoomsPerUserInBoundedCalls(t *testing.T) {
 		calls = append(calls, call{n - last, lists})
 		last = n
 	}
-	build := func(int) connectorbuilder.ConnectorBuilderV2 {
-		return newConnector(t, env.BaseURL, gen.Admin, withRooms())
-	}
 	hosted := func(path string, stopAfter int) error {
-		_, err := harness.SyncHosted(context.Background(), build, path, harness.HostedOptions{
-			Instances: 3, TmpDir: t.TempDir(), ResourceTypes: roomSelection, StopAfter: stopAfter, AfterCall: observe})
+		_, err := syncHosted(t, env.BaseURL, gen.Admin, path,
+			harness.HostedOptions{Instances: 3, ResourceTypes: roomSelection, StopAfter: stopAfter, AfterCall: observe})
 		return err
 	}
 
@@ -540,12 +537,9 @@ func TestRoomsPerUserWithAFaultyStore(t *testing.T) {
 	env.Sim.ResetStats()
 
 	faulty := &harness.FaultyStore{Faults: harness.StoreFaults{DropWrite: 4, MissRead: 5, FailCall: 10}}
-	build := func(int) connectorbuilder.ConnectorBuilderV2 {
-		return newConnector(t, env.BaseURL, gen.Admin, withRooms())
-	}
 	path := filepath.Join(t.TempDir(), "faulty.c1z")
-	if _, err := harness.SyncHosted(context.Background(), build, path, harness.HostedOptions{
-		Instances: 3, TmpDir: t.TempDir(), ResourceTypes: roomSelection, StoreFaults: faulty}); err != nil {
+	if _, err := syncHosted(t, env.BaseURL, gen.Admin, path,
+		harness.HostedOptions{Instances: 3, ResourceTypes: roomSelection, StoreFaults: faulty}); err != nil {
 		t.Fatalf("hosted sync with a faulty store: %v", err)
 	}
 	got, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
