@@ -228,29 +228,46 @@ const RoomTypeID = "room"
 // the routes of the room's type. The teams listing the access plan needs is the one the team
 // syncer read.
 //
-// A token the limiter spares that holds view-other-user-channels reads
-// members per user instead: one users.info call for each listed user.
+// A token that holds view-other-user-channels reads members per user
+// instead, one users.info call for each listed user, when the limiter
+// spares it, or when those calls take no more windows than the sync takes
+// anyway (the teams' or the busiest room route's), on top of the calls that
+// decided what it may open.
 func MinimalRoomsPlan(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) Plan {
 	plan := MinimalPlan(ws, cred, opts)
 	plan[EpRooms]++
-	if (opts.DisableRateLimiter || bypassesLimiter(ws, cred)) && holds(ws, cred, "view-other-user-channels") {
+	otherUsersRooms := holds(ws, cred, "view-other-user-channels")
+	if (opts.DisableRateLimiter || bypassesLimiter(ws, cred)) && otherUsersRooms {
 		plan[EpUserInfo] += len(ws.Users)
 		return plan
 	}
 	plan[EpUserInfo]++
 	plan[EpUserTeams]++
+	perRoom := Plan{}
 	for _, r := range ws.Rooms {
 		if (r.Type != simulator.RoomPublic && r.Type != simulator.RoomPrivate) || !ws.CanAccessRoom(r.ID, cred.UserID) || r.Archived ||
 			r.Broadcast && !holds(ws, cred, "view-broadcast-member-list") && !holdsInRoom(ws, cred, r, "view-broadcast-member-list") {
 			continue
 		}
 		if r.Type == simulator.RoomPublic {
-			plan[EpChannelMembers]++
-			plan[EpChannelRoles]++
+			perRoom[EpChannelMembers]++
+			perRoom[EpChannelRoles]++
 		} else {
-			plan[EpGroupMembers]++
-			plan[EpGroupRoles]++
+			perRoom[EpGroupMembers]++
+			perRoom[EpGroupRoles]++
 		}
+	}
+	limit := opts.RateLimitCalls
+	if limit <= 0 {
+		limit = 10 // Rocket.Chat's default
+	}
+	windows := max(pages(len(ws.Teams), limit), pages(max(perRoom[EpChannelMembers], perRoom[EpGroupMembers]), limit))
+	if otherUsersRooms && !opts.InfiniteCountDisabled && len(ws.Users)+1 <= windows*limit {
+		plan[EpUserInfo] += len(ws.Users)
+		return plan
+	}
+	for ep, n := range perRoom {
+		plan[ep] += n
 	}
 	return plan
 }

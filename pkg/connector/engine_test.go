@@ -318,11 +318,11 @@ func TestPageTokens(t *testing.T) {
 	}
 	// The rooms listing's token carries the per-user reading's progress; a
 	// reading no version writes restarts the listing.
-	rooms := roomsToken{Source: membersFromUsers, Reading: &usersRoomsReading{Users: readCursor{Reading: "r1", Chunk: 2, Chunks: 5}, Part: 2}}
+	rooms := roomsToken{Source: membersFromUsers, Reading: &usersRoomsReading{Users: readCursor{Reading: "r1", Chunk: 2, Chunks: 5}, Page: 2, At: 10, Slice: 10}}
 	if got := decodeToken(ctx, encodeToken(&rooms), roomsToken.valid); got.Reading == nil || *got.Reading != *rooms.Reading || got.Source != membersFromUsers {
 		t.Errorf("rooms token round trip: %+v, want %+v", got, rooms)
 	}
-	for _, bad := range []usersRoomsReading{{Part: -1}, {Users: readCursor{Chunk: -1}}} {
+	for _, bad := range []usersRoomsReading{{Page: -1, Slice: 1}, {At: -1, Slice: 1}, {Slice: 0}, {Users: readCursor{Chunk: -1}, Slice: 1}} {
 		tok := roomsToken{Source: membersFromUsers, Reading: &bad}
 		if got := decodeToken(ctx, encodeToken(&tok), roomsToken.valid); got.Reading != nil || got.Source != "" {
 			t.Errorf("rooms token with reading %+v decoded as %+v, want a restart", bad, got)

@@ -31,11 +31,12 @@ import (
 //     one user, roles included, whatever the room or the user's status. It
 //     needs view-other-user-channels, and one call per user.
 //
-// A token the limiter spares (api-bypass-rate-limit) that holds
-// view-other-user-channels reads per user: complete, for every room. Other
-// tokens read per room; the rooms that way cannot show (private groups the
-// token's user is not in) say so in their profile, and get no grants rather
-// than an empty list passed off as complete.
+// A token that holds view-other-user-channels reads per user: complete, for
+// every room, when the limiter spares it (api-bypass-rate-limit), or when
+// the calls take no more windows than the sync takes anyway. Other tokens
+// read per room; the rooms that way cannot show (private groups the token's
+// user is not in) say so in their profile, and get no grants rather than
+// an empty list passed off as complete.
 
 // Room entitlements: membership, and the room roles a member holds on top.
 const roomMember = "member"
@@ -79,7 +80,7 @@ type roomsToken struct {
 }
 
 func (t roomsToken) valid() bool {
-	return t.Listing.valid() && (t.Reading == nil || t.Reading.Users.valid() && t.Reading.Part >= 0)
+	return t.Listing.valid() && (t.Reading == nil || t.Reading.valid())
 }
 
 // roomAccess is what Rocket.Chat's canAccessRoom
@@ -161,7 +162,7 @@ func (s *roomSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	tok := decodeToken(ctx, opts.PageToken.Token, roomsToken.valid)
 	if tok.Source == "" {
 		var err error
-		if tok, err = s.c.roomPlan(ctx, store); err != nil {
+		if tok, err = s.c.roomPlan(ctx, store, true); err != nil {
 			return nil, nil, err
 		}
 		if tok.Source == membersFromUsers {
@@ -201,7 +202,8 @@ func (s *roomSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	if hidden > 0 {
 		ctxzap.Extract(ctx).Warn("rocket.chat shows a private room's members only to those who can access it (its members, or a private team's): "+
 			"these rooms are synced without members, and each one's profile says so; a token whose user holds view-other-user-channels "+
-			"and api-bypass-rate-limit reads them all",
+			"reads them all, when it also holds api-bypass-rate-limit or the workspace has few enough users that reading each one's rooms "+
+			"takes no longer than the rest of the sync",
 			zap.Int("rooms", hidden), zap.String("token_user", s.c.client.UserID()))
 	}
 	var nextTok *roomsToken
@@ -215,16 +217,23 @@ func (s *roomSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 }
 
 // roomPlan decides how this sync reads rooms' members: per user when the
-// token is not rate limited and holds view-other-user-channels, otherwise
+// token holds view-other-user-channels and is not rate limited, otherwise
 // per room, for the rooms the token's user can access (roomAccess: its own
 // subscriptions and teams, which it may always read, and the teams
-// listing's privacy). The returned token has no listing position.
-func (c *Connector) roomPlan(ctx context.Context, store shared) (roomsToken, error) {
+// listing's privacy). A full sync (listing) of a rate-limited token with
+// view-other-user-channels still reads per user when that takes no more
+// windows than the sync takes anyway (perUserNoSlower): complete, at no
+// cost in time. The returned token has no listing position.
+func (c *Connector) roomPlan(ctx context.Context, store shared, listing bool) (roomsToken, error) {
 	v, err := c.validate(ctx)
 	if err != nil {
 		return roomsToken{}, err
 	}
-	if _, limited := c.client.WindowLimit(endpointRooms); !limited && v.permissions[client.PermViewOtherUserChannels] {
+	// Rocket.Chat's answers say whether it limits the token (validation
+	// has made calls), or another process of the sync has seen it.
+	limited := c.client.RateLimited() || c.reads.activeIn(ctx, store)
+	perUser := v.permissions[client.PermViewOtherUserChannels]
+	if perUser && !limited {
 		return roomsToken{Source: membersFromUsers}, nil
 	}
 	me := c.client.UserID()
@@ -267,8 +276,64 @@ func (c *Connector) roomPlan(ctx context.Context, store shared) (roomsToken, err
 	slices.Sort(access.BroadcastRooms)
 	slices.Sort(access.OpenTeams)
 	access.OpenTeams = slices.Compact(access.OpenTeams)
-	return roomsToken{Source: membersFromRoom, Access: access}, nil
+	tok := roomsToken{Source: membersFromRoom, Access: access}
+	if perUser && listing && c.perUserNoSlower(ctx, store, tok) {
+		return roomsToken{Source: membersFromUsers}, nil
+	}
+	return tok, nil
 }
+
+// perUserNoSlower reports whether a rate-limited token reads every user's
+// rooms (users.info, one call per user, on a budget of its own) in no more
+// windows than the sync takes anyway: the teams' (syncWindows) or, reading
+// per room under perRoom, the busiest room route's (one members call and
+// one roles call per readable room, on the routes of its type). It counts
+// the rooms with the rooms listing's first answer, which the listing then
+// serves from the store; a server that pages listings
+// (API_Allow_Infinite_Count off) gives no count, and the sync reads per
+// room.
+func (c *Connector) perUserNoSlower(ctx context.Context, store shared, perRoom roomsToken) bool {
+	limit, ok := c.client.WindowLimit(endpointUserInfo)
+	if !ok {
+		return false
+	}
+	users, cur, _, ok := c.storedUsers(ctx, store)
+	if !ok {
+		return false
+	}
+	userCount := 0
+	if err := users.walk(ctx, store, cur, func(page []client.User, restart bool) {
+		if restart {
+			userCount = 0
+		}
+		userCount += len(page)
+	}); err != nil {
+		return false
+	}
+	var rooms client.Page[client.Room]
+	made := false
+	if err := readAheadPage(c.roomsListing(), store, 0, client.All, &rooms, &made).read(ctx); err != nil || !rooms.Complete() {
+		return false
+	}
+	byType := map[string]int{}
+	for i := range rooms.Items {
+		if room := &rooms.Items[i]; !room.TeamMain {
+			if source, _ := perRoom.source(room); source == membersFromRoom {
+				byType[room.Type]++
+			}
+		}
+	}
+	windows := max(c.syncWindows(ctx, store, limit), ceilDiv(max(byType[client.RoomPublic], byType[client.RoomPrivate]), limit))
+	// The token's own rooms were read once already (roomPlan).
+	fits := userCount+1 <= windows*limit
+	ctxzap.Extract(ctx).Info("rocket.chat rate-limits the token, which holds view-other-user-channels: reading every user's rooms "+
+		"(complete, private groups included) where that takes no more windows than the sync takes anyway",
+		zap.Int("users", userCount), zap.Int("sync_windows", windows), zap.Bool("every_users_rooms", fits))
+	return fits
+}
+
+// ceilDiv is a/b rounded up, for positive b.
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // Get reads one room, for a targeted sync. It reads members the way a
 // rate-limited sync would, unless the token reads every user's rooms.
@@ -286,7 +351,7 @@ func (s *roomSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 	if room.TeamMain {
 		return nil, nil, status.Errorf(codes.NotFound, "room %s is team %s's main room: the team resource stands for it", room.ID, room.TeamID)
 	}
-	plan, err := s.c.roomPlan(ctx, s.c.shared(ctx, resource.SyncOpAttrs{}))
+	plan, err := s.c.roomPlan(ctx, s.c.shared(ctx, resource.SyncOpAttrs{}), false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -417,6 +482,7 @@ func (c *Connector) roomsListing() *listing[client.Room] {
 		key:      "rooms",
 		what:     "rooms",
 		endpoint: endpointRooms,
+		ahead:    true, // its first answer may have been read by roomPlan
 		reads:    c.reads,
 		id:       func(r client.Room) string { return r.ID },
 		fetch: func(ctx context.Context, offset, count int) (client.Page[client.Room], error) {
@@ -513,7 +579,8 @@ func membersNote(source, why string) string {
 		return "active members and room role holders from the room's own listings; deactivated users who hold no room role are not listed " +
 			"(Rocket.Chat's member listings leave them out)"
 	}
-	const fix = "A token whose user holds view-other-user-channels and api-bypass-rate-limit reads every user's rooms, this one's members included"
+	const fix = "A token whose user holds view-other-user-channels reads every user's rooms, this one's members included, when it also holds " +
+		"api-bypass-rate-limit, or when reading each user's rooms under the rate limiter takes no longer than the rest of the sync"
 	switch why {
 	case hiddenArchived:
 		return "not listed: the room is archived, and Rocket.Chat's room role routes (and groups.members) refuse archived rooms. " + fix

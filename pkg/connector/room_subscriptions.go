@@ -16,21 +16,26 @@ import (
 
 // Every user's rooms, for a sync that reads members per user (room.go,
 // membersFromUsers). The rooms listing reads them before it lists any room,
-// one page of the users listing per call (users.info with includeUserRooms,
-// a few users at a time), so that no call of a large workspace lasts long:
-// page i's rooms go to the store as part i, which names its users, and the
-// call that reads the last page merges the parts into each room's
-// subscribers, with an index of the rooms that have any. The room grants
-// calls, in any process, read their room's from there.
+// a slice of a page of the users listing per call (users.info with
+// includeUserRooms): the whole page, a few users at a time, for a token the
+// limiter spares; one window's worth of users for a token it limits, so
+// that no call of a large workspace lasts long. Each slice's rooms go to
+// the store as a part, keyed by its page and its place in the page and
+// naming its users, and the call that reads the last slice merges the
+// parts into each room's subscribers, with an index of the rooms that have
+// any. The room grants calls, in any process, read their room's from there.
 //
 // A room the index does not name has no subscribers. When the index or a
 // room's value is gone, the room grants merge the parts again, walking the
-// users listing: a part that is gone, or whose users are not its page's
-// (the users listing was read again and changed), is read again from its
-// page. A loss costs reading a page again, never a grant. Without any part
+// users listing: a part that is gone, or whose users are not the ones at
+// its place (the users listing was read again and changed), is read again.
+// A loss costs reading a slice again, never a grant. Without any part
 // (the SDK's parallel workers list users while rooms are listed, so the
 // rooms listing found no users to read) the room grants read every page
 // themselves.
+
+// endpointUserInfo is the endpoint that reads one user's rooms.
+const endpointUserInfo = "users.info"
 
 // roomSubscriptionWorkers bounds concurrent users.info calls: the token is
 // not rate limited, and the server still serves every other client.
@@ -70,13 +75,23 @@ func (c *Connector) storedRoomSubscriptions(ctx context.Context, store shared, r
 // rooms (a roomsToken field):
 //
 //	u  Users  where the users listing continues (readCursor, engine.go)
-//	p  Part   the part the page at Users goes to
+//	p  Page   the index of the page at Users in the listing
+//	a  At     where in that page the next slice starts
+//	n  Slice  how many users a call reads, decided when the reading
+//	          starts (sliceUsers): a process that has not called
+//	          users.info yet does not know its limit
 type usersRoomsReading struct {
 	Users readCursor `json:"u"`
-	Part  int        `json:"p,omitempty"`
+	Page  int        `json:"p,omitempty"`
+	At    int        `json:"a,omitempty"`
+	Slice int        `json:"n"`
 }
 
-// usersRoomsPart is the rooms of one page of users.
+func (r usersRoomsReading) valid() bool {
+	return r.Users.valid() && r.Page >= 0 && r.At >= 0 && r.Slice > 0
+}
+
+// usersRoomsPart is the rooms of one slice of a page of users.
 type usersRoomsPart struct {
 	Users []string                    `json:"u"`
 	Rooms map[string][]roomSubscriber `json:"r"`
@@ -93,7 +108,7 @@ func (c *Connector) startUsersRooms(ctx context.Context, store shared) *usersRoo
 		return nil
 	}
 	ctxzap.Extract(ctx).Info("reading every user's rooms (users.info), the only complete source of private groups' members, a page of users per call")
-	return &usersRoomsReading{Users: cur}
+	return &usersRoomsReading{Users: cur, Slice: c.sliceUsers(ctx, store)}
 }
 
 // usersForRooms is the users listing and the cursor at its start.
@@ -108,9 +123,23 @@ func (c *Connector) usersForRooms(ctx context.Context, store shared) (*listing[c
 	return users, cur, nil
 }
 
-// readUsersRoomsPart reads the rooms of the users on the page at r.Users
-// and stores them as part r.Part; after the last page it merges the parts
-// and returns nil.
+// sliceUsers is how many users' rooms one call reads: a page's worth for
+// a token the limiter spares, one window's worth for one it limits (by
+// Rocket.Chat's default limit when this process has not called users.info
+// yet).
+func (c *Connector) sliceUsers(ctx context.Context, store shared) int {
+	if limit, limited := c.client.WindowLimit(endpointUserInfo); limited {
+		return max(1, limit)
+	}
+	if c.reads.activeIn(ctx, store) {
+		return pacedPart
+	}
+	return pageItems
+}
+
+// readUsersRoomsPart reads the rooms of the slice of users at r and stores
+// them as its part; after the last slice it merges the parts and returns
+// nil.
 func (c *Connector) readUsersRoomsPart(ctx context.Context, store shared, r usersRoomsReading) (*usersRoomsReading, error) {
 	users, _, err := c.usersForRooms(ctx, store)
 	if err != nil {
@@ -123,13 +152,20 @@ func (c *Connector) readUsersRoomsPart(ctx context.Context, store shared, r user
 	if next != nil && next.Pass != r.Users.Pass {
 		// The users listing started over (it changed while it was read):
 		// so does this reading.
-		return &usersRoomsReading{Users: *next}, nil
+		return &usersRoomsReading{Users: *next, Slice: r.Slice}, nil
 	}
-	if _, err := c.readAndKeepPart(ctx, store, r.Part, userIDs(page)); err != nil {
-		return nil, err
+	ids := userIDs(page)
+	end := min(len(ids), r.At+r.Slice)
+	if r.At < end {
+		if _, err := c.readAndKeepPart(ctx, store, r.Page, r.At, ids[r.At:end]); err != nil {
+			return nil, err
+		}
 	}
-	if next != nil {
-		return &usersRoomsReading{Users: *next, Part: r.Part + 1}, nil
+	switch {
+	case end < len(ids):
+		return &usersRoomsReading{Users: r.Users, Page: r.Page, At: end, Slice: r.Slice}, nil
+	case next != nil:
+		return &usersRoomsReading{Users: *next, Page: r.Page + 1, Slice: r.Slice}, nil
 	}
 	_, err = c.mergeUsersRooms(ctx, store)
 	return nil, err
@@ -137,40 +173,43 @@ func (c *Connector) readUsersRoomsPart(ctx context.Context, store shared, r user
 
 // mergeUsersRooms merges the parts into each room's subscribers, keeps them
 // in the store and in this process's memory, and returns them. It walks
-// the users listing page by page: part i must name exactly page i's users,
-// or the page's users' rooms are read again.
+// the users listing page by page and each page slice by slice: the part at
+// a slice's place must name exactly its users, or they are read again.
 func (c *Connector) mergeUsersRooms(ctx context.Context, store shared) (map[string][]roomSubscriber, error) {
 	users, cur, err := c.usersForRooms(ctx, store)
 	if err != nil {
 		return nil, err
 	}
 	byRoom := map[string][]roomSubscriber{}
-	parts := 0
+	pageIndex, slice := 0, c.sliceUsers(ctx, store)
 	var walkErr error
 	err = users.walk(ctx, store, cur, func(page []client.User, restart bool) {
 		if walkErr != nil {
 			return
 		}
 		if restart {
-			byRoom, parts = map[string][]roomSubscriber{}, 0
+			byRoom, pageIndex = map[string][]roomSubscriber{}, 0
 		}
 		ids := userIDs(page)
-		i := parts
-		part, ok := getJSONExpected[usersRoomsPart](ctx, store, roomSubscriptionsPartKey(i))
-		if !ok || !slices.Equal(part.Users, ids) {
-			ctxzap.Extract(ctx).Info("reading a page of users' rooms again: its part is gone from the session store, or is another reading's",
-				zap.Int("part", i), zap.Int("users", len(ids)))
-			rooms, err := c.readAndKeepPart(ctx, store, i, ids)
-			if err != nil {
-				walkErr = err
-				return
+		for at := 0; at < len(ids); {
+			part, ok := getJSONExpected[usersRoomsPart](ctx, store, roomSubscriptionsPartKey(pageIndex, at))
+			if !ok || len(part.Users) == 0 || !slices.Equal(part.Users, ids[at:min(len(ids), at+len(part.Users))]) {
+				unread := ids[at:min(len(ids), at+slice)]
+				ctxzap.Extract(ctx).Info("reading some users' rooms again: their part is gone from the session store, or is another reading's",
+					zap.Int("page", pageIndex), zap.Int("at", at), zap.Int("users", len(unread)))
+				rooms, err := c.readAndKeepPart(ctx, store, pageIndex, at, unread)
+				if err != nil {
+					walkErr = err
+					return
+				}
+				part = usersRoomsPart{Users: unread, Rooms: rooms}
 			}
-			part.Rooms = rooms
+			for room, subs := range part.Rooms {
+				byRoom[room] = append(byRoom[room], subs...)
+			}
+			at += len(part.Users)
 		}
-		for room, subs := range part.Rooms {
-			byRoom[room] = append(byRoom[room], subs...)
-		}
-		parts++
+		pageIndex++
 	})
 	if err = cmp.Or(err, walkErr); err != nil {
 		return nil, err
@@ -179,14 +218,18 @@ func (c *Connector) mergeUsersRooms(ctx context.Context, store shared) (map[stri
 	return byRoom, nil
 }
 
-// readAndKeepPart reads the rooms of the users ids and stores them as part
-// i.
-func (c *Connector) readAndKeepPart(ctx context.Context, store shared, i int, ids []string) (map[string][]roomSubscriber, error) {
+// readAndKeepPart reads the rooms of the users ids, at position at of page
+// pageIndex, and stores them as that slice's part. Under the limiter the
+// wait for users.info's window, and what the other endpoints have left
+// after, go to the reads ahead (ahead.go).
+func (c *Connector) readAndKeepPart(ctx context.Context, store shared, pageIndex, at int, ids []string) (map[string][]roomSubscriber, error) {
+	c.reads.beforeCall(ctx, store, endpointUserInfo)
 	rooms, err := c.readUsersRooms(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	setJSON(ctx, store, map[string]usersRoomsPart{roomSubscriptionsPartKey(i): {Users: ids, Rooms: rooms}})
+	setJSON(ctx, store, map[string]usersRoomsPart{roomSubscriptionsPartKey(pageIndex, at): {Users: ids, Rooms: rooms}})
+	c.reads.afterCall(ctx, store)
 	return rooms, nil
 }
 

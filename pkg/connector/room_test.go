@@ -626,3 +626,102 @@ func TestRoomFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestRoomsLimitedTokenWithOtherUserChannels: a rate-limited token whose
+// user holds view-other-user-channels reads every user's rooms when that
+// takes no more of users.info's windows than the sync takes anyway (here
+// the busiest room route's): complete, private groups it is not in and
+// deactivated members included, at one window's worth of users per call,
+// whichever hosted instance serves it. Where it would take longer, the
+// sync reads per room, as for a token without the permission.
+func TestRoomsLimitedTokenWithOtherUserChannels(t *testing.T) {
+	const limit = 10
+	opts := simulator.Options{RateLimitCalls: limit, RateLimitWindow: 150 * time.Millisecond}
+	for _, tc := range []struct {
+		name    string
+		gen     *simulator.Generated
+		perUser bool
+	}{
+		{"few users, many rooms: every user's rooms",
+			simulator.Generate(21, simulator.Size{Users: 40, Teams: 2, MembersPerTeam: 5, Rooms: 120, MembersPerRoom: 6}), true},
+		{"many users, few rooms: per room", roomWorkspace(), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := tc.gen.Workspace
+			reader := ws.UserByID(tc.gen.Reader.UserID)
+			ws.Permissions["view-other-user-channels"] = append(ws.Permissions["view-other-user-channels"], reader.Roles...)
+			// The premise: users.info's calls against the busiest room
+			// route's, in windows (two teams take one window).
+			perType := map[string]int{}
+			for _, r := range ws.Rooms {
+				if (r.Type == simulator.RoomPublic || r.Type == simulator.RoomPrivate) && readablePerRoom(ws, r, reader.ID) {
+					perType[r.Type]++
+				}
+			}
+			roomWindows := (max(perType[simulator.RoomPublic], perType[simulator.RoomPrivate]) + limit - 1) / limit
+			if fits := len(ws.Users)+1 <= roomWindows*limit; fits != tc.perUser {
+				t.Fatalf("%d users against %d windows of room reads: the case does not test what it says", len(ws.Users), roomWindows)
+			}
+
+			env := testenv.Start(t, ws, opts, "")
+			one := testenv.MustSyncSelected(t, newConnector(t, env.BaseURL, tc.gen.Reader, withRooms()), roomSelection)
+			var view *simulator.Workspace
+			env.Sim.View(func(w *simulator.Workspace) { view = w.Clone() })
+			assertRooms(t, one, view, reader.ID, tc.perUser)
+			stats := env.Sim.Stats()
+			wantInfos := 1 // the token's own rooms, which decide what it may open
+			if tc.perUser {
+				wantInfos += len(view.Users)
+				if n := stats.Calls["GET channels.members"] + stats.Calls["GET groups.members"] + stats.Calls["GET channels.roles"] + stats.Calls["GET groups.roles"]; n != 0 {
+					t.Errorf("%d room member and role listings: the per-user reading has every member already", n)
+				}
+			}
+			if n := stats.Calls["GET users.info"]; n != wantInfos {
+				t.Errorf("users.info called %d times, want %d", n, wantInfos)
+			}
+			if stats.Total429 != 0 {
+				t.Errorf("%d answers were 429 (%v)", stats.Total429, stats.RateLimited)
+			}
+			if !tc.perUser {
+				return
+			}
+
+			// Hosted: no call reads more than one window's worth of users
+			// (the first also reads the token's own rooms), and the c1z is
+			// the one-process sync's.
+			env.Sim.ResetStats()
+			var perCall []int
+			last := 0
+			observe := func(string) {
+				n := served(env.Sim.Stats(), "GET users.info")
+				perCall = append(perCall, n-last)
+				last = n
+			}
+			path := filepath.Join(t.TempDir(), "hosted.c1z")
+			if _, err := syncHosted(t, env.BaseURL, tc.gen.Reader, path,
+				harness.HostedOptions{Instances: 3, ResourceTypes: roomSelection, AfterCall: observe}); err != nil {
+				t.Fatalf("hosted sync: %v", err)
+			}
+			got, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertSameContents(t, got, one)
+			reading := 0
+			for _, n := range perCall {
+				if n > limit+1 {
+					t.Errorf("a call made %d users.info calls, more than one window's worth (%d) and the token's own", n, limit)
+				}
+				if n > 0 {
+					reading++
+				}
+			}
+			if want := (len(view.Users) + limit - 1) / limit; reading != want {
+				t.Errorf("%d calls read users' rooms, want one per %d users (%d)", reading, limit, want)
+			}
+			if n := served(env.Sim.Stats(), "GET users.info"); n != wantInfos {
+				t.Errorf("users.info answered %d times, want %d", n, wantInfos)
+			}
+		})
+	}
+}

@@ -87,10 +87,11 @@ func roomSubscriptionsKey(roomID ...string) string {
 	return joinKey("room-subscriptions", strings.Join(roomID, "/"))
 }
 
-// roomSubscriptionsPartKey holds the rooms of one page of users, read by
-// the rooms listing a page at a time (room_subscriptions.go).
-func roomSubscriptionsPartKey(part int) string {
-	return joinKey("room-subscriptions-part", part)
+// roomSubscriptionsPartKey holds the rooms of a slice of one page of users,
+// the users from position at of page pageIndex, read by the rooms listing a
+// slice at a time (room_subscriptions.go).
+func roomSubscriptionsPartKey(pageIndex, at int) string {
+	return joinKey("room-subscriptions-part", pageIndex, at)
 }
 
 // deactivatedPartKey holds the parts of deactivated users read at the
