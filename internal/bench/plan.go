@@ -232,7 +232,8 @@ const RoomTypeID = "room"
 // instead, one users.info call for each listed user, when the limiter
 // spares it, or when those calls take no more windows than the sync takes
 // anyway (the teams' or the busiest room route's), on top of the calls that
-// decided what it may open.
+// decided what it may open. (With all-room-memberships on, a connector
+// option the plan does not see, a limited token reads per user always.)
 func MinimalRoomsPlan(ws *simulator.Workspace, cred simulator.Credential, opts simulator.Options) Plan {
 	plan := MinimalPlan(ws, cred, opts)
 	plan[EpRooms]++

@@ -8,6 +8,7 @@ type Rocketchat struct {
 	UserID                        string `mapstructure:"user-id"`
 	AuthToken                     string `mapstructure:"auth-token"`
 	AllDeactivatedTeamMemberships bool   `mapstructure:"all-deactivated-team-memberships"`
+	AllRoomMemberships            bool   `mapstructure:"all-room-memberships"`
 }
 
 func (c *Rocketchat) findFieldByTag(tagValue string) (any, bool) {

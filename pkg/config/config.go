@@ -51,9 +51,23 @@ var (
 		field.WithDefaultValue(false),
 	)
 
+	// AllRoomMembershipsField trades sync time for a complete picture of
+	// rooms' members under the rate limiter.
+	AllRoomMembershipsField = field.BoolField(
+		"all-room-memberships",
+		field.WithDisplayName("List every room's members, private groups included"),
+		field.WithDescription("With rooms synced, Rocket.Chat shows a private group's members only to its own members, or "+
+			"one user's rooms at a time to an account with view-other-user-channels. By default a rate-limited account reads "+
+			"each user's rooms only when that costs no extra time, and otherwise marks the private groups it is not in as "+
+			"unread; with this on it reads every user's rooms at the limiter's pace, about 6 seconds per user under the "+
+			"default limit of 10 calls a minute. Needs view-other-user-channels. An account with api-bypass-rate-limit and "+
+			"view-other-user-channels always reads them all."),
+		field.WithDefaultValue(false),
+	)
+
 	// Configuration is the connector's full schema.
 	Configuration = field.NewConfiguration(
-		[]field.SchemaField{BaseURLField, UserIDField, AuthTokenField, AllDeactivatedTeamsField},
+		[]field.SchemaField{BaseURLField, UserIDField, AuthTokenField, AllDeactivatedTeamsField, AllRoomMembershipsField},
 		field.WithConnectorDisplayName("Rocket.Chat"),
 		field.WithHelpUrl("/docs/baton/rocketchat"),
 		field.WithIconUrl("/static/app-icons/rocketchat.svg"),

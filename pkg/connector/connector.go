@@ -58,6 +58,9 @@ type Connector struct {
 	// allDeactivatedTeams reads every deactivated user's teams even when
 	// that costs time under the rate limiter (deactivated.go).
 	allDeactivatedTeams bool
+	// allRoomMemberships reads every user's rooms even when the rate
+	// limiter makes that longer than the rest of the sync (room.go).
+	allRoomMemberships bool
 
 	// roomSubscriptionReads makes concurrent room grant calls of one
 	// process share one reading of every user's rooms; roomSubscriptionsSeen
@@ -110,6 +113,9 @@ func New(ctx context.Context, c *cfg.Rocketchat, opts *cli.ConnectorOpts) (conne
 	if c.AllDeactivatedTeamMemberships {
 		options = append(options, WithAllDeactivatedTeamMemberships())
 	}
+	if c.AllRoomMemberships {
+		options = append(options, WithAllRoomMemberships())
+	}
 	return NewWithClient(cl, opts, options...), nil, nil
 }
 
@@ -121,6 +127,13 @@ type Option func(*Connector)
 // setting; deactivated.go).
 func WithAllDeactivatedTeamMemberships() Option {
 	return func(c *Connector) { c.allDeactivatedTeams = true }
+}
+
+// WithAllRoomMemberships reads every user's rooms, at the rate limiter's
+// pace if need be, when rooms are synced and the token's user holds
+// view-other-user-channels (the all-room-memberships setting; room.go).
+func WithAllRoomMemberships() Option {
+	return func(c *Connector) { c.allRoomMemberships = true }
 }
 
 // NewWithClient builds the connector around an existing client; opts may be

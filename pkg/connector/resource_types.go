@@ -62,8 +62,8 @@ var roomResourceType = v2.ResourceType_builder{
 		"(owner, moderator, leader). Team main rooms are their teams; direct messages and omnichannel rooms are not synced. " +
 		"Opt-in. Listed with view-room-administration, members read with view-c-room, view-joined-room and view-broadcast-member-list; " +
 		"the members of private groups " +
-		"the token's user is not in need view-other-user-channels (read from each user's rooms: one call per user, so a token the rate limiter " +
-		"limits reads them only when that takes no longer than the rest of the sync, and api-bypass-rate-limit lifts that).",
+		"the token's user is not in need view-other-user-channels: they are read from each user's rooms, one call per user, which a " +
+		"rate-limited token makes only when that takes no longer than the rest of the sync, or with all-room-memberships on.",
 	Traits: []v2.ResourceType_Trait{v2.ResourceType_TRAIT_GROUP},
 	Annotations: annotations.New(&v2.OptInRequired{}, capabilityPermissions(
 		client.PermViewDirectRoom, client.PermViewFullOtherUserInfo, client.PermViewRoomAdministration, client.PermViewCRoom,

@@ -223,7 +223,9 @@ func (s *roomSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 // listing's privacy). A full sync (listing) of a rate-limited token with
 // view-other-user-channels still reads per user when that takes no more
 // windows than the sync takes anyway (perUserNoSlower): complete, at no
-// cost in time. The returned token has no listing position.
+// cost in time; or at the limiter's pace with all-room-memberships. A
+// targeted sync reads one room's members per room. The returned token has
+// no listing position.
 func (c *Connector) roomPlan(ctx context.Context, store shared, listing bool) (roomsToken, error) {
 	v, err := c.validate(ctx)
 	if err != nil {
@@ -277,8 +279,18 @@ func (c *Connector) roomPlan(ctx context.Context, store shared, listing bool) (r
 	slices.Sort(access.OpenTeams)
 	access.OpenTeams = slices.Compact(access.OpenTeams)
 	tok := roomsToken{Source: membersFromRoom, Access: access}
-	if perUser && listing && c.perUserNoSlower(ctx, store, tok) {
+	switch {
+	case !listing:
+	case perUser && c.allRoomMemberships:
+		ctxzap.Extract(ctx).Info("reading every user's rooms at the rate limiter's pace (all-room-memberships is on): one users.info call per user, "+
+			"one window of the limiter per call")
 		return roomsToken{Source: membersFromUsers}, nil
+	case perUser && c.perUserNoSlower(ctx, store, tok):
+		return roomsToken{Source: membersFromUsers}, nil
+	case c.allRoomMemberships:
+		ctxzap.Extract(ctx).Warn("all-room-memberships is on, but the token's user lacks view-other-user-channels, without which Rocket.Chat "+
+			"shows no other user's rooms: rooms are read per room, and those the token's user cannot open say so",
+			zap.String("token_user", c.client.UserID()))
 	}
 	return tok, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/conductorone/baton-rocketchat/internal/harness"
 	"github.com/conductorone/baton-rocketchat/internal/simulator"
 	"github.com/conductorone/baton-rocketchat/internal/testenv"
+	"github.com/conductorone/baton-rocketchat/pkg/connector"
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/cli"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
@@ -630,41 +631,55 @@ func TestRoomFaults(t *testing.T) {
 // TestRoomsLimitedTokenWithOtherUserChannels: a rate-limited token whose
 // user holds view-other-user-channels reads every user's rooms when that
 // takes no more of users.info's windows than the sync takes anyway (here
-// the busiest room route's): complete, private groups it is not in and
-// deactivated members included, at one window's worth of users per call,
-// whichever hosted instance serves it. Where it would take longer, the
-// sync reads per room, as for a token without the permission.
+// the busiest room route's), or with all-room-memberships: complete,
+// private groups it is not in and deactivated members included, at one
+// window's worth of users per call, whichever hosted instance serves it.
+// Otherwise the sync reads per room, as for a token without the
+// permission, which all-room-memberships does not change.
 func TestRoomsLimitedTokenWithOtherUserChannels(t *testing.T) {
 	const limit = 10
 	opts := simulator.Options{RateLimitCalls: limit, RateLimitWindow: 150 * time.Millisecond}
+	fewUsers := func() *simulator.Generated {
+		return simulator.Generate(21, simulator.Size{Users: 40, Teams: 2, MembersPerTeam: 5, Rooms: 120, MembersPerRoom: 6})
+	}
+	all := []connector.Option{connector.WithAllRoomMemberships()}
 	for _, tc := range []struct {
-		name    string
-		gen     *simulator.Generated
-		perUser bool
+		name       string
+		gen        *simulator.Generated
+		permission bool
+		options    []connector.Option
+		perUser    bool
 	}{
-		{"few users, many rooms: every user's rooms",
-			simulator.Generate(21, simulator.Size{Users: 40, Teams: 2, MembersPerTeam: 5, Rooms: 120, MembersPerRoom: 6}), true},
-		{"many users, few rooms: per room", roomWorkspace(), false},
+		{"few users, many rooms: every user's rooms", fewUsers(), true, nil, true},
+		{"many users, few rooms: per room", roomWorkspace(), true, nil, false},
+		{"many users, all-room-memberships: every user's rooms", roomWorkspace(), true, all, true},
+		{"all-room-memberships without the permission: per room", fewUsers(), false, all, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ws := tc.gen.Workspace
 			reader := ws.UserByID(tc.gen.Reader.UserID)
-			ws.Permissions["view-other-user-channels"] = append(ws.Permissions["view-other-user-channels"], reader.Roles...)
-			// The premise: users.info's calls against the busiest room
-			// route's, in windows (two teams take one window).
-			perType := map[string]int{}
-			for _, r := range ws.Rooms {
-				if (r.Type == simulator.RoomPublic || r.Type == simulator.RoomPrivate) && readablePerRoom(ws, r, reader.ID) {
-					perType[r.Type]++
+			if tc.permission {
+				ws.Permissions["view-other-user-channels"] = append(ws.Permissions["view-other-user-channels"], reader.Roles...)
+			}
+			if tc.permission && tc.options == nil {
+				// The premise: users.info's calls against the busiest
+				// room route's, in windows (two or four teams take one).
+				perType := map[string]int{}
+				for _, r := range ws.Rooms {
+					if (r.Type == simulator.RoomPublic || r.Type == simulator.RoomPrivate) && readablePerRoom(ws, r, reader.ID) {
+						perType[r.Type]++
+					}
+				}
+				roomWindows := (max(perType[simulator.RoomPublic], perType[simulator.RoomPrivate]) + limit - 1) / limit
+				if fits := len(ws.Users)+1 <= roomWindows*limit; fits != tc.perUser {
+					t.Fatalf("%d users against %d windows of room reads: the case does not test what it says", len(ws.Users), roomWindows)
 				}
 			}
-			roomWindows := (max(perType[simulator.RoomPublic], perType[simulator.RoomPrivate]) + limit - 1) / limit
-			if fits := len(ws.Users)+1 <= roomWindows*limit; fits != tc.perUser {
-				t.Fatalf("%d users against %d windows of room reads: the case does not test what it says", len(ws.Users), roomWindows)
-			}
-
 			env := testenv.Start(t, ws, opts, "")
-			one := testenv.MustSyncSelected(t, newConnector(t, env.BaseURL, tc.gen.Reader, withRooms()), roomSelection)
+			build := func(int) connectorbuilder.ConnectorBuilderV2 {
+				return connector.NewWithClient(testenv.Client(t, env.BaseURL, tc.gen.Reader), withRooms(), tc.options...)
+			}
+			one := testenv.MustSyncSelected(t, build(0), roomSelection)
 			var view *simulator.Workspace
 			env.Sim.View(func(w *simulator.Workspace) { view = w.Clone() })
 			assertRooms(t, one, view, reader.ID, tc.perUser)
@@ -698,8 +713,9 @@ func TestRoomsLimitedTokenWithOtherUserChannels(t *testing.T) {
 				last = n
 			}
 			path := filepath.Join(t.TempDir(), "hosted.c1z")
-			if _, err := syncHosted(t, env.BaseURL, tc.gen.Reader, path,
-				harness.HostedOptions{Instances: 3, ResourceTypes: roomSelection, AfterCall: observe}); err != nil {
+			if _, err := harness.SyncHosted(context.Background(), build, path, harness.HostedOptions{
+				Instances: 3, TmpDir: t.TempDir(), ResourceTypes: roomSelection, AfterCall: observe,
+			}); err != nil {
 				t.Fatalf("hosted sync: %v", err)
 			}
 			got, err := harness.ReadC1Z(context.Background(), path, t.TempDir())
