@@ -282,8 +282,8 @@ func (c *Connector) roomPlan(ctx context.Context, store shared, listing bool) (r
 	switch {
 	case !listing:
 	case perUser && c.allRoomMemberships:
-		ctxzap.Extract(ctx).Info("reading every user's rooms at the rate limiter's pace (all-room-memberships is on): one users.info call per user, "+
-			"one window of the limiter per call")
+		ctxzap.Extract(ctx).Info("reading every user's rooms at the rate limiter's pace (all-room-memberships is on): " +
+			"one users.info call per user, one window's worth of users per call")
 		return roomsToken{Source: membersFromUsers}, nil
 	case perUser && c.perUserNoSlower(ctx, store, tok):
 		return roomsToken{Source: membersFromUsers}, nil
