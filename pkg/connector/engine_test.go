@@ -316,6 +316,13 @@ func TestPageTokens(t *testing.T) {
 	if got := decodeToken(ctx, encodeToken(&teamGrantsToken{Part: 3}), teamGrantsToken.valid); got.Part != 3 || got.Members != nil {
 		t.Errorf("part token round trip: %+v", got)
 	}
+	// A room's grants read per user page by subscribers.
+	if got := decodeToken(ctx, encodeToken(&roomGrantsToken{Subscribers: 500}), roomGrantsToken.valid); got.Subscribers != 500 || got.Members != nil {
+		t.Errorf("room grants token round trip: %+v", got)
+	}
+	if got := decodeToken(ctx, encodeToken(&roomGrantsToken{Subscribers: -1}), roomGrantsToken.valid); got.Subscribers != 0 {
+		t.Errorf("room grants token with a negative offset decoded as %+v, want a restart", got)
+	}
 	// The rooms listing's token carries the per-user reading's progress; a
 	// reading no version writes restarts the listing.
 	rooms := roomsToken{Source: membersFromUsers, Reading: &usersRoomsReading{Users: readCursor{Reading: "r1", Chunk: 2, Chunks: 5}, Page: 2, At: 10, Slice: 10}}

@@ -380,14 +380,19 @@ func (s *roomSyncer) Entitlements(ctx context.Context, r *v2.Resource, opts reso
 
 // roomGrantsToken is a room's grants page token:
 //
-//	m  Members  where the room's member listing continues (readCursor,
-//	            engine.go); absent on the first page, which also carries
-//	            the room roles
+//	m  Members      read per room: where the room's member listing
+//	                continues (readCursor, engine.go); absent on the first
+//	                page, which also carries the room roles
+//	s  Subscribers  read per user: how many of the room's subscribers, in
+//	                user id order, earlier pages granted
 type roomGrantsToken struct {
-	Members *readCursor `json:"m,omitempty"`
+	Members     *readCursor `json:"m,omitempty"`
+	Subscribers int         `json:"s,omitempty"`
 }
 
-func (t roomGrantsToken) valid() bool { return t.Members == nil || t.Members.valid() }
+func (t roomGrantsToken) valid() bool {
+	return (t.Members == nil || t.Members.valid()) && t.Subscribers >= 0
+}
 
 // Grants returns one page of the room's grants, read as the room's
 // profile says (members_source).
@@ -406,19 +411,27 @@ func (s *roomSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 	if name := profileText(r, profileKeyName); len(dir.roomGroups(name)) > 0 {
 		mark = immutable(settingLDAPRoomsMap, dir.roomGroups(name), fmt.Sprintf("room %q", name))
 	}
+	tok := decodeToken(ctx, opts.PageToken.Token, roomGrantsToken.valid)
 	switch profileText(r, profileKeyMembersSource) {
 	case membersFromUsers:
+		// A page of subscribers per call: #general holds every user, and
+		// a response of all their grants would outgrow gRPC's 4 MB.
 		subs, err := s.c.roomSubscriptions(ctx, store, roomID)
 		if err != nil {
 			return nil, nil, err
 		}
-		return subscriptionGrants(target, subs, mark), &resource.SyncOpResults{}, nil
+		from := min(tok.Subscribers, len(subs))
+		to := min(from+pageItems, len(subs))
+		var nextTok *roomGrantsToken
+		if to < len(subs) {
+			nextTok = &roomGrantsToken{Subscribers: to}
+		}
+		return subscriptionGrants(target, subs[from:to], mark), &resource.SyncOpResults{NextPageToken: encodeToken(nextTok)}, nil
 	case membersFromRoom:
 	default:
 		return nil, &resource.SyncOpResults{}, nil // the profile says why
 	}
 	roomType := profileText(r, profileKeyRoomType)
-	tok := decodeToken(ctx, opts.PageToken.Token, roomGrantsToken.valid)
 	var out []*v2.Grant
 	var cur readCursor
 	if tok.Members == nil {

@@ -3,6 +3,7 @@ package connector
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -228,9 +229,47 @@ func (c *Connector) readAndKeepPart(ctx context.Context, store shared, pageIndex
 	if err != nil {
 		return nil, err
 	}
-	setJSON(ctx, store, map[string]usersRoomsPart{roomSubscriptionsPartKey(pageIndex, at): {Users: ids, Rooms: rooms}})
+	store.setMany(ctx, encodeParts(pageIndex, at, ids, rooms))
 	c.reads.afterCall(ctx, store)
 	return rooms, nil
+}
+
+// encodeParts encodes the rooms of the users ids, from position at of page
+// pageIndex, as one part, or, when that would not fit one stored value
+// (maxChunkBytes: users in hundreds of rooms each), as several parts of
+// fewer users each. The merge takes parts of any size at their place.
+func encodeParts(pageIndex, at int, ids []string, rooms map[string][]roomSubscriber) map[string][]byte {
+	out := map[string][]byte{}
+	var split func(at int, ids []string, rooms map[string][]roomSubscriber)
+	split = func(at int, ids []string, rooms map[string][]roomSubscriber) {
+		raw, err := json.Marshal(usersRoomsPart{Users: ids, Rooms: rooms})
+		if err != nil {
+			return // strings only: cannot fail; a missing part is read again
+		}
+		if len(raw) <= maxChunkBytes || len(ids) == 1 {
+			out[roomSubscriptionsPartKey(pageIndex, at)] = raw
+			return
+		}
+		half := len(ids) / 2
+		first := map[string]bool{}
+		for _, id := range ids[:half] {
+			first[id] = true
+		}
+		before, after := map[string][]roomSubscriber{}, map[string][]roomSubscriber{}
+		for room, subs := range rooms {
+			for _, sub := range subs {
+				if first[sub.UserID] {
+					before[room] = append(before[room], sub)
+				} else {
+					after[room] = append(after[room], sub)
+				}
+			}
+		}
+		split(at, ids[:half], before)
+		split(at+half, ids[half:], after)
+	}
+	split(at, ids, rooms)
+	return out
 }
 
 func userIDs(users []client.User) []string {
