@@ -322,9 +322,15 @@ func (ref *roomRef) sub(uid string) *subRef {
 		r := roomSubRef(s)
 		return &r
 	}
-	for _, s := range ref.subs() {
-		if s.uid == uid {
-			return &s
+	t := ref.team
+	for i := range t.Members {
+		if m := &t.Members[i]; m.UserID == uid {
+			return &subRef{uid: m.UserID, roles: &m.Roles, ts: m.CreatedAt, inviterID: m.CreatedByID, inviterUsername: m.CreatedByUsername}
+		}
+	}
+	for i := range t.RoomSubscribers {
+		if s := &t.RoomSubscribers[i]; s.UserID == uid {
+			return &subRef{uid: s.UserID, roles: &s.Roles, ts: t.CreatedAt}
 		}
 	}
 	return nil

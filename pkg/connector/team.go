@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -93,20 +94,27 @@ func memberAndRoleEntitlements(r *v2.Resource, kind, memberDescription string, r
 //	q  Part     the next part of the deactivated users whose teams are read
 //	            at the limiter's pace before the team's members
 //	            (deactivated.go); 0 when none is left
+//	d  Deactivated  how many of the team's deactivated members earlier
+//	                pages granted, while more than a page of them is left
 //	m  Members  where the team's member listing continues (readCursor,
 //	            engine.go); absent until its first page is served
 type teamGrantsToken struct {
-	Part    int         `json:"q,omitempty"`
-	Members *readCursor `json:"m,omitempty"`
+	Part        int         `json:"q,omitempty"`
+	Deactivated int         `json:"d,omitempty"`
+	Members     *readCursor `json:"m,omitempty"`
 }
 
-func (t teamGrantsToken) valid() bool { return t.Part >= 0 && (t.Members == nil || t.Members.valid()) }
+func (t teamGrantsToken) valid() bool {
+	return t.Part >= 0 && t.Deactivated >= 0 && (t.Members == nil || t.Members.valid())
+}
 
 // Grants returns one page of the team's members: each member gets the
 // member grant plus one grant per team role they hold. The team's first
-// page also carries its deactivated members, whom teams.members leaves out
-// (deactivated.go); while those are read at the limiter's pace, the calls
-// before it carry no grants and a token naming the next part.
+// pages also carry its deactivated members, whom teams.members leaves out
+// (deactivated.go), at most a page of them per call (a company-wide team
+// can hold tens of thousands, and a gRPC answer stops at 4 MB); while they
+// are read at the limiter's pace, the calls before carry no grants and a
+// token naming the next part.
 func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.SyncOpAttrs) ([]*v2.Grant, *resource.SyncOpResults, error) {
 	if err := s.c.configured(); err != nil {
 		return nil, nil, err
@@ -128,6 +136,14 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 		if part > 0 {
 			return nil, &resource.SyncOpResults{NextPageToken: encodeToken(&teamGrantsToken{Part: part})}, nil
 		}
+		// In user id order, whichever reading (and process) they come from.
+		gone = slices.SortedFunc(slices.Values(gone), func(a, b deactivatedMember) int { return cmp.Compare(a.UserID, b.UserID) })
+		gone = gone[min(tok.Deactivated, len(gone)):]
+		if len(gone) > pageItems {
+			out := deactivatedGrants(grantedResource(r), gone[:pageItems], nil, ldapTeamMark(dir, r))
+			next := &teamGrantsToken{Deactivated: tok.Deactivated + pageItems}
+			return out, &resource.SyncOpResults{NextPageToken: encodeToken(next)}, nil
+		}
 	}
 	var cur readCursor
 	if tok.Members != nil {
@@ -138,10 +154,7 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 		return nil, nil, err
 	}
 	target := grantedResource(r)
-	var mark *v2.GrantImmutable
-	if name := teamName(r); len(dir.teamGroups(name)) > 0 {
-		mark = immutable(settingLDAPTeamsMap, dir.teamGroups(name), fmt.Sprintf("team %q", name))
-	}
+	mark := ldapTeamMark(dir, r)
 	out := make([]*v2.Grant, 0, len(members))
 	listed := make(map[string]bool, len(members))
 	for _, m := range members {
@@ -164,6 +177,16 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 		nextTok = &teamGrantsToken{Members: next}
 	}
 	return out, &resource.SyncOpResults{NextPageToken: encodeToken(nextTok)}, nil
+}
+
+// ldapTeamMark marks the memberships of team r that LDAP manages; nil when
+// it manages none.
+func ldapTeamMark(dir *directoryMapping, r *v2.Resource) *v2.GrantImmutable {
+	name := teamName(r)
+	if groups := dir.teamGroups(name); len(groups) > 0 {
+		return immutable(settingLDAPTeamsMap, groups, fmt.Sprintf("team %q", name))
+	}
+	return nil
 }
 
 // Endpoints the team listings call.
