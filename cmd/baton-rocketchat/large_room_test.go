@@ -23,22 +23,7 @@ import (
 func TestWorkspaceWideRoomAndTeam(t *testing.T) {
 	bin := buildBinary(t)
 	gen := simulator.Generate(3, simulator.Size{Users: 30000, Teams: 2, MembersPerTeam: 5, Rooms: 4, MembersPerRoom: 5})
-	var general *simulator.Room
-	for _, r := range gen.Workspace.Rooms {
-		if r.Type == simulator.RoomPublic && !r.Archived {
-			general = r
-			break
-		}
-	}
-	joined := map[string]bool{}
-	for _, s := range general.Subscriptions {
-		joined[s.UserID] = true
-	}
-	for _, u := range gen.Workspace.Users {
-		if !joined[u.ID] {
-			general.Subscriptions = append(general.Subscriptions, simulator.RoomSubscription{UserID: u.ID})
-		}
-	}
+	general := gen.Workspace.JoinEveryone()
 	team := gen.Workspace.Teams[0]
 	inTeam := map[string]bool{}
 	for _, m := range team.Members {

@@ -81,6 +81,31 @@ func (r *Room) Subscription(uid string) *RoomSubscription {
 	return nil
 }
 
+// JoinEveryone makes the first public channel outside teams and
+// discussions, not archived, a default channel that every user of ws has
+// joined, and returns it: Rocket.Chat's #general, which every new user
+// joins (addUserToDefaultChannels in
+// apps/meteor/app/lib/server/functions/addUserToDefaultChannels.ts).
+func (ws *Workspace) JoinEveryone() *Room {
+	for _, r := range ws.Rooms {
+		if r.Type != RoomPublic || r.Archived || r.ParentID != "" || r.TeamID != "" {
+			continue
+		}
+		joined := make(map[string]bool, len(r.Subscriptions))
+		for _, s := range r.Subscriptions {
+			joined[s.UserID] = true
+		}
+		for _, u := range ws.Users {
+			if !joined[u.ID] {
+				r.Subscriptions = append(r.Subscriptions, RoomSubscription{UserID: u.ID, CreatedAt: u.CreatedAt})
+			}
+		}
+		r.Default = true
+		return r
+	}
+	return nil
+}
+
 func (r *Room) unsubscribe(uid string) {
 	r.Subscriptions = slices.DeleteFunc(r.Subscriptions, func(s RoomSubscription) bool { return s.UserID == uid })
 }

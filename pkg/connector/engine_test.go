@@ -320,8 +320,10 @@ func TestPageTokens(t *testing.T) {
 	if got := decodeToken(ctx, encodeToken(&roomGrantsToken{Subscribers: 500}), roomGrantsToken.valid); got.Subscribers != 500 || got.Members != nil {
 		t.Errorf("room grants token round trip: %+v", got)
 	}
-	if got := decodeToken(ctx, encodeToken(&roomGrantsToken{Subscribers: -1}), roomGrantsToken.valid); got.Subscribers != 0 {
-		t.Errorf("room grants token with a negative offset decoded as %+v, want a restart", got)
+	for _, bad := range []int{-1, 7} {
+		if got := decodeToken(ctx, encodeToken(&roomGrantsToken{Subscribers: bad}), roomGrantsToken.valid); got.Subscribers != 0 {
+			t.Errorf("room grants token at subscriber %d decoded as %+v, want a restart", bad, got)
+		}
 	}
 	// The rooms listing's token carries the per-user reading's progress; a
 	// reading no version writes restarts the listing.

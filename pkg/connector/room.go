@@ -384,14 +384,15 @@ func (s *roomSyncer) Entitlements(ctx context.Context, r *v2.Resource, opts reso
 //	                continues (readCursor, engine.go); absent on the first
 //	                page, which also carries the room roles
 //	s  Subscribers  read per user: how many of the room's subscribers, in
-//	                user id order, earlier pages granted
+//	                user id order, earlier pages granted (a multiple of
+//	                pageItems, the size of a stored page of them)
 type roomGrantsToken struct {
 	Members     *readCursor `json:"m,omitempty"`
 	Subscribers int         `json:"s,omitempty"`
 }
 
 func (t roomGrantsToken) valid() bool {
-	return (t.Members == nil || t.Members.valid()) && t.Subscribers >= 0
+	return (t.Members == nil || t.Members.valid()) && t.Subscribers >= 0 && t.Subscribers%pageItems == 0
 }
 
 // Grants returns one page of the room's grants, read as the room's
@@ -415,18 +416,17 @@ func (s *roomSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 	switch profileText(r, profileKeyMembersSource) {
 	case membersFromUsers:
 		// A page of subscribers per call: #general holds every user, and
-		// a response of all their grants would outgrow gRPC's 4 MB.
-		subs, err := s.c.roomSubscriptions(ctx, store, roomID)
+		// an answer of all their grants would outgrow gRPC's 4 MB.
+		page := tok.Subscribers / pageItems
+		subs, err := s.c.roomSubscribers(ctx, store, roomID, page)
 		if err != nil {
 			return nil, nil, err
 		}
-		from := min(tok.Subscribers, len(subs))
-		to := min(from+pageItems, len(subs))
 		var nextTok *roomGrantsToken
-		if to < len(subs) {
-			nextTok = &roomGrantsToken{Subscribers: to}
+		if subs.More {
+			nextTok = &roomGrantsToken{Subscribers: (page + 1) * pageItems}
 		}
-		return subscriptionGrants(target, subs[from:to], mark), &resource.SyncOpResults{NextPageToken: encodeToken(nextTok)}, nil
+		return subscriptionGrants(target, subs.Subscribers, mark), &resource.SyncOpResults{NextPageToken: encodeToken(nextTok)}, nil
 	case membersFromRoom:
 	default:
 		return nil, &resource.SyncOpResults{}, nil // the profile says why

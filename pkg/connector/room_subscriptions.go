@@ -42,34 +42,52 @@ const endpointUserInfo = "users.info"
 // not rate limited, and the server still serves every other client.
 const roomSubscriptionWorkers = 8
 
-// roomSubscriptions returns roomID's subscribers.
-func (c *Connector) roomSubscriptions(ctx context.Context, store shared, roomID string) ([]roomSubscriber, error) {
-	if subs, ok := c.storedRoomSubscriptions(ctx, store, roomID); ok {
-		return subs, nil
+// roomSubscribersPage is one page of a room's subscribers, in user id
+// order:
+//
+//	s  Subscribers  up to pageItems of them
+//	m  More         more pages follow
+type roomSubscribersPage struct {
+	Subscribers []roomSubscriber `json:"s"`
+	More        bool             `json:"m,omitempty"`
+}
+
+// roomSubscribers returns the page-th page of roomID's subscribers.
+func (c *Connector) roomSubscribers(ctx context.Context, store shared, roomID string, page int) (roomSubscribersPage, error) {
+	if p, ok := c.storedRoomSubscribers(ctx, store, roomID, page); ok {
+		return p, nil
 	}
 	v, err, _ := c.roomSubscriptionReads.Do(store.syncID, func() (any, error) {
 		return c.mergeUsersRooms(ctx, store)
 	})
 	if err != nil {
-		return nil, err
+		return roomSubscribersPage{}, err
 	}
-	return v.(map[string][]roomSubscriber)[roomID], nil
+	return subscribersPage(v.(map[string][]roomSubscriber)[roomID], page), nil
 }
 
-// storedRoomSubscriptions reads roomID's subscribers from this process's
-// memory of the sync, or from the store; ok is false when neither has them.
-func (c *Connector) storedRoomSubscriptions(ctx context.Context, store shared, roomID string) ([]roomSubscriber, bool) {
+// subscribersPage is the page-th page of a room's subscribers subs.
+func subscribersPage(subs []roomSubscriber, page int) roomSubscribersPage {
+	from := min(page*pageItems, len(subs))
+	to := min(from+pageItems, len(subs))
+	return roomSubscribersPage{Subscribers: subs[from:to], More: to < len(subs)}
+}
+
+// storedRoomSubscribers reads a page of roomID's subscribers from this
+// process's memory of the sync, or from the store; ok is false when
+// neither has it.
+func (c *Connector) storedRoomSubscribers(ctx context.Context, store shared, roomID string, page int) (roomSubscribersPage, bool) {
 	if byRoom, ok := c.roomSubscriptionsSeen.get(store.syncID); ok {
-		return byRoom[roomID], true
+		return subscribersPage(byRoom[roomID], page), true
 	}
-	rooms, ok := getJSON[[]string](ctx, store, roomSubscriptionsKey())
+	rooms, ok := getJSON[[]string](ctx, store, roomSubscriptionsIndexKey())
 	if !ok {
-		return nil, false
+		return roomSubscribersPage{}, false
 	}
 	if _, found := slices.BinarySearch(rooms, roomID); !found {
-		return nil, true
+		return roomSubscribersPage{}, true
 	}
-	return getJSONExpected[[]roomSubscriber](ctx, store, roomSubscriptionsKey(roomID))
+	return getJSONExpected[roomSubscribersPage](ctx, store, roomSubscribersKey(roomID, page))
 }
 
 // usersRoomsReading is the rooms listing's progress through every user's
@@ -306,21 +324,25 @@ func (c *Connector) readUsersRooms(ctx context.Context, ids []string) (map[strin
 	return byRoom, nil
 }
 
-// keepRoomSubscriptions keeps each room's subscribers in the store, then
-// the index of the rooms that have any, and in this process's memory.
+// keepRoomSubscriptions keeps each room's subscribers in the store, in
+// pages of the room's grants (a #general of every user is one value per
+// page, not one too large to store), then the index of the rooms that have
+// any, and in this process's memory.
 func (c *Connector) keepRoomSubscriptions(ctx context.Context, store shared, byRoom map[string][]roomSubscriber) {
 	rooms := make([]string, 0, len(byRoom))
-	values := make(map[string][]roomSubscriber, len(byRoom))
+	values := make(map[string]roomSubscribersPage, len(byRoom))
 	for id, subs := range byRoom {
 		slices.SortFunc(subs, func(a, b roomSubscriber) int { return cmp.Compare(a.UserID, b.UserID) })
 		rooms = append(rooms, id)
-		values[roomSubscriptionsKey(id)] = subs
+		for page := 0; page == 0 || page*pageItems < len(subs); page++ {
+			values[roomSubscribersKey(id, page)] = subscribersPage(subs, page)
+		}
 	}
 	slices.Sort(rooms)
 	setJSON(ctx, store, values)
-	// The index last: a process that finds it finds every room's value
+	// The index last: a process that finds it finds every room's pages
 	// (or a loss it reads again).
-	setJSON(ctx, store, map[string][]string{roomSubscriptionsKey(): rooms})
+	setJSON(ctx, store, map[string][]string{roomSubscriptionsIndexKey(): rooms})
 	c.roomSubscriptionsSeen.set(store.syncID, byRoom)
 }
 

@@ -450,6 +450,8 @@ func TestRoomsHosted(t *testing.T) {
 func TestRoomsPerUserInBoundedCalls(t *testing.T) {
 	const usersPage = 500 // the engine's pages (pageItems in engine.go)
 	gen := simulator.Generate(5, simulator.Size{Users: 1200, Teams: 4, MembersPerTeam: 10, Rooms: 40, MembersPerRoom: 30})
+	// #general's 1,200 subscribers are stored, and granted, in pages.
+	gen.Workspace.JoinEveryone()
 	users := len(gen.Workspace.Users)
 	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
 	one := testenv.MustSyncSelected(t, newConnector(t, env.BaseURL, gen.Admin, withRooms()), roomSelection)
@@ -532,6 +534,8 @@ func TestRoomsPerUserInBoundedCalls(t *testing.T) {
 // its page of users again, never everyone's rooms again.
 func TestRoomsPerUserWithAFaultyStore(t *testing.T) {
 	gen := simulator.Generate(5, simulator.Size{Users: 1200, Teams: 4, MembersPerTeam: 10, Rooms: 40, MembersPerRoom: 30})
+	// #general's 1,200 subscribers are stored, and granted, in pages.
+	gen.Workspace.JoinEveryone()
 	users := len(gen.Workspace.Users)
 	env := testenv.Start(t, gen.Workspace, simulator.Options{}, "")
 	one := testenv.MustSyncSelected(t, newConnector(t, env.BaseURL, gen.Admin, withRooms()), roomSelection)

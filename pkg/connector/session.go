@@ -80,11 +80,14 @@ func deactivatedKey(reading string, teamID ...string) string {
 	return joinKey("deactivated", reading, strings.Join(teamID, "/"))
 }
 
-// roomSubscriptionsKey holds the index of rooms with subscribers (no room)
-// or one room's subscribers, as every user's rooms show them
-// (room_subscriptions.go).
-func roomSubscriptionsKey(roomID ...string) string {
-	return joinKey("room-subscriptions", strings.Join(roomID, "/"))
+// roomSubscriptionsIndexKey holds the index of the rooms with subscribers,
+// as every user's rooms show them (room_subscriptions.go).
+func roomSubscriptionsIndexKey() string { return joinKey("room-subscriptions") }
+
+// roomSubscribersKey holds one page of a room's subscribers: the page-th
+// pageItems of them, in user id order (room_subscriptions.go).
+func roomSubscribersKey(roomID string, page int) string {
+	return joinKey("room-subscriptions", roomID, page)
 }
 
 // roomSubscriptionsPartKey holds the rooms of a slice of one page of users,
