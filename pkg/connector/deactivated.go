@@ -113,7 +113,7 @@ func (c *Connector) syncWindows(ctx context.Context, store shared, limit int) in
 			return 1
 		}
 	}
-	return max(1, (max(p.Total, len(p.Items))+limit-1)/limit)
+	return max(1, ceilDiv(max(p.Total, len(p.Items)), limit))
 }
 
 // teamsListedFor reports whether a deactivated user's team memberships are

@@ -316,6 +316,18 @@ func TestPageTokens(t *testing.T) {
 	if got := decodeToken(ctx, encodeToken(&teamGrantsToken{Part: 3}), teamGrantsToken.valid); got.Part != 3 || got.Members != nil {
 		t.Errorf("part token round trip: %+v", got)
 	}
+	// A team's deactivated members come a page at a time, and keep their
+	// place while a lost reading is read again part by part.
+	for _, tok := range []teamGrantsToken{{Deactivated: 500}, {Part: 2, Deactivated: 1000}} {
+		if got := decodeToken(ctx, encodeToken(&tok), teamGrantsToken.valid); got.Deactivated != tok.Deactivated || got.Part != tok.Part || got.Members != nil {
+			t.Errorf("team grants token %+v decoded as %+v", tok, got)
+		}
+	}
+	for _, bad := range []int{-500, 7} {
+		if got := decodeToken(ctx, encodeToken(&teamGrantsToken{Deactivated: bad}), teamGrantsToken.valid); got.Deactivated != 0 {
+			t.Errorf("team grants token at deactivated member %d decoded as %+v, want a restart", bad, got)
+		}
+	}
 	// A room's grants read per user page by subscribers.
 	if got := decodeToken(ctx, encodeToken(&roomGrantsToken{Subscribers: 500}), roomGrantsToken.valid); got.Subscribers != 500 || got.Members != nil {
 		t.Errorf("room grants token round trip: %+v", got)

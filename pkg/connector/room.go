@@ -162,11 +162,13 @@ func (s *roomSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	tok := decodeToken(ctx, opts.PageToken.Token, roomsToken.valid)
 	if tok.Source == "" {
 		var err error
-		if tok, err = s.c.roomPlan(ctx, store, true); err != nil {
+		if tok, err = s.c.listingRoomPlan(ctx, store); err != nil {
 			return nil, nil, err
 		}
 		if tok.Source == membersFromUsers {
-			tok.Reading = s.c.startUsersRooms(ctx, store)
+			if tok.Reading, err = s.c.startUsersRooms(ctx, store); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	if tok.Reading != nil {
@@ -202,8 +204,8 @@ func (s *roomSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	if hidden > 0 {
 		ctxzap.Extract(ctx).Warn("rocket.chat shows a private room's members only to those who can access it (its members, or a private team's): "+
 			"these rooms are synced without members, and each one's profile says so; a token whose user holds view-other-user-channels "+
-			"reads them all, when it also holds api-bypass-rate-limit or the workspace has few enough users that reading each one's rooms "+
-			"takes no longer than the rest of the sync",
+			"reads them all, when it also holds api-bypass-rate-limit, when all-room-memberships is on (at the rate limiter's pace), or "+
+			"when the workspace has few enough users that reading each one's rooms takes no longer than the rest of the sync",
 			zap.Int("rooms", hidden), zap.String("token_user", s.c.client.UserID()))
 	}
 	var nextTok *roomsToken
@@ -216,7 +218,7 @@ func (s *roomSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 	return out, &resource.SyncOpResults{NextPageToken: encodeToken(nextTok)}, nil
 }
 
-// roomPlan decides how this sync reads rooms' members: per user when the
+// listingRoomPlan decides how this sync reads rooms' members: per user when the
 // token holds view-other-user-channels and is not rate limited, otherwise
 // per room, for the rooms the token's user can access (roomAccess: its own
 // subscriptions and teams, which it may always read, and the teams
@@ -224,8 +226,19 @@ func (s *roomSyncer) List(ctx context.Context, _ *v2.ResourceId, opts resource.S
 // view-other-user-channels still reads per user when that takes no more
 // windows than the sync takes anyway (perUserNoSlower): complete, at no
 // cost in time; or at the limiter's pace with all-room-memberships. A
-// targeted sync reads one room's members per room. The returned token has
-// no listing position.
+// targeted sync (targetedRoomPlan) of a limited token reads per room:
+// reading every user for one room would cost the windows of a whole sync.
+// The returned token has no listing position.
+func (c *Connector) listingRoomPlan(ctx context.Context, store shared) (roomsToken, error) {
+	return c.roomPlan(ctx, store, true)
+}
+
+// targetedRoomPlan is roomPlan for a targeted sync (Get).
+func (c *Connector) targetedRoomPlan(ctx context.Context, store shared) (roomsToken, error) {
+	return c.roomPlan(ctx, store, false)
+}
+
+// roomPlan is the plan of a listing, or of a targeted sync.
 func (c *Connector) roomPlan(ctx context.Context, store shared, listing bool) (roomsToken, error) {
 	v, err := c.validate(ctx)
 	if err != nil {
@@ -301,9 +314,9 @@ func (c *Connector) roomPlan(ctx context.Context, store shared, listing bool) (r
 // per room under perRoom, the busiest room route's (one members call and
 // one roles call per readable room, on the routes of its type). It counts
 // the rooms with the rooms listing's first answer, which the listing then
-// serves from the store; a server that pages listings
-// (API_Allow_Infinite_Count off) gives no count, and the sync reads per
-// room.
+// serves from the store. A server that pages listings
+// (API_Allow_Infinite_Count off, which the users listing has shown) gives
+// no count of the whole in one answer, and the sync reads per room.
 func (c *Connector) perUserNoSlower(ctx context.Context, store shared, perRoom roomsToken) bool {
 	limit, ok := c.client.WindowLimit(endpointUserInfo)
 	if !ok {
@@ -320,6 +333,9 @@ func (c *Connector) perUserNoSlower(ctx context.Context, store shared, perRoom r
 		}
 		userCount += len(page)
 	}); err != nil {
+		return false
+	}
+	if serverPagesListings(ctx, store) {
 		return false
 	}
 	var rooms client.Page[client.Room]
@@ -363,7 +379,7 @@ func (s *roomSyncer) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceI
 	if room.TeamMain {
 		return nil, nil, status.Errorf(codes.NotFound, "room %s is team %s's main room: the team resource stands for it", room.ID, room.TeamID)
 	}
-	plan, err := s.c.roomPlan(ctx, s.c.shared(ctx, resource.SyncOpAttrs{}), false)
+	plan, err := s.c.targetedRoomPlan(ctx, s.c.shared(ctx, resource.SyncOpAttrs{}))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -605,7 +621,8 @@ func membersNote(source, why string) string {
 			"(Rocket.Chat's member listings leave them out)"
 	}
 	const fix = "A token whose user holds view-other-user-channels reads every user's rooms, this one's members included, when it also holds " +
-		"api-bypass-rate-limit, or when reading each user's rooms under the rate limiter takes no longer than the rest of the sync"
+		"api-bypass-rate-limit, when the all-room-memberships setting is on (at the rate limiter's pace), or when reading each user's rooms " +
+		"under the rate limiter takes no longer than the rest of the sync"
 	switch why {
 	case hiddenArchived:
 		return "not listed: the room is archived, and Rocket.Chat's room role routes (and groups.members) refuse archived rooms. " + fix

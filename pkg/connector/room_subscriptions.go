@@ -29,7 +29,8 @@ import (
 // A room the index does not name has no subscribers. When the index or a
 // room's value is gone, the room grants merge the parts again, walking the
 // users listing: a part that is gone, or whose users are not the ones at
-// its place (the users listing was read again and changed), is read again.
+// its place (the users listing was read again and changed), is read again,
+// in that grants call (for a limited token, a window per lost slice).
 // A loss costs reading a slice again, never a grant. Without any part
 // (the SDK's parallel workers list users while rooms are listed, so the
 // rooms listing found no users to read) the room grants read every page
@@ -38,9 +39,15 @@ import (
 // endpointUserInfo is the endpoint that reads one user's rooms.
 const endpointUserInfo = "users.info"
 
-// roomSubscriptionWorkers bounds concurrent users.info calls: the token is
-// not rate limited, and the server still serves every other client.
+// roomSubscriptionWorkers bounds concurrent users.info calls: for a token
+// the limiter spares, the server still serves every other client; a
+// limited one's calls wait for their window in the client anyway.
 const roomSubscriptionWorkers = 8
+
+// defaultRateLimitCalls is Rocket.Chat's default limit, calls per endpoint
+// per window (API_Enable_Rate_Limiter_Limit_Calls_Default), for a process
+// that has not yet seen an endpoint's own.
+const defaultRateLimitCalls = 10
 
 // roomSubscribersPage is one page of a room's subscribers, in user id
 // order:
@@ -118,16 +125,27 @@ type usersRoomsPart struct {
 
 // startUsersRooms is the reading's start: the users listing's stored
 // reading. Without one (the SDK's parallel workers list users while rooms
-// are listed) there is none: reading the users again would repeat a
-// listing that is under way, so the room grants read every page instead.
-func (c *Connector) startUsersRooms(ctx context.Context, store shared) *usersRoomsReading {
+// are listed, the sync did not select users, or the store lost it), a
+// token the limiter spares leaves the reading to the room grants, rather
+// than repeat a listing that may be under way: they read every user at
+// once, which takes it seconds. A limited token reads the users listing
+// again (one call) instead, so that its reading stays a window's worth of
+// users per call: in one grants call it could take hours.
+func (c *Connector) startUsersRooms(ctx context.Context, store shared) (*usersRoomsReading, error) {
 	_, cur, _, ok := c.storedUsers(ctx, store)
+	if !ok && c.reads.activeIn(ctx, store) {
+		var err error
+		if _, cur, err = c.usersForRooms(ctx, store); err != nil {
+			return nil, err
+		}
+		ok = true
+	}
 	if !ok {
 		ctxzap.Extract(ctx).Debug("the users listing is not stored yet; the room grants will read every user's rooms")
-		return nil
+		return nil, nil
 	}
-	ctxzap.Extract(ctx).Info("reading every user's rooms (users.info), the only complete source of private groups' members, a page of users per call")
-	return &usersRoomsReading{Users: cur, Slice: c.sliceUsers(ctx, store)}
+	ctxzap.Extract(ctx).Info("reading every user's rooms (users.info), the only complete source of private groups' members, a slice of users per call")
+	return &usersRoomsReading{Users: cur, Slice: c.sliceUsers(ctx, store)}, nil
 }
 
 // usersForRooms is the users listing and the cursor at its start.
@@ -151,7 +169,7 @@ func (c *Connector) sliceUsers(ctx context.Context, store shared) int {
 		return max(1, limit)
 	}
 	if c.reads.activeIn(ctx, store) {
-		return pacedPart
+		return defaultRateLimitCalls
 	}
 	return pageItems
 }
@@ -214,7 +232,7 @@ func (c *Connector) mergeUsersRooms(ctx context.Context, store shared) (map[stri
 			part, ok := getJSONExpected[usersRoomsPart](ctx, store, roomSubscriptionsPartKey(pageIndex, at))
 			if !ok || len(part.Users) == 0 || !slices.Equal(part.Users, ids[at:min(len(ids), at+len(part.Users))]) {
 				unread := ids[at:min(len(ids), at+slice)]
-				ctxzap.Extract(ctx).Info("reading some users' rooms again: their part is gone from the session store, or is another reading's",
+				ctxzap.Extract(ctx).Info("reading a slice of users' rooms again: its part is gone from the session store, or is another reading's",
 					zap.Int("page", pageIndex), zap.Int("at", at), zap.Int("users", len(unread)))
 				rooms, err := c.readAndKeepPart(ctx, store, pageIndex, at, unread)
 				if err != nil {

@@ -647,17 +647,29 @@ func TestRoomsLimitedTokenWithOtherUserChannels(t *testing.T) {
 		return simulator.Generate(21, simulator.Size{Users: 40, Teams: 2, MembersPerTeam: 5, Rooms: 120, MembersPerRoom: 6})
 	}
 	all := []connector.Option{connector.WithAllRoomMemberships()}
+	paged := opts
+	paged.InfiniteCountDisabled = true
 	for _, tc := range []struct {
 		name       string
 		gen        *simulator.Generated
+		sim        simulator.Options
+		selection  []string
 		permission bool
 		options    []connector.Option
 		perUser    bool
 	}{
-		{"few users, many rooms: every user's rooms", fewUsers(), true, nil, true},
-		{"many users, few rooms: per room", roomWorkspace(), true, nil, false},
-		{"many users, all-room-memberships: every user's rooms", roomWorkspace(), true, all, true},
-		{"all-room-memberships without the permission: per room", fewUsers(), false, all, false},
+		{"few users, many rooms: every user's rooms", fewUsers(), opts, roomSelection, true, nil, true},
+		{"many users, few rooms: per room", roomWorkspace(), opts, roomSelection, true, nil, false},
+		{"many users, all-room-memberships: every user's rooms", roomWorkspace(), opts, roomSelection, true, all, true},
+		// Nothing stored the users listing: the reading lists the users
+		// itself, and stays a window's worth of users per call. (The SDK
+		// keeps no grant of a principal type the sync did not select, so
+		// only the rooms' profiles and the calls show it.)
+		{"rooms alone, all-room-memberships: every user's rooms", roomWorkspace(), opts, []string{"room"}, true, all, true},
+		{"all-room-memberships without the permission: per room", fewUsers(), opts, roomSelection, false, all, false},
+		// A server that pages listings gives no count of the rooms in one
+		// answer: per room, as the bench's plan says.
+		{"few users, server paging: per room", fewUsers(), paged, roomSelection, true, nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ws := tc.gen.Workspace
@@ -665,7 +677,7 @@ func TestRoomsLimitedTokenWithOtherUserChannels(t *testing.T) {
 			if tc.permission {
 				ws.Permissions["view-other-user-channels"] = append(ws.Permissions["view-other-user-channels"], reader.Roles...)
 			}
-			if tc.permission && tc.options == nil {
+			if tc.permission && tc.options == nil && !tc.sim.InfiniteCountDisabled {
 				// The premise: users.info's calls against the busiest
 				// room route's, in windows (two or four teams take one).
 				perType := map[string]int{}
@@ -679,14 +691,22 @@ func TestRoomsLimitedTokenWithOtherUserChannels(t *testing.T) {
 					t.Fatalf("%d users against %d windows of room reads: the case does not test what it says", len(ws.Users), roomWindows)
 				}
 			}
-			env := testenv.Start(t, ws, opts, "")
+			env := testenv.Start(t, ws, tc.sim, "")
 			build := func(int) connectorbuilder.ConnectorBuilderV2 {
-				return connector.NewWithClient(testenv.Client(t, env.BaseURL, tc.gen.Reader), withRooms(), tc.options...)
+				return connector.NewWithClient(testenv.Client(t, env.BaseURL, tc.gen.Reader), &cli.ConnectorOpts{SyncResourceTypeIDs: tc.selection}, tc.options...)
 			}
-			one := testenv.MustSyncSelected(t, build(0), roomSelection)
+			one := testenv.MustSyncSelected(t, build(0), tc.selection)
 			var view *simulator.Workspace
 			env.Sim.View(func(w *simulator.Workspace) { view = w.Clone() })
-			assertRooms(t, one, view, reader.ID, tc.perUser)
+			if slices.Contains(tc.selection, "user") {
+				assertRooms(t, one, view, reader.ID, tc.perUser)
+			} else {
+				for id, r := range one.ResourcesOf("room") {
+					if got := profileString(r, "members_source"); got != "users" {
+						t.Errorf("room %s: members_source %q, want users", id, got)
+					}
+				}
+			}
 			stats := env.Sim.Stats()
 			wantInfos := 1 // the token's own rooms, which decide what it may open
 			if tc.perUser {
@@ -718,7 +738,7 @@ func TestRoomsLimitedTokenWithOtherUserChannels(t *testing.T) {
 			}
 			path := filepath.Join(t.TempDir(), "hosted.c1z")
 			if _, err := harness.SyncHosted(context.Background(), build, path, harness.HostedOptions{
-				Instances: 3, TmpDir: t.TempDir(), ResourceTypes: roomSelection, AfterCall: observe,
+				Instances: 3, TmpDir: t.TempDir(), ResourceTypes: tc.selection, AfterCall: observe,
 			}); err != nil {
 				t.Fatalf("hosted sync: %v", err)
 			}

@@ -94,8 +94,9 @@ func memberAndRoleEntitlements(r *v2.Resource, kind, memberDescription string, r
 //	q  Part     the next part of the deactivated users whose teams are read
 //	            at the limiter's pace before the team's members
 //	            (deactivated.go); 0 when none is left
-//	d  Deactivated  how many of the team's deactivated members earlier
-//	                pages granted, while more than a page of them is left
+//	d  Deactivated  how many of the team's deactivated members, in user id
+//	                order, earlier pages granted (pages of pageItems), while
+//	                more than a page of them is left
 //	m  Members  where the team's member listing continues (readCursor,
 //	            engine.go); absent until its first page is served
 type teamGrantsToken struct {
@@ -105,7 +106,7 @@ type teamGrantsToken struct {
 }
 
 func (t teamGrantsToken) valid() bool {
-	return t.Part >= 0 && t.Deactivated >= 0 && (t.Members == nil || t.Members.valid())
+	return t.Part >= 0 && t.Deactivated >= 0 && t.Deactivated%pageItems == 0 && (t.Members == nil || t.Members.valid())
 }
 
 // Grants returns one page of the team's members: each member gets the
@@ -134,7 +135,10 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 			return nil, nil, err
 		}
 		if part > 0 {
-			return nil, &resource.SyncOpResults{NextPageToken: encodeToken(&teamGrantsToken{Part: part})}, nil
+			// Read again at the limiter's pace (the store lost the
+			// reading): the pages already granted stay granted.
+			next := &teamGrantsToken{Part: part, Deactivated: tok.Deactivated}
+			return nil, &resource.SyncOpResults{NextPageToken: encodeToken(next)}, nil
 		}
 		// In user id order, whichever reading (and process) they come from.
 		gone = slices.SortedFunc(slices.Values(gone), func(a, b deactivatedMember) int { return cmp.Compare(a.UserID, b.UserID) })
