@@ -399,17 +399,14 @@ func (s *roomSyncer) Entitlements(ctx context.Context, r *v2.Resource, opts reso
 //	m  Members      read per room: where the room's member listing
 //	                continues (readCursor, engine.go); absent on the first
 //	                page, which also carries the room roles
-//	s  Subscribers  read per user: how many of the room's subscribers, in
-//	                user id order, earlier pages granted (a multiple of
-//	                pageItems, the size of a stored page of them)
+//	a  After    read per user: the user id of the last subscriber earlier
+//	            pages granted (subscribers come in user id order)
 type roomGrantsToken struct {
-	Members     *readCursor `json:"m,omitempty"`
-	Subscribers int         `json:"s,omitempty"`
+	Members *readCursor `json:"m,omitempty"`
+	After   string      `json:"a,omitempty"`
 }
 
-func (t roomGrantsToken) valid() bool {
-	return (t.Members == nil || t.Members.valid()) && t.Subscribers >= 0 && t.Subscribers%pageItems == 0
-}
+func (t roomGrantsToken) valid() bool { return t.Members == nil || t.Members.valid() }
 
 // Grants returns one page of the room's grants, read as the room's
 // profile says (members_source).
@@ -433,16 +430,15 @@ func (s *roomSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 	case membersFromUsers:
 		// A page of subscribers per call: #general holds every user, and
 		// an answer of all their grants would outgrow gRPC's 4 MB.
-		page := tok.Subscribers / pageItems
-		subs, err := s.c.roomSubscribers(ctx, store, roomID, page)
+		subs, more, err := s.c.roomSubscribers(ctx, store, roomID, tok.After)
 		if err != nil {
 			return nil, nil, err
 		}
 		var nextTok *roomGrantsToken
-		if subs.More {
-			nextTok = &roomGrantsToken{Subscribers: (page + 1) * pageItems}
+		if more && len(subs) > 0 {
+			nextTok = &roomGrantsToken{After: subs[len(subs)-1].UserID}
 		}
-		return subscriptionGrants(target, subs.Subscribers, mark), &resource.SyncOpResults{NextPageToken: encodeToken(nextTok)}, nil
+		return subscriptionGrants(target, subs, mark), &resource.SyncOpResults{NextPageToken: encodeToken(nextTok)}, nil
 	case membersFromRoom:
 	default:
 		return nil, &resource.SyncOpResults{}, nil // the profile says why

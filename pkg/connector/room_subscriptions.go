@@ -49,52 +49,80 @@ const roomSubscriptionWorkers = 8
 // that has not yet seen an endpoint's own.
 const defaultRateLimitCalls = 10
 
-// roomSubscribersPage is one page of a room's subscribers, in user id
-// order:
+// roomSubscriptionsIndex names the rooms that have subscribers, and where
+// each stored page of a room's subscribers starts:
 //
-//	s  Subscribers  up to pageItems of them
-//	m  More         more pages follow
-type roomSubscribersPage struct {
-	Subscribers []roomSubscriber `json:"s"`
-	More        bool             `json:"m,omitempty"`
+//	r  Rooms   their ids, sorted
+//	b  Bounds  for a room stored in more than one page, the first user id
+//	           of each page after the first
+type roomSubscriptionsIndex struct {
+	Rooms  []string            `json:"r"`
+	Bounds map[string][]string `json:"b,omitempty"`
 }
 
-// roomSubscribers returns the page-th page of roomID's subscribers.
-func (c *Connector) roomSubscribers(ctx context.Context, store shared, roomID string, page int) (roomSubscribersPage, error) {
-	if p, ok := c.storedRoomSubscribers(ctx, store, roomID, page); ok {
-		return p, nil
+// roomSubscribers returns up to pageItems of roomID's subscribers whose
+// user ids come after after, in user id order, and whether more follow.
+// Pages continue from a user id rather than an offset: a page served from
+// another process's reading (after a value was lost and read again) then
+// never skips or repeats a subscriber that both readings hold.
+func (c *Connector) roomSubscribers(ctx context.Context, store shared, roomID, after string) ([]roomSubscriber, bool, error) {
+	if subs, more, ok := c.storedRoomSubscribers(ctx, store, roomID, after); ok {
+		return subs, more, nil
 	}
 	v, err, _ := c.roomSubscriptionReads.Do(store.syncID, func() (any, error) {
 		return c.mergeUsersRooms(ctx, store)
 	})
 	if err != nil {
-		return roomSubscribersPage{}, err
+		return nil, false, err
 	}
-	return subscribersPage(v.(map[string][]roomSubscriber)[roomID], page), nil
+	subs, more := subscribersAfter(v.(map[string][]roomSubscriber)[roomID], after)
+	return subs, more, nil
 }
 
-// subscribersPage is the page-th page of a room's subscribers subs.
-func subscribersPage(subs []roomSubscriber, page int) roomSubscribersPage {
-	from := min(page*pageItems, len(subs))
+// subscribersAfter is up to pageItems of subs, sorted by user id, after
+// the user id after, and whether more follow.
+func subscribersAfter(subs []roomSubscriber, after string) ([]roomSubscriber, bool) {
+	from, _ := slices.BinarySearchFunc(subs, after, func(s roomSubscriber, id string) int { return cmp.Compare(s.UserID, id) })
+	if from < len(subs) && subs[from].UserID == after {
+		from++
+	}
 	to := min(from+pageItems, len(subs))
-	return roomSubscribersPage{Subscribers: subs[from:to], More: to < len(subs)}
+	return subs[from:to], to < len(subs)
 }
 
-// storedRoomSubscribers reads a page of roomID's subscribers from this
-// process's memory of the sync, or from the store; ok is false when
-// neither has it.
-func (c *Connector) storedRoomSubscribers(ctx context.Context, store shared, roomID string, page int) (roomSubscribersPage, bool) {
+// storedRoomSubscribers reads roomID's subscribers after the user id after
+// from this process's memory of the sync, or from the store; ok is false
+// when neither has them.
+func (c *Connector) storedRoomSubscribers(ctx context.Context, store shared, roomID, after string) ([]roomSubscriber, bool, bool) {
 	if byRoom, ok := c.roomSubscriptionsSeen.get(store.syncID); ok {
-		return subscribersPage(byRoom[roomID], page), true
+		subs, more := subscribersAfter(byRoom[roomID], after)
+		return subs, more, true
 	}
-	rooms, ok := getJSON[[]string](ctx, store, roomSubscriptionsIndexKey())
+	idx, ok := getJSON[roomSubscriptionsIndex](ctx, store, roomSubscriptionsIndexKey())
 	if !ok {
-		return roomSubscribersPage{}, false
+		return nil, false, false
 	}
-	if _, found := slices.BinarySearch(rooms, roomID); !found {
-		return roomSubscribersPage{}, true
+	if _, found := slices.BinarySearch(idx.Rooms, roomID); !found {
+		return nil, false, true
 	}
-	return getJSONExpected[roomSubscribersPage](ctx, store, roomSubscribersKey(roomID, page))
+	bounds := idx.Bounds[roomID]
+	// The page that holds after's successor: after the pages whose first
+	// user id is at most after.
+	page, found := slices.BinarySearch(bounds, after)
+	if found {
+		page++
+	}
+	for ; page <= len(bounds); page++ {
+		subs, ok := getJSONExpected[[]roomSubscriber](ctx, store, roomSubscribersKey(roomID, page))
+		if !ok {
+			return nil, false, false
+		}
+		subs, _ = subscribersAfter(subs, after)
+		if len(subs) > 0 || page == len(bounds) {
+			return subs, page < len(bounds), true
+		}
+	}
+	return nil, false, true
 }
 
 // usersRoomsReading is the rooms listing's progress through every user's
@@ -347,20 +375,25 @@ func (c *Connector) readUsersRooms(ctx context.Context, ids []string) (map[strin
 // page, not one too large to store), then the index of the rooms that have
 // any, and in this process's memory.
 func (c *Connector) keepRoomSubscriptions(ctx context.Context, store shared, byRoom map[string][]roomSubscriber) {
-	rooms := make([]string, 0, len(byRoom))
-	values := make(map[string]roomSubscribersPage, len(byRoom))
+	idx := roomSubscriptionsIndex{Rooms: make([]string, 0, len(byRoom)), Bounds: map[string][]string{}}
+	values := make(map[string][]roomSubscriber, len(byRoom))
 	for id, subs := range byRoom {
 		slices.SortFunc(subs, func(a, b roomSubscriber) int { return cmp.Compare(a.UserID, b.UserID) })
-		rooms = append(rooms, id)
-		for page := 0; page == 0 || page*pageItems < len(subs); page++ {
-			values[roomSubscribersKey(id, page)] = subscribersPage(subs, page)
+		idx.Rooms = append(idx.Rooms, id)
+		page := 0
+		for chunk := range slices.Chunk(subs, pageItems) {
+			if page > 0 {
+				idx.Bounds[id] = append(idx.Bounds[id], chunk[0].UserID)
+			}
+			values[roomSubscribersKey(id, page)] = chunk
+			page++
 		}
 	}
-	slices.Sort(rooms)
+	slices.Sort(idx.Rooms)
 	setJSON(ctx, store, values)
 	// The index last: a process that finds it finds every room's pages
 	// (or a loss it reads again).
-	setJSON(ctx, store, map[string][]string{roomSubscriptionsIndexKey(): rooms})
+	setJSON(ctx, store, map[string]roomSubscriptionsIndex{roomSubscriptionsIndexKey(): idx})
 	c.roomSubscriptionsSeen.set(store.syncID, byRoom)
 }
 

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -74,4 +75,88 @@ func TestEncodePartsFitTheStore(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRoomSubscribersPages: a room's subscribers are stored in pages and
+// served after a user id, so that any process continues a room's grants
+// where another left off, and a page from a second reading (the first was
+// lost, and Rocket.Chat changed in between) skips or repeats no subscriber
+// that both readings hold.
+func TestRoomSubscribersPages(t *testing.T) {
+	ctx := context.Background()
+	subs := func(from, to int, skip ...int) []roomSubscriber {
+		var out []roomSubscriber
+		for i := from; i < to; i++ {
+			if !slices.Contains(skip, i) {
+				out = append(out, roomSubscriber{UserID: fmt.Sprintf("user%05d", i)})
+			}
+		}
+		return out
+	}
+	// walk pages through room r as the SDK does, each call served by the
+	// connector serve returns.
+	walk := func(serve func(call int) *Connector, store shared) []string {
+		var got []string
+		after := ""
+		for call := 0; ; call++ {
+			page, more, err := serve(call).roomSubscribers(ctx, store, "r", after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) > pageItems {
+				t.Fatalf("a page of %d subscribers, more than %d", len(page), pageItems)
+			}
+			for _, s := range page {
+				got = append(got, s.UserID)
+			}
+			if !more {
+				return got
+			}
+			if len(page) == 0 {
+				t.Fatal("an empty page with more to come")
+			}
+			after = page[len(page)-1].UserID
+		}
+	}
+	ids := func(subs []roomSubscriber) []string {
+		out := make([]string, len(subs))
+		for i, s := range subs {
+			out[i] = s.UserID
+		}
+		return out
+	}
+
+	t.Run("from the store, in another process", func(t *testing.T) {
+		store := localShared()
+		all := subs(0, 1234)
+		(&Connector{}).keepRoomSubscriptions(ctx, store, map[string][]roomSubscriber{"r": slices.Clone(all), "small": subs(0, 3)})
+		got := walk(func(int) *Connector { return &Connector{} }, store)
+		if !slices.Equal(got, ids(all)) {
+			t.Errorf("%d subscribers served, want the %d stored, in order", len(got), len(all))
+		}
+	})
+
+	t.Run("a second reading in the middle", func(t *testing.T) {
+		// The first process read 1,234 subscribers and serves the first
+		// page from its memory; a second reading, stored, lost users 10
+		// to 19 (left the room) and gained 1,234 and 1,235.
+		first := &Connector{}
+		first.keepRoomSubscriptions(ctx, localShared(), map[string][]roomSubscriber{"r": subs(0, 1234)})
+		store := localShared()
+		second := subs(0, 1236, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19)
+		(&Connector{}).keepRoomSubscriptions(ctx, store, map[string][]roomSubscriber{"r": slices.Clone(second)})
+		got := walk(func(call int) *Connector {
+			if call == 0 {
+				return first
+			}
+			return &Connector{}
+		}, store)
+		// Users 0 to 499 from the first reading, then everyone after
+		// user 499 in the second: no subscriber both hold is skipped or
+		// repeated.
+		want := append(ids(subs(0, 500)), ids(subs(500, 1236))...)
+		if !slices.Equal(got, want) {
+			t.Errorf("%d subscribers served across the two readings, want %d", len(got), len(want))
+		}
+	})
 }
