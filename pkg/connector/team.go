@@ -94,20 +94,19 @@ func memberAndRoleEntitlements(r *v2.Resource, kind, memberDescription string, r
 //	q  Part     the next part of the deactivated users whose teams are read
 //	            at the limiter's pace before the team's members
 //	            (deactivated.go); 0 when none is left
-//	d  Deactivated  how many of the team's deactivated members, in user id
-//	                order, earlier pages granted (pages of pageItems), while
-//	                more than a page of them is left
+//	d  DeactivatedAfter  the user id of the last deactivated member
+//	            earlier pages granted, while more than a page of them is
+//	            left (they come in user id order, so a reading read again
+//	            in between skips none that both readings hold)
 //	m  Members  where the team's member listing continues (readCursor,
 //	            engine.go); absent until its first page is served
 type teamGrantsToken struct {
-	Part        int         `json:"q,omitempty"`
-	Deactivated int         `json:"d,omitempty"`
-	Members     *readCursor `json:"m,omitempty"`
+	Part             int         `json:"q,omitempty"`
+	DeactivatedAfter string      `json:"d,omitempty"`
+	Members          *readCursor `json:"m,omitempty"`
 }
 
-func (t teamGrantsToken) valid() bool {
-	return t.Part >= 0 && t.Deactivated >= 0 && t.Deactivated%pageItems == 0 && (t.Members == nil || t.Members.valid())
-}
+func (t teamGrantsToken) valid() bool { return t.Part >= 0 && (t.Members == nil || t.Members.valid()) }
 
 // Grants returns one page of the team's members: each member gets the
 // member grant plus one grant per team role they hold. The team's first
@@ -137,15 +136,15 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 		if part > 0 {
 			// Read again at the limiter's pace (the store lost the
 			// reading): the pages already granted stay granted.
-			next := &teamGrantsToken{Part: part, Deactivated: tok.Deactivated}
+			next := &teamGrantsToken{Part: part, DeactivatedAfter: tok.DeactivatedAfter}
 			return nil, &resource.SyncOpResults{NextPageToken: encodeToken(next)}, nil
 		}
 		// In user id order, whichever reading (and process) they come from.
 		gone = slices.SortedFunc(slices.Values(gone), func(a, b deactivatedMember) int { return cmp.Compare(a.UserID, b.UserID) })
-		gone = gone[min(tok.Deactivated, len(gone)):]
+		gone = slices.DeleteFunc(gone, func(m deactivatedMember) bool { return m.UserID <= tok.DeactivatedAfter })
 		if len(gone) > pageItems {
 			out := deactivatedGrants(grantedResource(r), gone[:pageItems], nil, ldapTeamMark(dir, r))
-			next := &teamGrantsToken{Deactivated: tok.Deactivated + pageItems}
+			next := &teamGrantsToken{DeactivatedAfter: gone[pageItems-1].UserID}
 			return out, &resource.SyncOpResults{NextPageToken: encodeToken(next)}, nil
 		}
 	}
