@@ -123,8 +123,10 @@ func (c readCursor) valid() bool {
 // tokenVersion is written into every page token. A token without it (or
 // with another) was written by another version: its listing restarts,
 // which the SDK takes well (it stores resources and grants by id), while
-// misreading it could skip data.
-const tokenVersion = 2
+// misreading it could skip data. Version 3: room and team grants continue
+// after a user id (version 2's offsets would be read as "from the start"
+// without a word).
+const tokenVersion = 3
 
 type tokenEnvelope[S any] struct {
 	V     int `json:"v"`

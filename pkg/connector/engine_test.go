@@ -295,7 +295,8 @@ func TestPageTokens(t *testing.T) {
 			want: readCursor{Reading: "ab", Chunk: 2, Chunks: 3, PageCursor: client.PageCursor{Offset: 1000}}},
 		{name: "older version's token starts over", token: "3fa9c1.7", want: readCursor{}},
 		{name: "the previous version's cursor starts over", token: `{"s":"ab","c":1,"n":3,"o":500}`, want: readCursor{}},
-		{name: "negative offset starts over", token: `{"v":2,"t":{"o":-5}}`, want: readCursor{}},
+		{name: "negative offset starts over", token: `{"v":3,"t":{"o":-5}}`, want: readCursor{}},
+		{name: "version 2's token starts over", token: `{"v":2,"t":{"s":"ab","c":1,"n":3,"o":500}}`, want: readCursor{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := decodeToken(ctx, tc.token, readCursor.valid); got != tc.want {

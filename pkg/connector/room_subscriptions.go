@@ -52,12 +52,16 @@ const defaultRateLimitCalls = 10
 // roomSubscriptionsIndex names the rooms that have subscribers, and where
 // each stored page of a room's subscribers starts:
 //
-//	r  Rooms   their ids, sorted
-//	b  Bounds  for a room stored in more than one page, the first user id
-//	           of each page after the first
+//	s  Reading  the reading the pages belong to: a second reading (a value
+//	            was lost) stores its pages under keys of its own, so an
+//	            index never reaches another reading's pages
+//	r  Rooms    their ids, sorted
+//	b  Bounds   for a room stored in more than one page, the first user id
+//	            of each page after the first
 type roomSubscriptionsIndex struct {
-	Rooms  []string            `json:"r"`
-	Bounds map[string][]string `json:"b,omitempty"`
+	Reading string              `json:"s"`
+	Rooms   []string            `json:"r"`
+	Bounds  map[string][]string `json:"b,omitempty"`
 }
 
 // roomSubscribers returns up to pageItems of roomID's subscribers whose
@@ -113,7 +117,7 @@ func (c *Connector) storedRoomSubscribers(ctx context.Context, store shared, roo
 		page++
 	}
 	for ; page <= len(bounds); page++ {
-		subs, ok := getJSONExpected[[]roomSubscriber](ctx, store, roomSubscribersKey(roomID, page))
+		subs, ok := getJSONExpected[[]roomSubscriber](ctx, store, roomSubscribersKey(idx.Reading, roomID, page))
 		if !ok {
 			return nil, false, false
 		}
@@ -375,17 +379,20 @@ func (c *Connector) readUsersRooms(ctx context.Context, ids []string) (map[strin
 // page, not one too large to store), then the index of the rooms that have
 // any, and in this process's memory.
 func (c *Connector) keepRoomSubscriptions(ctx context.Context, store shared, byRoom map[string][]roomSubscriber) {
-	idx := roomSubscriptionsIndex{Rooms: make([]string, 0, len(byRoom)), Bounds: map[string][]string{}}
+	idx := roomSubscriptionsIndex{Reading: newReadingID(), Rooms: make([]string, 0, len(byRoom)), Bounds: map[string][]string{}}
 	values := make(map[string][]roomSubscriber, len(byRoom))
 	for id, subs := range byRoom {
 		slices.SortFunc(subs, func(a, b roomSubscriber) int { return cmp.Compare(a.UserID, b.UserID) })
+		// A user listed twice (its page read twice) is one subscriber.
+		subs = slices.CompactFunc(subs, func(a, b roomSubscriber) bool { return a.UserID == b.UserID })
+		byRoom[id] = subs
 		idx.Rooms = append(idx.Rooms, id)
 		page := 0
 		for chunk := range slices.Chunk(subs, pageItems) {
 			if page > 0 {
 				idx.Bounds[id] = append(idx.Bounds[id], chunk[0].UserID)
 			}
-			values[roomSubscribersKey(id, page)] = chunk
+			values[roomSubscribersKey(idx.Reading, id, page)] = chunk
 			page++
 		}
 	}

@@ -136,6 +136,24 @@ func TestRoomSubscribersPages(t *testing.T) {
 		}
 	})
 
+	t.Run("an index left from the first reading", func(t *testing.T) {
+		// The second reading's pages were stored, its index was not (a
+		// failed write): the index still serves the first reading whole,
+		// not the second reading's pages cut at the first one's bounds.
+		store := localShared()
+		first := subs(10, 1010)
+		(&Connector{}).keepRoomSubscriptions(ctx, store, map[string][]roomSubscriber{"r": slices.Clone(first)})
+		oldIndex, ok := store.get(ctx, roomSubscriptionsIndexKey())
+		if !ok {
+			t.Fatal("no index stored")
+		}
+		(&Connector{}).keepRoomSubscriptions(ctx, store, map[string][]roomSubscriber{"r": subs(0, 1010)})
+		store.setMany(ctx, map[string][]byte{roomSubscriptionsIndexKey(): oldIndex})
+		if got := walk(func(int) *Connector { return &Connector{} }, store); !slices.Equal(got, ids(first)) {
+			t.Errorf("%d subscribers served, want the first reading's %d", len(got), len(first))
+		}
+	})
+
 	t.Run("a second reading in the middle", func(t *testing.T) {
 		// The first process read 1,234 subscribers and serves the first
 		// page from its memory; a second reading, stored, lost users 10

@@ -84,10 +84,10 @@ func deactivatedKey(reading string, teamID ...string) string {
 // as every user's rooms show them (room_subscriptions.go).
 func roomSubscriptionsIndexKey() string { return joinKey("room-subscriptions") }
 
-// roomSubscribersKey holds one page of a room's subscribers: the page-th
-// pageItems of them, in user id order (room_subscriptions.go).
-func roomSubscribersKey(roomID string, page int) string {
-	return joinKey("room-subscriptions", roomID, page)
+// roomSubscribersKey holds one page of a room's subscribers in one reading
+// of them: the page-th pageItems, in user id order (room_subscriptions.go).
+func roomSubscribersKey(reading, roomID string, page int) string {
+	return joinKey("room-subscriptions", reading, roomID, page)
 }
 
 // roomSubscriptionsPartKey holds the rooms of a slice of one page of users,
