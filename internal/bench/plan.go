@@ -258,10 +258,7 @@ func MinimalRoomsPlan(ws *simulator.Workspace, cred simulator.Credential, opts s
 			perRoom[EpGroupRoles]++
 		}
 	}
-	limit := opts.RateLimitCalls
-	if limit <= 0 {
-		limit = 10 // Rocket.Chat's default
-	}
+	limit := windowCalls(opts)
 	windows := max(pages(len(ws.Teams), limit), pages(max(perRoom[EpChannelMembers], perRoom[EpGroupMembers]), limit))
 	if otherUsersRooms && !opts.InfiniteCountDisabled && len(ws.Users)+1 <= windows*limit {
 		plan[EpUserInfo] += len(ws.Users)
@@ -353,10 +350,7 @@ func deactivatedListed(ws *simulator.Workspace, cred simulator.Credential, opts 
 	case opts.InfiniteCountDisabled:
 		return nil
 	}
-	limit := opts.RateLimitCalls
-	if limit <= 0 {
-		limit = 10 // the simulator's default, as Rocket.Chat's
-	}
+	limit := windowCalls(opts)
 	// One call of the windows checks that users.listTeams works.
 	return gone[:min(len(gone), pages(len(ws.Teams), limit)*limit-1)]
 }
@@ -372,6 +366,15 @@ func userTeamsCalls(ws *simulator.Workspace, cred simulator.Credential, opts sim
 		return listed + 1
 	}
 	return 0
+}
+
+// windowCalls is the simulator's calls per endpoint per window under opts:
+// Rocket.Chat's default, 10, unless set.
+func windowCalls(opts simulator.Options) int {
+	if opts.RateLimitCalls > 0 {
+		return opts.RateLimitCalls
+	}
+	return 10
 }
 
 // bypassesLimiter reports whether cred's user holds api-bypass-rate-limit.

@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -89,6 +90,20 @@ type listing[T any] struct {
 	// reads, when set, is told before the listing calls Rocket.Chat, so
 	// that other endpoints' reads ahead can use a wait for its window.
 	reads *readsAhead
+}
+
+// pageAfter is up to pageItems of items, sorted by id, whose ids sort
+// after after, and whether more follow. Pages that continue after an id
+// rather than an offset skip or repeat no item when the items are read
+// again between two pages (a value the store lost), as long as both
+// readings hold it.
+func pageAfter[T any](items []T, id func(T) string, after string) ([]T, bool) {
+	from, found := slices.BinarySearchFunc(items, after, func(item T, after string) int { return cmp.Compare(id(item), after) })
+	if found {
+		from++
+	}
+	to := min(from+pageItems, len(items))
+	return items[from:to], to < len(items)
 }
 
 // readCursor is the engine's part of a page token: where a listing

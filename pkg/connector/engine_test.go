@@ -359,3 +359,37 @@ func TestEncodeChunksBoundsBytes(t *testing.T) {
 		t.Errorf("%d chunks holding %d items", len(chunks), total)
 	}
 }
+
+func TestPageAfter(t *testing.T) {
+	ids := func(from, to int) []string {
+		var out []string
+		for i := from; i < to; i++ {
+			out = append(out, fmt.Sprintf("u%04d", i))
+		}
+		return out
+	}
+	self := func(s string) string { return s }
+	for _, tc := range []struct {
+		name  string
+		items []string
+		after string
+		want  []string
+		more  bool
+	}{
+		{"first page of many", ids(0, 1200), "", ids(0, 500), true},
+		{"after an item", ids(0, 1200), "u0499", ids(500, 1000), true},
+		{"after an id between items", ids(0, 1200), "u0499x", ids(500, 1000), true},
+		{"the last page", ids(0, 1200), "u0999", ids(1000, 1200), false},
+		{"exactly a page", ids(0, 500), "", ids(0, 500), false},
+		{"after the last item", ids(0, 10), "u0009", nil, false},
+		{"nothing", nil, "", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, more := pageAfter(tc.items, self, tc.after)
+			if len(got) != len(tc.want) || len(got) > 0 && !slices.Equal(got, tc.want) || more != tc.more {
+				t.Errorf("pageAfter(%d items, %q) = %d items from %v, more %v; want %d, more %v",
+					len(tc.items), tc.after, len(got), got[:min(1, len(got))], more, len(tc.want), tc.more)
+			}
+		})
+	}
+}

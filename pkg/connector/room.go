@@ -322,6 +322,9 @@ func (c *Connector) perUserNoSlower(ctx context.Context, store shared, perRoom r
 	if !ok {
 		return false
 	}
+	if serverPagesListings(ctx, store) {
+		return false
+	}
 	users, cur, _, ok := c.storedUsers(ctx, store)
 	if !ok {
 		return false
@@ -333,9 +336,6 @@ func (c *Connector) perUserNoSlower(ctx context.Context, store shared, perRoom r
 		}
 		userCount += len(page)
 	}); err != nil {
-		return false
-	}
-	if serverPagesListings(ctx, store) {
 		return false
 	}
 	var rooms client.Page[client.Room]

@@ -86,12 +86,7 @@ func (c *Connector) roomSubscribers(ctx context.Context, store shared, roomID, a
 // subscribersAfter is up to pageItems of subs, sorted by user id, after
 // the user id after, and whether more follow.
 func subscribersAfter(subs []roomSubscriber, after string) ([]roomSubscriber, bool) {
-	from, _ := slices.BinarySearchFunc(subs, after, func(s roomSubscriber, id string) int { return cmp.Compare(s.UserID, id) })
-	if from < len(subs) && subs[from].UserID == after {
-		from++
-	}
-	to := min(from+pageItems, len(subs))
-	return subs[from:to], to < len(subs)
+	return pageAfter(subs, func(s roomSubscriber) string { return s.UserID }, after)
 }
 
 // storedRoomSubscribers reads roomID's subscribers after the user id after

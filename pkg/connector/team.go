@@ -141,10 +141,11 @@ func (s *teamSyncer) Grants(ctx context.Context, r *v2.Resource, opts resource.S
 		}
 		// In user id order, whichever reading (and process) they come from.
 		gone = slices.SortedFunc(slices.Values(gone), func(a, b deactivatedMember) int { return cmp.Compare(a.UserID, b.UserID) })
-		gone = slices.DeleteFunc(gone, func(m deactivatedMember) bool { return m.UserID <= tok.DeactivatedAfter })
-		if len(gone) > pageItems {
-			out := deactivatedGrants(grantedResource(r), gone[:pageItems], nil, ldapTeamMark(dir, r))
-			next := &teamGrantsToken{DeactivatedAfter: gone[pageItems-1].UserID}
+		var more bool
+		gone, more = pageAfter(gone, func(m deactivatedMember) string { return m.UserID }, tok.DeactivatedAfter)
+		if more {
+			out := deactivatedGrants(grantedResource(r), gone, nil, ldapTeamMark(dir, r))
+			next := &teamGrantsToken{DeactivatedAfter: gone[len(gone)-1].UserID}
 			return out, &resource.SyncOpResults{NextPageToken: encodeToken(next)}, nil
 		}
 	}
